@@ -1,0 +1,165 @@
+// Composition root of one serving process: loads the config and zones, publishes the zone set, runs the query
+// engine behind the listeners, and reloads or stops on request.
+
+import type { Logger } from 'pino';
+import { loadConfig, formatConfigError, diffConfigForReload, type Config, type ZoneConfig } from './config/index.js';
+import { QueryEngine } from './query/pipeline.js';
+import { loadZone, fingerprintFiles, type LoadedZone } from './zone/load.js';
+import { formatDiagnostic } from './zone/model.js';
+import { ZoneSet, ZoneStore, type ServedZone } from './zone/store.js';
+import { startListeners, type Listeners } from './server/listen.js';
+
+/** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */
+export type ZoneReport = {
+  readonly zone: string;
+  readonly status: 'loaded' | 'unchanged' | 'failed' | 'removed';
+  readonly serial?: number;
+  readonly records?: number;
+  readonly ms?: number;
+  readonly errors?: readonly string[];
+  readonly warnings?: number;
+};
+
+export type ReloadReport = {
+  readonly ok: boolean;
+  readonly configErrors?: readonly string[];
+  readonly zones: readonly ZoneReport[];
+};
+
+interface ZoneEntry {
+  readonly config: ZoneConfig;
+  readonly loaded: LoadedZone;
+}
+
+export class App {
+  readonly store = new ZoneStore();
+  private entries = new Map<string, ZoneEntry>();
+  private listeners: Listeners | undefined;
+  private engine: QueryEngine | undefined;
+
+  private constructor(
+    private config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  /** Load every zone and start listening. Zones that fail to load are logged and skipped. */
+  static async start(config: Config, log: Logger, opts: { listen?: boolean } = {}): Promise<App> {
+    const app = new App(config, log);
+    const report = await app.loadZones(config, new Map());
+    app.logReport('startup', report);
+    app.engine = new QueryEngine(app.store, {
+      udpSize: config.edns.udpSize,
+      identity: config.identity,
+      answerCacheEntries: config.answerCache.maxEntries,
+      logger: log,
+      logQueries: config.log.queries,
+    });
+    if (opts.listen !== false) {
+      const engine = app.engine;
+      const t = config.tcp;
+      app.listeners = await startListeners(
+        config.listen.map((l) => l.text),
+        (msg, client) => engine.handle(msg, client),
+        {
+          tcpLimits: { idleTimeoutMs: t.idleTimeoutMs, maxConnections: t.maxConnections, maxConnectionsPerClient: t.maxConnectionsPerClient, maxInFlightPerConnection: t.maxInflightPerConnection },
+          logger: log,
+        },
+      );
+      log.info({ listen: config.listen.map((l) => l.text) }, 'listening');
+    }
+    return app;
+  }
+
+  get queryEngine(): QueryEngine {
+    return this.engine!;
+  }
+
+  /** SIGHUP: re-read the config and every changed zone; swap the new set in with one assignment. */
+  async reload(): Promise<ReloadReport> {
+    const loaded = await loadConfig(this.config.file);
+    if (!loaded.ok) {
+      const report: ReloadReport = { ok: false, configErrors: loaded.errors.map(formatConfigError), zones: [] };
+      this.logReport('reload', report);
+      return report;
+    }
+    const forbidden = diffConfigForReload(this.config, loaded.config);
+    if (forbidden.length > 0) {
+      const report: ReloadReport = { ok: false, configErrors: forbidden, zones: [] };
+      this.logReport('reload', report);
+      return report;
+    }
+    this.config = loaded.config;
+    const report = await this.loadZones(loaded.config, this.entries);
+    this.logReport('reload', report);
+    return report;
+  }
+
+  /** SIGTERM/SIGINT: stop accepting, let in-flight TCP answers finish, close. */
+  async stop(deadlineMs = 5000): Promise<void> {
+    await this.listeners?.close(deadlineMs);
+  }
+
+  /**
+   * Build the next zone set next to the current one: unchanged zones keep their snapshot, changed ones are
+   * re-parsed, failed ones keep serving their previous version. Published with one reference assignment.
+   */
+  private async loadZones(config: Config, previous: ReadonlyMap<string, ZoneEntry>): Promise<ReloadReport> {
+    const reports: ZoneReport[] = [];
+    const next = new Map<string, ZoneEntry>();
+    const served = new Map<string, ServedZone>();
+    let ok = true;
+    for (const zc of config.zones) {
+      if (zc.type !== 'primary') continue;
+      const name = zc.name.toString();
+      const prev = previous.get(zc.name.key);
+      if (prev && prev.config.file === zc.file && (await fingerprintFiles(prev.loaded.files)) === prev.loaded.fingerprint) {
+        next.set(zc.name.key, { config: zc, loaded: prev.loaded });
+        reports.push({ zone: name, status: 'unchanged', serial: prev.loaded.snapshot.soaInfo.serial, records: prev.loaded.snapshot.recordCount });
+      } else {
+        const res = await loadZone(zc.name, zc.file, config.zonesDir);
+        if (res.ok) {
+          next.set(zc.name.key, { config: zc, loaded: res.zone });
+          for (const d of res.zone.diagnostics) this.log.warn({ zone: name }, formatDiagnostic(d));
+          reports.push({
+            zone: name,
+            status: 'loaded',
+            serial: res.zone.snapshot.soaInfo.serial,
+            records: res.zone.snapshot.recordCount,
+            ms: Math.round(res.zone.loadMs),
+            warnings: res.zone.diagnostics.length,
+          });
+        } else {
+          ok = false;
+          const errors = res.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
+          reports.push({ zone: name, status: 'failed', errors, ...(prev ? { serial: prev.loaded.snapshot.soaInfo.serial } : {}) });
+          // A zone that fails to load keeps serving its previous version.
+          if (prev) next.set(zc.name.key, { config: zc, loaded: prev.loaded });
+        }
+      }
+      const entry = next.get(zc.name.key);
+      if (entry) served.set(zc.name.key, { snapshot: entry.loaded.snapshot, expired: false });
+    }
+    for (const key of previous.keys()) {
+      if (!next.has(key)) reports.push({ zone: previous.get(key)!.config.name.toString(), status: 'removed' });
+    }
+    this.entries = next;
+    this.store.publish(new ZoneSet(served, this.store.current.generation + 1));
+    return { ok, zones: reports };
+  }
+
+  private logReport(event: 'startup' | 'reload', report: ReloadReport): void {
+    if (report.configErrors) {
+      for (const e of report.configErrors) this.log.error({ event }, `config: ${e}`);
+      this.log.error({ event }, `${event}: configuration rejected, nothing changed`);
+      return;
+    }
+    for (const z of report.zones) {
+      if (z.status === 'failed') {
+        for (const e of z.errors ?? []) this.log.error({ event, zone: z.zone }, e);
+        this.log.error({ event, zone: z.zone, serial: z.serial }, z.serial === undefined ? 'zone failed to load and is not served' : 'zone failed to load; the previous version keeps serving');
+      } else {
+        this.log.info({ event, ...z }, `zone ${z.status}`);
+      }
+    }
+  }
+}

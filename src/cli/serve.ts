@@ -1,0 +1,33 @@
+// `apexdns serve`: load and check the config, then run the App in one process or in cluster workers.
+
+import { resolve as resolvePath } from 'node:path';
+import { pino } from 'pino';
+import { App } from '../app.js';
+import { formatConfigError, loadConfig } from '../config/index.js';
+import { runCluster } from '../server/cluster.js';
+
+/** Runs until SIGTERM/SIGINT; returns the exit code. A bad config exits 1 with `file:line:col: path: message`. */
+export async function serve(configFile: string): Promise<number> {
+  const res = await loadConfig(resolvePath(configFile));
+  if (!res.ok) {
+    for (const e of res.errors) process.stderr.write(formatConfigError(e) + '\n');
+    process.stderr.write(`apexdns: configuration ${configFile} rejected\n`);
+    return 1;
+  }
+  for (const w of res.warnings) process.stderr.write(formatConfigError(w) + '\n');
+  const config = res.config;
+  const log = pino({ level: config.log.level });
+  await runCluster(
+    { workers: config.workers, logger: log },
+    {
+      async startWorker(ctx) {
+        const app = await App.start(config, ctx.logger.child({ worker: ctx.slot }));
+        return {
+          reload: async () => app.reload(),
+          stop: async () => app.stop(),
+        };
+      },
+    },
+  );
+  return 0;
+}

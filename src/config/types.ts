@@ -1,0 +1,186 @@
+// The validated, deep-readonly daemon configuration (camelCase mirror of the kebab-case YAML keys).
+
+import type { Name } from '../wire/name.js';
+import type { Cidr, HostPort, IpAddress } from './ip.js';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+export type DnssecState = 'pending' | 'active' | 'pending-disabled' | 'disabled' | 'deleted';
+export const DNSSEC_STATES: readonly DnssecState[] = ['pending', 'active', 'pending-disabled', 'disabled', 'deleted'];
+
+export type DenialMode = 'compact' | 'nsec3';
+export const DENIAL_MODES: readonly DenialMode[] = ['compact', 'nsec3'];
+
+export type SerialPolicy = 'keep' | 'increment' | 'unixtime' | 'dateserial';
+export const SERIAL_POLICIES: readonly SerialPolicy[] = ['keep', 'increment', 'unixtime', 'dateserial'];
+
+export type ZoneType = 'primary' | 'secondary';
+export const ZONE_TYPES: readonly ZoneType[] = ['primary', 'secondary'];
+
+export type TsigAlgorithm = 'hmac-md5' | 'hmac-sha1' | 'hmac-sha224' | 'hmac-sha256' | 'hmac-sha384' | 'hmac-sha512';
+export const TSIG_ALGORITHMS: readonly TsigAlgorithm[] = [
+  'hmac-md5', 'hmac-sha1', 'hmac-sha224', 'hmac-sha256', 'hmac-sha384', 'hmac-sha512',
+];
+
+export interface LogConfig {
+  readonly level: LogLevel;
+  /** One log line per query. */
+  readonly queries: boolean;
+}
+
+/** CHAOS TXT answers and NSID, already resolved to the exact text/bytes to serve; undefined = off. */
+export interface IdentityConfig {
+  /** `version.bind` / `version.server` TXT. */
+  readonly version: string | undefined;
+  /** `hostname.bind` TXT. */
+  readonly hostname: string | undefined;
+  /** `id.server` TXT (RFC 4892 §2.2). */
+  readonly idServer: string | undefined;
+  /** EDNS NSID option payload (RFC 5001 §2.3). */
+  readonly nsid: Uint8Array | undefined;
+}
+
+export interface EdnsConfig {
+  /** Advertised EDNS UDP payload size (RFC 6891 §6.2.5). */
+  readonly udpSize: number;
+}
+
+export interface TcpConfig {
+  readonly idleTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerClient: number;
+  readonly maxInflightPerConnection: number;
+}
+
+export interface AnswerCacheConfig {
+  /** 0 disables the cache. */
+  readonly maxEntries: number;
+}
+
+export interface SignatureCacheConfig {
+  /** 0 disables the cache. */
+  readonly memoryMb: number;
+}
+
+export interface HttpsTemplateConfig {
+  /** ALPN ids for the synthesized HTTPS record (RFC 9460 §7.1.1), in order. */
+  readonly alpn: readonly string[];
+}
+
+/** The pool that answers for proxied names. */
+export interface ProxyConfig {
+  readonly ipv4: readonly IpAddress[];
+  readonly ipv6: readonly IpAddress[];
+  /** Synthesize HTTPS records for proxied names; undefined = off. */
+  readonly https: HttpsTemplateConfig | undefined;
+}
+
+export interface FlatteningConfig {
+  /** Upstream resolvers for external CNAME targets; empty = external targets cannot be flattened. */
+  readonly resolvers: readonly HostPort[];
+  readonly timeoutMs: number;
+  /** Most CNAME hops followed. */
+  readonly maxChain: number;
+  /** Seconds an expired upstream answer may still be served (RFC 8767 §4). */
+  readonly staleTtl: number;
+}
+
+export interface TsigKeyConfig {
+  /** Key name as a domain name (RFC 8945 §4.2); compared case-insensitively via `name.key`. */
+  readonly name: Name;
+  readonly algorithm: TsigAlgorithm;
+  readonly secret: Uint8Array;
+}
+
+export interface PeerConfig {
+  readonly name: string;
+  readonly address: IpAddress;
+  readonly port: number;
+  readonly tsig: TsigKeyConfig | undefined;
+  /** Ask this peer for IXFR (RFC 1995) before AXFR when it is a primary of ours. */
+  readonly ixfr: boolean;
+}
+
+/** A match rule: the source address must be in `address` (when set) and the message signed by `key` (when set). */
+export interface AclConfig {
+  readonly name: string;
+  readonly address: Cidr | undefined;
+  readonly key: TsigKeyConfig | undefined;
+}
+
+/** A reference from a zone's allow-* list: a peer (its address/port/tsig) or an ACL. */
+export type AccessRef =
+  | { readonly kind: 'peer'; readonly peer: PeerConfig }
+  | { readonly kind: 'acl'; readonly acl: AclConfig };
+
+export type DnssecConfig =
+  | {
+      readonly mode: 'live';
+      readonly state: DnssecState;
+      readonly denial: DenialMode;
+      /** Absolute key directory. */
+      readonly keys: string;
+      readonly validityDays: number | undefined;
+    }
+  | { readonly mode: 'presigned' };
+
+export interface ZoneConfig {
+  readonly name: Name;
+  readonly type: ZoneType;
+  /**
+   * Absolute path. Primary: the zone file. Secondary: where the transferred copy is persisted (default
+   * `<state-dir>/<zone>.zone`, the zone name without its trailing dot).
+   */
+  readonly file: string;
+  readonly notify: readonly PeerConfig[];
+  readonly allowTransfer: readonly AccessRef[];
+  /** Extra NOTIFY sources; the zone's primaries are always accepted too (RFC 1996 §3.10). */
+  readonly allowNotify: readonly AccessRef[];
+  /** Secondary only: primaries, tried in order. */
+  readonly primaries: readonly PeerConfig[];
+  /** Secondary only: seconds between SOA checks, replacing the primary's SOA REFRESH; undefined = use the SOA. */
+  readonly refresh: number | undefined;
+  readonly serial: SerialPolicy;
+  readonly flattenAllCnames: boolean;
+  /** Serve apex NS records from the zone data as-is (always true for secondaries). */
+  readonly multiProvider: boolean;
+  /** The zone's own proxy block; use `resolveZoneProxy` for the effective pool. */
+  readonly proxy: ProxyConfig | undefined;
+  /** Secondary only: absolute path of the local overlay file. */
+  readonly overlay: string | undefined;
+  /** undefined = unsigned (equivalent to state `deleted`). */
+  readonly dnssec: DnssecConfig | undefined;
+}
+
+export interface JournalConfig {
+  readonly maxChangesets: number;
+  readonly maxBytes: number;
+}
+
+export interface Config {
+  /** Absolute path of the config file ("" when parsed from text without a file). */
+  readonly file: string;
+  /** Directory that relative paths were resolved against. */
+  readonly baseDir: string;
+  readonly listen: readonly HostPort[];
+  readonly workers: 'auto' | number;
+  /** Absolute $INCLUDE confinement root. */
+  readonly zonesDir: string;
+  /** Absolute directory for secondary copies and IXFR journals. */
+  readonly stateDir: string;
+  readonly log: LogConfig;
+  readonly identity: IdentityConfig;
+  readonly edns: EdnsConfig;
+  readonly tcp: TcpConfig;
+  readonly answerCache: AnswerCacheConfig;
+  readonly signatureCache: SignatureCacheConfig;
+  /** Global proxy pool; undefined = none configured. */
+  readonly proxy: ProxyConfig | undefined;
+  readonly flattening: FlatteningConfig;
+  readonly tsigKeys: readonly TsigKeyConfig[];
+  readonly peers: readonly PeerConfig[];
+  readonly acl: readonly AclConfig[];
+  readonly zones: readonly ZoneConfig[];
+  readonly journal: JournalConfig;
+}

@@ -1,0 +1,53 @@
+// Turns a Resolution into response sections: the chain and answer, the negative SOA or the referral NS, and the
+// additional-section data (RFC 1034 §4.3.2, RFC 2308 §3, RFC 2181 §9 for glue).
+
+import { Rcode } from '../wire/constants.js';
+import type { SectionEntry } from '../wire/message.js';
+import type { Resolution } from './resolution.js';
+import { EMPTY, type Response } from './response.js';
+
+export function buildResponse(res: Resolution): Response {
+  const chain: SectionEntry[] = res.chain.map((l) => l.rrset);
+  switch (res.kind) {
+    case 'answer': {
+      const answer = chain.length === 0 ? res.rrsets : [...chain, ...res.rrsets];
+      return { rcode: Rcode.NOERROR, aa: true, answer, authority: EMPTY, additional: additionalFor(res, answer) };
+    }
+    case 'nodata':
+      // RFC 2308 §2.2: NOERROR, no answer for the type, SOA in authority (TTL already min(TTL, MINIMUM)).
+      return { rcode: Rcode.NOERROR, aa: true, answer: chain, authority: [res.zone.negativeSoa], additional: EMPTY };
+    case 'nxdomain':
+      // RFC 2308 §2.1; RFC 6604 §2: the RCODE describes the last name in a CNAME chain.
+      return { rcode: Rcode.NXDOMAIN, aa: true, answer: chain, authority: [res.zone.negativeSoa], additional: EMPTY };
+    case 'referral': {
+      // RFC 1034 §4.3.2 step 3b: NS of the cut in authority, AA clear (unless a chain made the first part
+      // authoritative), addresses of the name servers in additional (glue, RFC 9471).
+      const authority: SectionEntry[] = res.ds ? [res.ns, res.ds] : [res.ns];
+      const glue = res.cut.additional.get(res.ns.type) ?? EMPTY;
+      return { rcode: Rcode.NOERROR, aa: chain.length > 0, answer: chain, authority, additional: glue };
+    }
+    case 'external':
+      // RFC 1034 §4.3.2 step 3a: the chain leaves the zone; the resolver continues from the last target.
+      return { rcode: Rcode.NOERROR, aa: true, answer: chain, authority: EMPTY, additional: EMPTY };
+    case 'loop':
+      return { rcode: Rcode.SERVFAIL, aa: false, answer: EMPTY, authority: EMPTY, additional: EMPTY };
+    default: {
+      const never: never = res;
+      return never;
+    }
+  }
+}
+
+/** RFC 1034 §4.3.2 step 6: addresses of NS/MX/SRV/SVCB/HTTPS targets, minus RRsets already in the answer. */
+function additionalFor(res: Resolution & { kind: 'answer' }, answer: readonly SectionEntry[]): readonly SectionEntry[] {
+  let out: SectionEntry[] | undefined;
+  for (const set of res.rrsets) {
+    const extra = res.node.additional.get(set.type);
+    if (!extra) continue;
+    for (const e of extra) {
+      if (answer.includes(e) || out?.includes(e)) continue;
+      (out ??= []).push(e);
+    }
+  }
+  return out ?? EMPTY;
+}

@@ -1,0 +1,209 @@
+// The only file that sequences the query stages: decode → classify → route → resolve → shape → finalize → encode,
+// with a cache of encoded answers in front (keyed by everything that shapes the bytes).
+
+import type { Logger } from 'pino';
+import { decodeQuery } from '../wire/decode.js';
+import { encodeResponse } from '../wire/encode.js';
+import { EdnsFlag, EdnsOption, Flag, Rcode } from '../wire/constants.js';
+import type { DecodeResult, EdnsOptionData, Query, ResponseMessage } from '../wire/message.js';
+import type { ZoneStore } from '../zone/store.js';
+import { buildResponse } from './answer.js';
+import { chaosAnswer, type Identity } from './chaos.js';
+import { classify } from './classify.js';
+import { resolve } from './resolve.js';
+import { bare, type Response } from './response.js';
+import { route } from './route.js';
+
+/** What the pipeline needs to know about the client (structurally compatible with server/handler ClientInfo). */
+export interface QueryContext {
+  readonly transport: 'udp' | 'tcp';
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface EngineOptions {
+  /** Our advertised EDNS UDP payload size (RFC 6891 §6.2.5; 1232 per DNS Flag Day 2020). */
+  readonly udpSize: number;
+  readonly identity: Identity;
+  /** Entries in the encoded-answer cache; 0 disables it. */
+  readonly answerCacheEntries: number;
+  readonly logger?: Logger;
+  /** Log one line per query (debug level is not used: this is an explicit operator choice). */
+  readonly logQueries?: boolean;
+}
+
+/** RFC 1035 §4.2.1: without EDNS, UDP messages are at most 512 octets. */
+const CLASSIC_UDP = 512;
+const TCP_MAX = 65535;
+
+export class QueryEngine {
+  private readonly cache = new Map<string, Uint8Array>();
+  private cacheGeneration = -1;
+  cacheHits = 0;
+  cacheMisses = 0;
+
+  constructor(
+    private readonly store: ZoneStore,
+    private readonly opts: EngineOptions,
+  ) {}
+
+  /** Answer one request. Returns null when the packet must be dropped (RFC 1035 §4.1.1: QR=1, short header). */
+  handle(buf: Uint8Array, ctx: QueryContext): Uint8Array | null {
+    const started = this.opts.logQueries ? performance.now() : 0;
+    const dec = decodeQuery(buf);
+    if (dec.kind === 'drop') return null;
+    if (dec.kind === 'formerr') return this.formerr(dec);
+    const q = dec.query;
+    const out = this.answer(q, buf, ctx);
+    if (this.opts.logQueries && this.opts.logger) {
+      this.opts.logger.info(
+        { qname: q.question.name.toString(), qtype: q.question.type, rcode: out[3]! & 0x0f, client: ctx.address, protocol: ctx.transport, ms: +(performance.now() - started).toFixed(3) },
+        'query',
+      );
+    }
+    return out;
+  }
+
+  private answer(q: Query, buf: Uint8Array, ctx: QueryContext): Uint8Array {
+    const edns = q.edns;
+    // The question entry as received: echoed verbatim so the QNAME keeps its case (RFC 1035 §7.1, 0x20).
+    const rawQuestion = buf.subarray(q.questionOffset, q.questionOffset + q.questionLength);
+    // RFC 6891 §6.1.3: we implement version 0 only; higher versions get BADVERS with our OPT (version 0).
+    if (edns && edns.version > 0) return this.finalize(q, rawQuestion, bare(Rcode.BADVERS), TCP_MAX);
+    const maxSize = ctx.transport === 'tcp' ? TCP_MAX : edns ? Math.min(Math.max(edns.udpSize, CLASSIC_UDP), this.opts.udpSize) : CLASSIC_UDP;
+
+    const kind = classify(q);
+    if (kind !== 'normal') return this.finalize(q, rawQuestion, this.special(q, kind, ctx), maxSize);
+
+    const set = this.store.current;
+    const useCache = this.opts.answerCacheEntries > 0;
+    let key = '';
+    if (useCache) {
+      if (set.generation !== this.cacheGeneration) {
+        this.cache.clear();
+        this.cacheGeneration = set.generation;
+      }
+      key = cacheKey(q, maxSize, ctx.transport);
+      const hit = this.cache.get(key);
+      if (hit) {
+        this.cacheHits++;
+        return patchCached(hit, q.id, rawQuestion);
+      }
+      this.cacheMisses++;
+    }
+
+    const routed = route(set, q.question.name, q.question.type);
+    let res: Response;
+    if (!routed) res = bare(Rcode.REFUSED);
+    else if (routed.expired) res = bare(Rcode.SERVFAIL);
+    else res = buildResponse(resolve(routed.snapshot, q.question.name, q.question.type));
+
+    const bytes = this.finalize(q, rawQuestion, res, maxSize);
+    if (useCache) {
+      if (this.cache.size >= this.opts.answerCacheEntries) {
+        // Drop the oldest entry (Map keeps insertion order).
+        const first = this.cache.keys().next().value;
+        if (first !== undefined) this.cache.delete(first);
+      }
+      this.cache.set(key, bytes);
+    }
+    return bytes;
+  }
+
+  private special(q: Query, kind: Exclude<ReturnType<typeof classify>, 'normal'>, ctx: QueryContext): Response {
+    switch (kind) {
+      case 'chaos':
+        return chaosAnswer(this.opts.identity, q.question.name, q.question.type);
+      case 'axfr':
+      case 'ixfr':
+        // RFC 5936 §4.2: AXFR only over TCP; transfers need an ACL match, and none is configured yet.
+        void ctx;
+        return bare(Rcode.REFUSED);
+      case 'notify':
+        // RFC 1996: NOTIFY is only meaningful for secondary zones; we serve none that accept it.
+        return bare(Rcode.REFUSED);
+      case 'notimp':
+        return bare(Rcode.NOTIMP);
+      case 'refused':
+        return bare(Rcode.REFUSED);
+      default: {
+        const never: never = kind;
+        return never;
+      }
+    }
+  }
+
+  /** Header flags, EDNS (RFC 6891 §7: OPT in the response iff the query had one), NSID, EDE, encode. */
+  private finalize(q: Query, rawQuestion: Uint8Array, res: Response, maxSize: number): Uint8Array {
+    // RFC 1035 §4.1.1: RD is copied; RFC 4035 §3.2.2: CD is copied.
+    let flags = q.flags & (Flag.RD | Flag.CD);
+    if (res.aa) flags |= Flag.AA;
+    const msg: ResponseMessage = {
+      id: q.id,
+      opcode: q.opcode,
+      flags,
+      rcode: res.rcode,
+      rawQuestion,
+      answer: res.answer,
+      authority: res.authority,
+      additional: res.additional,
+      ...(q.edns ? { edns: { udpSize: this.opts.udpSize, do: (q.edns.flags & EdnsFlag.DO) !== 0, options: this.ednsOptions(q, res) } } : {}),
+    };
+    return encodeResponse(msg, maxSize);
+  }
+
+  private ednsOptions(q: Query, res: Response): readonly EdnsOptionData[] {
+    const out: EdnsOptionData[] = [];
+    // RFC 5001 §2.1: NSID is returned only when requested.
+    if (this.opts.identity.nsid && q.edns!.options.some((o) => o.code === EdnsOption.NSID)) out.push({ code: EdnsOption.NSID, data: this.opts.identity.nsid });
+    if (res.ede) {
+      const text = Buffer.from(res.ede.text, 'utf8');
+      const data = new Uint8Array(2 + text.length);
+      data[0] = res.ede.code >> 8;
+      data[1] = res.ede.code & 0xff;
+      data.set(text, 2);
+      out.push({ code: EdnsOption.EDE, data });
+    }
+    return out;
+  }
+
+  private formerr(dec: DecodeResult & { kind: 'formerr' }): Uint8Array {
+    const msg: ResponseMessage = {
+      id: dec.id,
+      opcode: dec.opcode,
+      flags: dec.flags & (Flag.RD | Flag.CD),
+      rcode: Rcode.FORMERR,
+      ...(dec.question ? { question: dec.question } : {}),
+      answer: [],
+      authority: [],
+      additional: [],
+    };
+    return encodeResponse(msg, CLASSIC_UDP);
+  }
+}
+
+/** Everything that changes the encoded bytes, besides the ID and the QNAME's case. */
+function cacheKey(q: Query, maxSize: number, transport: 'udp' | 'tcp'): string {
+  const e = q.edns;
+  let bits = q.flags & (Flag.RD | Flag.CD);
+  if (e) {
+    bits |= 1;
+    if (e.flags & EdnsFlag.DO) bits |= 2;
+    if (e.flags & EdnsFlag.CO) bits |= 4;
+    if (e.options.length > 0) {
+      for (const o of e.options) if (o.code === EdnsOption.NSID) bits |= 8;
+    }
+  }
+  if (transport === 'tcp') bits |= 64;
+  return q.question.name.key + String.fromCharCode(q.question.type, q.question.class, bits, maxSize);
+}
+
+/** Copy a cached answer, then write the request's ID and question bytes into it. */
+function patchCached(cached: Uint8Array, id: number, rawQuestion: Uint8Array): Uint8Array {
+  const out = new Uint8Array(cached.length);
+  out.set(cached);
+  out[0] = id >> 8;
+  out[1] = id & 0xff;
+  out.set(rawQuestion, 12);
+  return out;
+}

@@ -1,0 +1,158 @@
+// Resolution over one zone snapshot: exact match, CNAME/DNAME chains, referrals, RFC 4592 wildcards and
+// negative results (RFC 1034 §4.3.2 steps 3a-3c, RFC 6672, RFC 2308). Pure: no I/O, no logging.
+
+import { Name, NameError, parentKey } from '../wire/name.js';
+import { RRType } from '../wire/constants.js';
+import { rdataTargetName } from '../wire/rdata/index.js';
+import type { RRset } from '../zone/model.js';
+import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js';
+import type { ChainLink, Resolution, WildcardInfo } from './resolution.js';
+
+/** Upper bound on CNAME/DNAME links followed for one query. */
+export const MAX_CHAIN = 12;
+
+/** Key prefix of a `*` label in wire-key form: length 1, then `*`. */
+const WILDCARD_PREFIX = '\x01*';
+
+/** Types that never count as "the" RRset for ANY (RFC 8482 §4.1 lets us pick one RRset). */
+const ANY_SKIP: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType.NSEC3]);
+
+/** Query types a flattened CNAME answers with its target's data. */
+export const FLATTEN_TYPES: ReadonlySet<number> = new Set([RRType.A, RRType.AAAA, RRType.HTTPS]);
+
+export interface ResolveOptions {
+  /**
+   * CNAMEs for which this returns true are flattened: for FLATTEN_TYPES they end resolution as an `external`
+   * result whose last chain link has `flatten` set; for other types the CNAME is ignored.
+   */
+  readonly isFlattened?: (cname: RRset) => boolean;
+}
+
+/**
+ * Resolve `qname`/`qtype` inside `zone`. The caller has already routed the query to the zone (qname is at or
+ * below the origin).
+ */
+export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: ResolveOptions = {}): Resolution {
+  const chain: ChainLink[] = [];
+  const seen = new Set<string>();
+  let name = qname;
+  for (;;) {
+    if (seen.has(name.key) || chain.length > MAX_CHAIN) return { kind: 'loop', zone, chain, name };
+    seen.add(name.key);
+
+    // RFC 1034 §4.3.2 step 3b / RFC 6672 §3.2: look for a zone cut or DNAME on the way down from the apex.
+    if (zone.hasDelegations || zone.hasDnames) {
+      const stop = findCutOrDname(zone, name.key, qtype);
+      if (stop) {
+        if (stop.flags & NodeFlag.DELEGATION) {
+          const ns = stop.rrsets.get(RRType.NS)!;
+          const ds = stop.rrsets.get(RRType.DS);
+          return ds ? { kind: 'referral', zone, chain, name, cut: stop, ns, ds } : { kind: 'referral', zone, chain, name, cut: stop, ns };
+        }
+        const dname = stop.rrsets.get(RRType.DNAME)!;
+        const target = rdataTargetName(RRType.DNAME, dname.rdata[0]!)!;
+        let synthesized: Name;
+        try {
+          synthesized = name.replaceSuffix(stop.name, target);
+        } catch (e) {
+          if (!(e instanceof NameError)) throw e;
+          // RFC 6672 §2.2: a substitution longer than 255 octets is YXDOMAIN; we report it as a loop-like stop.
+          return { kind: 'loop', zone, chain: [...chain, { rrset: dname }], name };
+        }
+        chain.push({ rrset: dname });
+        // RFC 6672 §3.1: the synthesized CNAME has the DNAME's TTL.
+        chain.push({ rrset: synthCname(name, dname, synthesized), fromDname: true });
+        if (!synthesized.isSubdomainOf(zone.origin)) return { kind: 'external', zone, chain, name: synthesized };
+        name = synthesized;
+        continue;
+      }
+    }
+
+    const node = zone.nodes.get(name.key);
+    let found: ZoneNode;
+    let wildcard: WildcardInfo | undefined;
+    if (node) {
+      found = node;
+    } else {
+      const encloser = closestEncloser(zone, name.key);
+      // RFC 4592 §3.3.1: only the closest encloser's `*` child is a source of synthesis.
+      const source = encloser.flags & NodeFlag.WILDCARD_CHILD ? zone.nodes.get(WILDCARD_PREFIX + encloser.name.key) : undefined;
+      if (!source) return { kind: 'nxdomain', zone, chain, name, closestEncloser: encloser };
+      found = source;
+      wildcard = { source, closestEncloser: encloser, qname: name };
+    }
+
+    const cname = qtype === RRType.CNAME ? undefined : found.rrsets.get(RRType.CNAME);
+    // A flattened CNAME answers A/AAAA/HTTPS with the target's data (answer shaping follows the `flatten` link);
+    // every other type is answered from the data at the name itself (seed "CNAME flattening").
+    const flattened = cname !== undefined && opts.isFlattened !== undefined && opts.isFlattened(cname);
+    if (cname && (!flattened || FLATTEN_TYPES.has(qtype))) {
+      const owned = wildcard ? { ...cname, owner: name } : cname;
+      const target = rdataTargetName(RRType.CNAME, cname.rdata[0]!)!;
+      if (flattened) {
+        chain.push(wildcard ? { rrset: owned, wildcard, flatten: true } : { rrset: owned, flatten: true });
+        return { kind: 'external', zone, chain, name: target };
+      }
+      // RFC 1034 §3.6.2 / RFC 8482: ANY at a CNAME owner answers the CNAME without following it.
+      if (qtype === RRType.ANY) return answer(zone, chain, name, found, [owned], wildcard);
+      chain.push(wildcard ? { rrset: owned, wildcard } : { rrset: owned });
+      if (!target.isSubdomainOf(zone.origin)) return { kind: 'external', zone, chain, name: target };
+      name = target;
+      continue;
+    }
+
+    if (qtype === RRType.ANY) {
+      // RFC 8482 §4.1: answer ANY with one RRset of the node rather than the whole node.
+      for (const t of found.types) {
+        if (ANY_SKIP.has(t)) continue;
+        const set = found.rrsets.get(t)!;
+        return answer(zone, chain, name, found, [wildcard ? { ...set, owner: name } : set], wildcard);
+      }
+      return wildcard ? { kind: 'nodata', zone, chain, name, node: found, wildcard } : { kind: 'nodata', zone, chain, name, node: found };
+    }
+
+    const set = found.rrsets.get(qtype);
+    if (set) return answer(zone, chain, name, found, [wildcard ? { ...set, owner: name } : set], wildcard);
+    return wildcard ? { kind: 'nodata', zone, chain, name, node: found, wildcard } : { kind: 'nodata', zone, chain, name, node: found };
+  }
+}
+
+function answer(zone: ZoneSnapshot, chain: ChainLink[], name: Name, node: ZoneNode, rrsets: readonly RRset[], wildcard: WildcardInfo | undefined): Resolution {
+  return wildcard ? { kind: 'answer', zone, chain, name, node, rrsets, wildcard } : { kind: 'answer', zone, chain, name, node, rrsets };
+}
+
+function synthCname(owner: Name, dname: RRset, target: Name): RRset {
+  return { owner, type: RRType.CNAME, class: dname.class, ttl: dname.ttl, rdata: [target.toWire()], meta: [] };
+}
+
+/**
+ * The delegation or DNAME node closest to the apex on the path from the apex to `key`, if any. A delegation at
+ * `key` itself does not count for DS (RFC 4035 §3.1.4.1: the parent answers DS); a DNAME only redirects names
+ * strictly below its owner (RFC 6672 §2.3).
+ */
+function findCutOrDname(zone: ZoneSnapshot, key: string, qtype: number): ZoneNode | undefined {
+  let hit: ZoneNode | undefined;
+  const originKey = zone.origin.key;
+  let k: string | undefined = key;
+  while (k !== undefined && k !== originKey) {
+    const n = zone.nodes.get(k);
+    if (n) {
+      const self = k === key;
+      if (n.flags & NodeFlag.DELEGATION && !(self && qtype === RRType.DS)) hit = n;
+      else if (n.flags & NodeFlag.DNAME && !self) hit = n;
+    }
+    k = parentKey(k);
+  }
+  return hit;
+}
+
+/** RFC 4592 §3.3.1: the longest existing ancestor of a name that does not exist. */
+function closestEncloser(zone: ZoneSnapshot, key: string): ZoneNode {
+  let k = parentKey(key);
+  while (k !== undefined) {
+    const n = zone.nodes.get(k);
+    if (n) return n;
+    k = parentKey(k);
+  }
+  return zone.apex;
+}

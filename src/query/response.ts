@@ -1,0 +1,26 @@
+// The response model the stages build before encoding: rcode, AA, and three sections of RRsets.
+
+import type { SectionEntry } from '../wire/message.js';
+
+export interface Ede {
+  readonly code: number;
+  readonly text: string;
+}
+
+export interface Response {
+  readonly rcode: number;
+  /** RFC 1035 §4.1.1 AA: set for answers from authoritative data, clear on referrals. */
+  readonly aa: boolean;
+  readonly answer: readonly SectionEntry[];
+  readonly authority: readonly SectionEntry[];
+  readonly additional: readonly SectionEntry[];
+  /** RFC 8914 Extended DNS Error to attach to the OPT (only sent when the query had EDNS). */
+  readonly ede?: Ede;
+}
+
+export const EMPTY: readonly SectionEntry[] = Object.freeze([]);
+
+/** A response with no records. */
+export function bare(rcode: number, aa = false, ede?: Ede): Response {
+  return ede ? { rcode, aa, answer: EMPTY, authority: EMPTY, additional: EMPTY, ede } : { rcode, aa, answer: EMPTY, authority: EMPTY, additional: EMPTY };
+}

@@ -1,0 +1,163 @@
+// Listen addresses ("127.0.0.1:53", "[::1]:53", ":53") and starting/stopping the UDP+TCP listeners for them.
+
+import net from 'node:net';
+import type pino from 'pino';
+import { newStats, type Handler, type ServerStats } from './handler.js';
+import { silentLogger } from './log.js';
+import { TcpListener, type TcpLimits } from './tcp.js';
+import { UdpListener, fmt, type UdpOptions } from './udp.js';
+
+export interface ListenAddress {
+  /** IP literal to bind (no brackets). */
+  readonly host: string;
+  /** 0 lets the OS choose (UDP and TCP then share the chosen number). */
+  readonly port: number;
+  readonly family: 'IPv4' | 'IPv6';
+  /** `:53` form: one IPv6 socket that also accepts IPv4 (mapped) traffic. */
+  readonly dualStack: boolean;
+}
+
+/** A listen address that cannot be used; the message says why and quotes the input. */
+export class ListenAddressError extends Error {
+  override readonly name = 'ListenAddressError';
+}
+
+/**
+ * Parse `IPv4:port`, `[IPv6]:port`, `:port` / `*:port` (every IPv4 and IPv6 address, dual-stack socket), or a bare
+ * IP literal (then `defaultPort`). Host names are refused: a DNS server must not depend on DNS to start.
+ */
+export function parseListenAddress(text: string, defaultPort = 53): ListenAddress {
+  const s = text.trim();
+  const bad = (why: string): ListenAddressError => new ListenAddressError(`invalid listen address "${text}": ${why}`);
+  if (s === '') throw bad('empty');
+  let host: string;
+  let portText: string | undefined;
+  if (s.startsWith('[')) {
+    const close = s.indexOf(']');
+    if (close < 0) throw bad('missing "]" after the IPv6 address');
+    host = s.slice(1, close);
+    const rest = s.slice(close + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) throw bad('expected ":port" after "]"');
+      portText = rest.slice(1);
+    }
+    if (net.isIPv6(host) === false) throw bad(`"${host}" is not an IPv6 address`);
+  } else if (s.startsWith(':') && !s.startsWith('::')) {
+    host = '';
+    portText = s.slice(1);
+  } else if (s.startsWith('*:')) {
+    host = '';
+    portText = s.slice(2);
+  } else if (net.isIPv6(s)) {
+    throw bad(`IPv6 addresses need brackets, e.g. "[${s}]:${defaultPort}"`);
+  } else {
+    const colon = s.lastIndexOf(':');
+    if (colon >= 0) {
+      host = s.slice(0, colon);
+      portText = s.slice(colon + 1);
+    } else host = s;
+    if (host.includes(':')) throw bad('IPv6 addresses need brackets, e.g. "[::1]:53"');
+    if (!net.isIPv4(host)) throw bad(`"${host}" is not an IP address (host names are not accepted)`);
+  }
+  let port = defaultPort;
+  if (portText !== undefined) {
+    if (!/^\d{1,5}$/.test(portText)) throw bad(`port "${portText}" is not a number`);
+    port = Number(portText);
+    if (port > 65535) throw bad(`port ${port} is above 65535`);
+  }
+  if (host === '') return { host: '::', port, family: 'IPv6', dualStack: true };
+  return { host, port, family: host.includes(':') ? 'IPv6' : 'IPv4', dualStack: false };
+}
+
+/** Print a ListenAddress back in the accepted syntax. */
+export function formatListenAddress(a: ListenAddress): string {
+  return a.dualStack ? `:${a.port}` : fmt(a.host, a.port);
+}
+
+export interface ListenerOptions {
+  /** Serve UDP (default true). */
+  readonly udp?: boolean;
+  /** Serve TCP (default true). */
+  readonly tcp?: boolean;
+  readonly tcpLimits?: Partial<TcpLimits>;
+  readonly udpOptions?: Omit<UdpOptions, 'logger'>;
+  readonly logger?: pino.Logger;
+}
+
+export interface BoundListener {
+  readonly transport: 'udp' | 'tcp';
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface Listeners {
+  /** Live counters for every listener of this group. */
+  readonly stats: Readonly<ServerStats>;
+  /** What was actually bound (ports resolved when 0 was asked). */
+  readonly bound: readonly BoundListener[];
+  /** Graceful stop of everything: stop accepting, finish in-flight answers within `deadlineMs` (default 5 s). */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+/**
+ * Bind UDP and TCP on every address and serve them with `handler`. All-or-nothing: when one bind fails, the ones
+ * already opened are closed and the promise rejects with an error naming the address.
+ */
+export async function startListeners(
+  addresses: readonly (string | ListenAddress)[],
+  handler: Handler,
+  opts: ListenerOptions = {},
+): Promise<Listeners> {
+  const logger = opts.logger ?? silentLogger;
+  const parsed = addresses.map((a) => (typeof a === 'string' ? parseListenAddress(a) : a));
+  const stats = newStats();
+  const udps: UdpListener[] = [];
+  const tcps: TcpListener[] = [];
+  const udpOpts: UdpOptions = { ...opts.udpOptions, logger };
+  const tcpOpts = { limits: opts.tcpLimits ?? {}, logger };
+  const wantUdp = opts.udp ?? true;
+  const wantTcp = opts.tcp ?? true;
+  try {
+    for (const a of parsed) {
+      if (a.port === 0 && wantUdp && wantTcp) {
+        // Port 0: let the OS choose for UDP, then take the same number on TCP (retry if that one is busy on TCP).
+        let done = false;
+        for (let attempt = 0; attempt < 20 && !done; attempt++) {
+          const u = await UdpListener.start(a, handler, stats, udpOpts);
+          try {
+            const t = await TcpListener.start({ ...a, port: u.address.port }, handler, stats, tcpOpts);
+            udps.push(u);
+            tcps.push(t);
+            done = true;
+          } catch (err) {
+            await u.close(0);
+            if (attempt === 19) throw err;
+          }
+        }
+        continue;
+      }
+      if (wantUdp) udps.push(await UdpListener.start(a, handler, stats, udpOpts));
+      if (wantTcp) tcps.push(await TcpListener.start(a, handler, stats, tcpOpts));
+    }
+  } catch (err) {
+    await Promise.all([...udps.map((u) => u.close(0)), ...tcps.map((t) => t.close(0))]);
+    throw err;
+  }
+  const bound: BoundListener[] = [
+    ...udps.map((u) => ({ transport: 'udp' as const, ...u.address })),
+    ...tcps.map((t) => ({ transport: 'tcp' as const, ...t.address })),
+  ];
+  let closing: Promise<void> | null = null;
+  return {
+    stats,
+    bound,
+    close(deadlineMs = 5000): Promise<void> {
+      closing ??= Promise.all([...udps.map((u) => u.close(deadlineMs)), ...tcps.map((t) => t.close(deadlineMs))]).then(
+        () => {
+          logger.info('listeners closed');
+        },
+      );
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,509 @@
+// TCP listener (RFC 7766): pipelined queries answered concurrently and out of order, idle timeout, connection
+// limits, input/output bounds, and graceful close.
+
+import net from 'node:net';
+import type pino from 'pino';
+import { Deframer, FrameError, frame, MAX_MESSAGE } from './frame.js';
+import {
+  isAsyncIterable,
+  isPromiseLike,
+  type ClientInfo,
+  type Handler,
+  type HandlerResult,
+  type ServerStats,
+} from './handler.js';
+import type { ListenAddress } from './listen.js';
+import { RateLimitedLog, silentLogger } from './log.js';
+import { fmt } from './udp.js';
+
+export interface TcpLimits {
+  /** Close a connection with no pending query for this long (RFC 7766 §6.2.3); also the write-stall timeout. */
+  readonly idleTimeoutMs: number;
+  /** Connections open at once on one listener; more are closed at once. */
+  readonly maxConnections: number;
+  /** Connections open at once from one client address. */
+  readonly maxConnectionsPerClient: number;
+  /** Queries of one connection being answered at once; reading pauses while over it. */
+  readonly maxInFlightPerConnection: number;
+  /** Bytes of unsent answers a connection may hold; beyond it the connection is destroyed. */
+  readonly maxOutputBytes: number;
+  /** Longest accepted request message (the 2-octet length allows 65535). */
+  readonly maxMessageSize: number;
+}
+
+export const DEFAULT_TCP_LIMITS: TcpLimits = Object.freeze({
+  idleTimeoutMs: 10_000,
+  maxConnections: 1000,
+  maxConnectionsPerClient: 50,
+  maxInFlightPerConnection: 100,
+  maxOutputBytes: 4 * 1024 * 1024,
+  maxMessageSize: MAX_MESSAGE,
+});
+
+export interface TcpOptions {
+  readonly limits?: Partial<TcpLimits>;
+  readonly logger?: pino.Logger;
+}
+
+type Streamable = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+/** An answer waiting for its turn behind a streaming (multi-message) answer. */
+type Queued = Uint8Array | readonly Uint8Array[] | Streamable;
+
+const MAPPED_V4 = '::ffff:';
+
+function isArray(r: object): r is readonly Uint8Array[] {
+  return Array.isArray(r);
+}
+
+/** A listening TCP server for one address. */
+export class TcpListener {
+  private readonly conns = new Set<Conn>();
+  private readonly perClient = new Map<string, number>();
+  private closing = false;
+  private closePromise: Promise<void> | null = null;
+  readonly limits: TcpLimits;
+  readonly errLog: RateLimitedLog;
+  private localAddress = '';
+  private localPort = 0;
+
+  private constructor(
+    private readonly server: net.Server,
+    readonly handler: Handler,
+    readonly stats: ServerStats,
+    readonly dualStack: boolean,
+    limits: TcpLimits,
+    readonly log: pino.Logger,
+  ) {
+    this.limits = limits;
+    this.errLog = new RateLimitedLog(log, 'DNS handler failed (TCP); request dropped');
+  }
+
+  static start(addr: ListenAddress, handler: Handler, stats: ServerStats, opts: TcpOptions = {}): Promise<TcpListener> {
+    const logger = opts.logger ?? silentLogger;
+    const limits: TcpLimits = Object.freeze({ ...DEFAULT_TCP_LIMITS, ...opts.limits });
+    // allowHalfOpen: a client may shut down its sending side after its queries and still read the answers.
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    const l = new TcpListener(server, handler, stats, addr.dualStack, limits, logger);
+    return new Promise((resolve, reject) => {
+      const onListenError = (err: Error): void => {
+        reject(new Error(`cannot listen on tcp ${fmt(addr.host, addr.port)}: ${err.message}`, { cause: err }));
+      };
+      server.once('error', onListenError);
+      server.listen(
+        { host: addr.host, port: addr.port, ipv6Only: addr.family === 'IPv6' && !addr.dualStack, backlog: 1024 },
+        () => {
+          server.off('error', onListenError);
+          server.on('error', (err) => logger.error({ err, transport: 'tcp' }, 'TCP server error'));
+          const a = server.address();
+          if (a !== null && typeof a === 'object') {
+            l.localAddress = a.address;
+            l.localPort = a.port;
+          }
+          server.on('connection', l.onConnection);
+          logger.info({ transport: 'tcp', address: l.localAddress, port: l.localPort }, 'listening');
+          resolve(l);
+        },
+      );
+    });
+  }
+
+  get address(): { readonly address: string; readonly port: number } {
+    return { address: this.localAddress, port: this.localPort };
+  }
+
+  /** Connections currently open. */
+  get connectionCount(): number {
+    return this.conns.size;
+  }
+
+  /**
+   * Graceful stop: stop accepting, stop reading new queries, let every in-flight answer be written, close each
+   * connection once it has nothing pending; connections still busy after `deadlineMs` are destroyed.
+   */
+  close(deadlineMs = 5000): Promise<void> {
+    if (this.closePromise !== null) return this.closePromise;
+    this.closing = true;
+    this.closePromise = new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        for (const c of this.conns) c.destroy();
+      }, deadlineMs);
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      for (const c of [...this.conns]) c.beginDrain();
+    });
+    return this.closePromise;
+  }
+
+  private readonly onConnection = (socket: net.Socket): void => {
+    const remote = socket.remoteAddress;
+    if (remote === undefined) {
+      socket.destroy(); // already gone
+      return;
+    }
+    const n = this.perClient.get(remote) ?? 0;
+    if (this.closing || this.conns.size >= this.limits.maxConnections || n >= this.limits.maxConnectionsPerClient) {
+      this.stats.tcpConnectionsRefused++;
+      socket.destroy();
+      return;
+    }
+    this.perClient.set(remote, n + 1);
+    this.stats.tcpConnections++;
+    let address = remote;
+    let family = socket.remoteFamily === 'IPv6' ? ('IPv6' as const) : ('IPv4' as const);
+    // RFC 4291 §2.5.5.2: IPv4-mapped addresses on a dual-stack socket are reported as IPv4.
+    if (this.dualStack && family === 'IPv6' && address.startsWith(MAPPED_V4) && address.includes('.')) {
+      address = address.slice(MAPPED_V4.length);
+      family = 'IPv4';
+    }
+    const client: ClientInfo = {
+      transport: 'tcp',
+      address,
+      port: socket.remotePort ?? 0,
+      family,
+      localAddress: this.localAddress,
+      localPort: this.localPort,
+    };
+    this.conns.add(new Conn(this, socket, client, remote));
+  };
+
+  /** Called by a connection once its socket has closed. */
+  released(c: Conn, remoteKey: string): void {
+    this.conns.delete(c);
+    const n = (this.perClient.get(remoteKey) ?? 1) - 1;
+    if (n <= 0) this.perClient.delete(remoteKey);
+    else this.perClient.set(remoteKey, n);
+  }
+}
+
+/** One TCP connection: deframes queries, dispatches them, writes answers as they become ready. */
+class Conn {
+  private readonly deframer: Deframer;
+  /** Queries received whose answer is not yet completely handed to the socket (includes `backlog` and `outQueue`). */
+  private inFlight = 0;
+  /** Received queries not yet dispatched because of the in-flight limit. */
+  private readonly backlog: Uint8Array[] = [];
+  /** Ready answers waiting behind a multi-message answer (RFC 5936 §2.2: AXFR messages go out consecutively). */
+  private readonly outQueue: Queued[] = [];
+  private streaming = false;
+  private pumping = false;
+  private paused = false;
+  /** Reading paused because the socket's write buffer is above its high-water mark. */
+  private outputFull = false;
+  private clientEnded = false;
+  private draining = false;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+  private lastFlushed = 0;
+  private drainWaiter: (() => void) | null = null;
+
+  constructor(
+    private readonly owner: TcpListener,
+    private readonly socket: net.Socket,
+    private readonly client: ClientInfo,
+    private readonly remoteKey: string,
+  ) {
+    this.deframer = new Deframer(owner.limits.maxMessageSize);
+    this.timer = setTimeout(this.onTimer, owner.limits.idleTimeoutMs);
+    this.timer.unref();
+    socket.on('data', this.onData);
+    socket.on('drain', this.onDrain);
+    socket.on('end', this.onEnd);
+    socket.on('error', this.onError);
+    socket.on('close', this.onClose);
+  }
+
+  destroy(): void {
+    if (!this.closed) this.socket.destroy();
+  }
+
+  /** Server is closing: read nothing more, finish what was received, then close. */
+  beginDrain(): void {
+    if (this.closed || this.draining) return;
+    this.draining = true;
+    this.updateReading();
+    this.maybeEnd();
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.closed || this.draining) return;
+    let msgs: readonly Uint8Array[];
+    try {
+      msgs = this.deframer.push(chunk);
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      // RFC 7766 §8 framing broken: the stream cannot be resynchronised, so close.
+      this.owner.stats.tcpProtocolErrors++;
+      this.owner.log.debug({ client: this.client.address, reason: err.message }, 'TCP framing error; closing');
+      this.socket.destroy();
+      return;
+    }
+    const n = msgs.length;
+    if (n === 0) return; // partial data does not count as activity (slow-loris clients time out)
+    this.timer.refresh();
+    const max = this.owner.limits.maxInFlightPerConnection;
+    for (let i = 0; i < n; i++) {
+      const m = msgs[i] as Uint8Array;
+      if (this.inFlight >= max || this.backlog.length > 0) {
+        this.inFlight++;
+        this.backlog.push(m);
+      } else {
+        this.inFlight++;
+        this.dispatch(m);
+        if (this.closed) return;
+      }
+    }
+    this.updateReading();
+  };
+
+  private readonly onDrain = (): void => {
+    this.outputFull = false;
+    const w = this.drainWaiter;
+    if (w !== null) {
+      this.drainWaiter = null;
+      w();
+    }
+    this.updateReading();
+    this.maybeEnd();
+  };
+
+  private readonly onEnd = (): void => {
+    // The client will send nothing more; close our side once every answer is out (RFC 7766 §6.2.3).
+    this.clientEnded = true;
+    this.maybeEnd();
+  };
+
+  private readonly onError = (err: Error): void => {
+    this.owner.log.debug({ err, client: this.client.address }, 'TCP connection error');
+  };
+
+  private readonly onClose = (): void => {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.backlog.length = 0;
+    this.outQueue.length = 0;
+    const w = this.drainWaiter;
+    if (w !== null) {
+      this.drainWaiter = null;
+      w();
+    }
+    this.owner.released(this, this.remoteKey);
+  };
+
+  private readonly onTimer = (): void => {
+    if (this.closed) return;
+    const s = this.socket;
+    const pendingOut = s.writableLength;
+    if (pendingOut > 0) {
+      // Answers are waiting for the client to read them; destroy if nothing at all was flushed for a full period.
+      const flushed = (s.bytesWritten ?? 0) - pendingOut;
+      if (flushed === this.lastFlushed) {
+        this.owner.stats.tcpSlowReaders++;
+        s.destroy();
+        return;
+      }
+      this.lastFlushed = flushed;
+      this.timer.refresh();
+      return;
+    }
+    if (this.inFlight > 0) {
+      // The handler is still working (e.g. waiting on an upstream); its own timeouts bound this.
+      this.timer.refresh();
+      return;
+    }
+    if (this.draining || this.clientEnded) {
+      s.destroy(); // we already sent FIN and the client never closed
+      return;
+    }
+    // RFC 7766 §6.2.3: idle connection, close it from the server side.
+    this.owner.stats.tcpIdleClosed++;
+    this.draining = true;
+    s.end();
+    this.timer.refresh(); // give the client one more period to close, then destroy
+  };
+
+  private dispatch(m: Uint8Array): void {
+    this.owner.stats.tcpQueries++;
+    let r: HandlerResult;
+    try {
+      r = this.owner.handler(m, this.client);
+    } catch (err) {
+      this.handlerError(err);
+      this.finish();
+      return;
+    }
+    this.deliver(r);
+  }
+
+  private handlerError(err: unknown): void {
+    this.owner.stats.handlerErrors++;
+    this.owner.errLog.error(err, { client: this.client.address });
+  }
+
+  private deliver(r: HandlerResult | undefined): void {
+    if (this.closed) {
+      if (r !== null && r !== undefined && !(r instanceof Uint8Array) && isAsyncIterable(r)) {
+        void r[Symbol.asyncIterator]().return?.()?.catch(() => undefined);
+      }
+      return;
+    }
+    if (r instanceof Uint8Array) {
+      if (this.streaming) this.outQueue.push(r);
+      else {
+        this.write(r);
+        this.finish();
+      }
+      return;
+    }
+    if (r === null || r === undefined) {
+      this.finish();
+      return;
+    }
+    if (isPromiseLike(r)) {
+      r.then(
+        (v) => this.deliver(v),
+        (err: unknown) => {
+          this.handlerError(err);
+          if (!this.closed) this.finish();
+        },
+      );
+      return;
+    }
+    if (this.streaming) {
+      this.outQueue.push(r);
+      return;
+    }
+    if (isArray(r)) {
+      this.writeAll(r);
+      this.finish();
+      return;
+    }
+    void this.stream(r);
+  }
+
+  private writeAll(ms: readonly Uint8Array[]): void {
+    if (ms.length > 1) this.socket.cork();
+    for (const m of ms) {
+      if (this.closed) break;
+      this.write(m);
+    }
+    if (ms.length > 1 && !this.closed) this.socket.uncork();
+  }
+
+  /** Write one framed message; false when the caller should wait for 'drain'. */
+  private write(m: Uint8Array): boolean {
+    const s = this.socket;
+    if (this.closed || !s.writable) return true;
+    let framed: Buffer;
+    try {
+      framed = frame(m);
+    } catch (err) {
+      this.handlerError(err); // an answer over 65535 octets is a handler bug
+      return true;
+    }
+    const ok = s.write(framed);
+    this.owner.stats.tcpResponses++;
+    if (s.writableLength > this.owner.limits.maxOutputBytes) {
+      this.owner.stats.tcpSlowReaders++;
+      s.destroy();
+      return true;
+    }
+    if (!ok && !this.outputFull) {
+      // Stop reading queries until the client reads its answers; the stall clock starts now.
+      this.outputFull = true;
+      this.lastFlushed = (s.bytesWritten ?? 0) - s.writableLength;
+      this.timer.refresh();
+      this.updateReading();
+    }
+    return ok;
+  }
+
+  /** Write a multi-message answer, message by message, waiting for 'drain' whenever the socket says so. */
+  private async stream(src: Streamable): Promise<void> {
+    this.streaming = true;
+    try {
+      if (isAsyncIterable(src)) {
+        for await (const m of src) {
+          if (this.closed) break;
+          if (!this.write(m)) await this.drained();
+          if (this.closed) break;
+        }
+      } else {
+        for (const m of src) {
+          if (this.closed) break;
+          if (!this.write(m)) await this.drained();
+          if (this.closed) break;
+        }
+      }
+    } catch (err) {
+      // A transfer broken midway cannot be completed or retracted: close so the client sees the failure.
+      this.handlerError(err);
+      this.socket.destroy();
+    }
+    this.streaming = false;
+    if (this.closed) return;
+    this.finish();
+    this.flushQueue();
+  }
+
+  private drained(): Promise<void> {
+    if (this.closed || !this.outputFull) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.drainWaiter = resolve;
+    });
+  }
+
+  private flushQueue(): void {
+    while (!this.streaming && !this.closed && this.outQueue.length > 0) {
+      const q = this.outQueue.shift() as Queued;
+      if (q instanceof Uint8Array) {
+        this.write(q);
+        this.finish();
+      } else if (isArray(q)) {
+        this.writeAll(q);
+        this.finish();
+      } else void this.stream(q);
+    }
+  }
+
+  /** One query is completely answered (or dropped). */
+  private finish(): void {
+    this.inFlight--;
+    if (this.backlog.length > 0 && !this.pumping) {
+      this.pumping = true;
+      const max = this.owner.limits.maxInFlightPerConnection;
+      // Backlogged queries are already counted in inFlight; dispatch while fewer than `max` are being worked on.
+      while (this.backlog.length > 0 && !this.closed && this.inFlight - this.backlog.length < max) {
+        this.dispatch(this.backlog.shift() as Uint8Array);
+      }
+      this.pumping = false;
+    }
+    if (this.inFlight === 0) {
+      this.timer.refresh();
+      this.maybeEnd();
+    }
+    this.updateReading();
+  }
+
+  private updateReading(): void {
+    if (this.closed) return;
+    const pause =
+      this.draining ||
+      this.outputFull ||
+      this.backlog.length > 0 ||
+      this.inFlight >= this.owner.limits.maxInFlightPerConnection;
+    if (pause !== this.paused) {
+      this.paused = pause;
+      if (pause) this.socket.pause();
+      else this.socket.resume();
+    }
+  }
+
+  /** Half-close once nothing is pending when the client has ended or the server is draining. */
+  private maybeEnd(): void {
+    if (this.closed || this.inFlight > 0 || !(this.draining || this.clientEnded)) return;
+    if (this.socket.writable) this.socket.end();
+    else if (this.clientEnded) this.socket.destroy();
+  }
+}

@@ -1,0 +1,241 @@
+// UDP listener: one dgram socket per listen address; each datagram goes to the handler, the first answer goes back.
+
+import dgram from 'node:dgram';
+import type pino from 'pino';
+import {
+  isAsyncIterable,
+  isPromiseLike,
+  type ClientInfo,
+  type Handler,
+  type HandlerResult,
+  type ServerStats,
+} from './handler.js';
+import type { ListenAddress } from './listen.js';
+import { RateLimitedLog, silentLogger } from './log.js';
+
+export interface UdpOptions {
+  /** SO_RCVBUF in bytes (the kernel caps it at net.core.rmem_max); undefined keeps the system default. */
+  readonly recvBufferSize?: number;
+  /** SO_SNDBUF in bytes. */
+  readonly sendBufferSize?: number;
+  /** SO_REUSEADDR. Off by default so that a second server on the same port fails loudly instead of stealing
+   *  traffic; cluster workers do not need it (they share the primary's socket). */
+  readonly reuseAddr?: boolean;
+  readonly logger?: pino.Logger;
+}
+
+const MAPPED_V4 = '::ffff:';
+
+/** A bound UDP socket serving one address. */
+export class UdpListener {
+  private closing = false;
+  /** Async answers not yet sent. */
+  private pending = 0;
+  private onIdle: (() => void) | null = null;
+  private readonly errLog: RateLimitedLog;
+  private readonly log: pino.Logger;
+  private localAddress = '';
+  private localPort = 0;
+
+  private constructor(
+    private readonly socket: dgram.Socket,
+    private readonly handler: Handler,
+    private readonly stats: ServerStats,
+    private readonly dualStack: boolean,
+    logger: pino.Logger,
+  ) {
+    this.log = logger;
+    this.errLog = new RateLimitedLog(logger, 'DNS handler failed (UDP); request dropped');
+  }
+
+  /** Bind `addr` and start serving. Rejects (with the address in the message) when the bind fails. */
+  static start(addr: ListenAddress, handler: Handler, stats: ServerStats, opts: UdpOptions = {}): Promise<UdpListener> {
+    const logger = opts.logger ?? silentLogger;
+    const socket = dgram.createSocket({
+      type: addr.family === 'IPv6' ? 'udp6' : 'udp4',
+      reuseAddr: opts.reuseAddr ?? false,
+      // `[::]` means IPv6 only; the `:53` form asks for a dual-stack socket.
+      ipv6Only: addr.family === 'IPv6' && !addr.dualStack,
+      ...(opts.recvBufferSize !== undefined ? { recvBufferSize: opts.recvBufferSize } : {}),
+      ...(opts.sendBufferSize !== undefined ? { sendBufferSize: opts.sendBufferSize } : {}),
+    });
+    const l = new UdpListener(socket, handler, stats, addr.dualStack, logger);
+    return new Promise((resolve, reject) => {
+      const onBindError = (err: Error): void => {
+        socket.close();
+        reject(new Error(`cannot listen on udp ${fmt(addr.host, addr.port)}: ${err.message}`, { cause: err }));
+      };
+      socket.once('error', onBindError);
+      socket.bind({ address: addr.host, port: addr.port }, () => {
+        socket.off('error', onBindError);
+        const a = socket.address();
+        l.localAddress = a.address;
+        l.localPort = a.port;
+        socket.on('error', l.onSocketError);
+        socket.on('message', l.onMessage);
+        logger.info({ transport: 'udp', address: a.address, port: a.port }, 'listening');
+        resolve(l);
+      });
+    });
+  }
+
+  get address(): { readonly address: string; readonly port: number } {
+    return { address: this.localAddress, port: this.localPort };
+  }
+
+  /**
+   * Stop serving: new datagrams are dropped at once, async answers still pending are sent if they resolve within
+   * `deadlineMs`, then the socket closes.
+   */
+  close(deadlineMs = 5000): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    this.closing = true;
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        this.onIdle = null;
+        // setImmediate: sends issued just before (address lookup runs on nextTick) still go out.
+        setImmediate(() => this.socket.close(() => resolve()));
+      };
+      if (this.pending === 0) {
+        finish();
+        return;
+      }
+      this.onIdle = finish;
+      timer = setTimeout(finish, deadlineMs);
+    });
+  }
+
+  private readonly onSocketError = (err: Error): void => {
+    // Errors after bind (ICMP-induced, ENOBUFS...) are per-datagram conditions: log, keep serving.
+    this.log.warn({ err, transport: 'udp' }, 'UDP socket error');
+  };
+
+  private readonly onSent = (err: Error | null): void => {
+    if (err !== null) this.stats.udpSendErrors++;
+  };
+
+  private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
+    const stats = this.stats;
+    if (this.closing) {
+      stats.udpDropped++;
+      return;
+    }
+    stats.udpQueries++;
+    let address = rinfo.address;
+    let family = rinfo.family === 'IPv6' ? ('IPv6' as const) : ('IPv4' as const);
+    // RFC 4291 §2.5.5.2: on a dual-stack socket IPv4 clients appear as ::ffff:a.b.c.d; report them as IPv4.
+    if (this.dualStack && family === 'IPv6' && address.startsWith(MAPPED_V4) && address.includes('.')) {
+      address = address.slice(MAPPED_V4.length);
+      family = 'IPv4';
+    }
+    const client: ClientInfo = {
+      transport: 'udp',
+      address,
+      port: rinfo.port,
+      family,
+      localAddress: this.localAddress,
+      localPort: this.localPort,
+    };
+    let r: HandlerResult;
+    try {
+      r = this.handler(msg, client);
+    } catch (err) {
+      this.handlerError(err, client);
+      return;
+    }
+    // Fast path: a synchronous single answer.
+    if (r instanceof Uint8Array) {
+      this.send(r, rinfo.port, rinfo.address);
+      return;
+    }
+    if (r === null) {
+      stats.udpDropped++;
+      return;
+    }
+    this.deliverSlow(r, rinfo.port, rinfo.address, client);
+  };
+
+  private send(m: Uint8Array, port: number, address: string): void {
+    this.stats.udpResponses++;
+    this.socket.send(m, port, address, this.onSent);
+  }
+
+  /** Slow path: send, and count the request as settled only once the socket is done with it (close waits). */
+  private sendAndSettle(m: Uint8Array, port: number, address: string): void {
+    this.stats.udpResponses++;
+    this.socket.send(m, port, address, (err) => {
+      if (err !== null) this.stats.udpSendErrors++;
+      this.settle();
+    });
+  }
+
+  private handlerError(err: unknown, client: ClientInfo): void {
+    this.stats.handlerErrors++;
+    this.errLog.error(err, { client: client.address });
+  }
+
+  private settle(): void {
+    this.pending--;
+    if (this.pending === 0 && this.onIdle !== null) this.onIdle();
+  }
+
+  /** Arrays, promises and iterables: UDP carries only the first message (a UDP AXFR is the handler's problem). */
+  private deliverSlow(r: Exclude<HandlerResult, Uint8Array | null>, port: number, address: string, client: ClientInfo): void {
+    if (isPromiseLike(r)) {
+      this.pending++;
+      r.then(
+        (v) => {
+          if (v instanceof Uint8Array) this.sendAndSettle(v, port, address);
+          else {
+            this.stats.udpDropped++;
+            this.settle();
+          }
+        },
+        (err: unknown) => {
+          this.handlerError(err, client);
+          this.settle();
+        },
+      );
+      return;
+    }
+    if (isAsyncIterable(r)) {
+      this.pending++;
+      const it = r[Symbol.asyncIterator]();
+      it.next().then(
+        (res) => {
+          if (res.done !== true) {
+            this.sendAndSettle(res.value, port, address);
+            // Only the first message fits a datagram; let the producer clean up.
+            void it.return?.()?.catch(() => undefined);
+          } else {
+            this.stats.udpDropped++;
+            this.settle();
+          }
+        },
+        (err: unknown) => {
+          this.handlerError(err, client);
+          this.settle();
+        },
+      );
+      return;
+    }
+    let first: Uint8Array | undefined;
+    try {
+      for (const m of r) {
+        first = m;
+        break; // `break` calls the iterator's return()
+      }
+    } catch (err) {
+      this.handlerError(err, client);
+      return;
+    }
+    if (first !== undefined) this.send(first, port, address);
+    else this.stats.udpDropped++;
+  }
+}
+
+export function fmt(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

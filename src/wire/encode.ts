@@ -1,0 +1,462 @@
+// DNS message encoder: MessageWriter (compression, RRset-atomic overflow), encodeResponse (TC, OPT), encodeQuery.
+
+import { Flag, RRType } from './constants.js';
+import { compressibleRdata, rdataNameLayout, type Layout } from './layout.js';
+import type { Name } from './name.js';
+import {
+  WireError,
+  type EdnsOut,
+  type Question,
+  type QueryMessage,
+  type ResponseMessage,
+  type Section,
+  type SectionEntry,
+} from './message.js';
+
+/** RFC 1035 §4.2.2 / §2.3.4: a message is at most 65535 octets (TCP length prefix). */
+export const MAX_MESSAGE = 65535;
+/** Room past the limit so one whole RR (≤ 255 + 10 + 65535 octets) can be written before the size check. */
+const SCRATCH = MAX_MESSAGE + 65535 + 512;
+/** RFC 1035 §4.1.4: pointers carry a 14-bit offset. */
+const POINTER_LIMIT = 0x4000;
+/** Header flag bits a response may carry (the Z bit stays zero, RFC 1035 §4.1.1). */
+const FLAG_MASK = Flag.AA | Flag.TC | Flag.RD | Flag.RA | Flag.AD | Flag.CD;
+
+const SECTION_INDEX: Readonly<Record<Section, 1 | 2 | 3>> = { answer: 1, authority: 2, additional: 3 };
+
+/** Octets an OPT RR takes: root owner (1) + type, class, TTL, RDLENGTH (10) + options (RFC 6891 §6.1.2). */
+export function optSize(edns: EdnsOut): number {
+  let n = 11;
+  for (const o of edns.options) n += 4 + o.data.length;
+  return n;
+}
+
+/** Lowercase latin1 key of the uncompressed name at `start` (same form as Name.key). */
+function keyOf(buf: Uint8Array, start: number, len: number): string {
+  let s = '';
+  for (let i = start; i < start + len; i++) {
+    const c = buf[i]!;
+    s += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
+  }
+  return s;
+}
+
+/**
+ * Builds one DNS message in a private scratch buffer. Compression (RFC 1035 §4.1.4) uses a map from lowercased
+ * name-suffix keys to offsets; the map restarts with every message. RRsets are added all-or-nothing: when one
+ * does not fit under the size limit, the message is rolled back to before it and `false` is returned.
+ * Usage: begin → question → add* (sections in order) → opt → finish; then begin again for the next message.
+ */
+export class MessageWriter {
+  private readonly buf = new Uint8Array(SCRATCH);
+  private readonly comp = new Map<string, number>();
+  private readonly compLog: string[] = [];
+  private pos = 12;
+  private limit = 512;
+  private section = 0;
+  private qd = 0;
+  private an = 0;
+  private ns = 0;
+  private ar = 0;
+
+  /**
+   * Start a new message. `flagsWord` is the complete header word (QR, opcode, flags, low RCODE bits).
+   * `maxSize` is the size cap (clamped to 65535); `reserve` octets are kept free for a later opt()/TSIG.
+   */
+  begin(id: number, flagsWord: number, maxSize: number, reserve = 0): void {
+    const b = this.buf;
+    b[0] = (id >>> 8) & 0xff;
+    b[1] = id & 0xff;
+    b[2] = (flagsWord >>> 8) & 0xff;
+    b[3] = flagsWord & 0xff;
+    this.pos = 12;
+    this.limit = Math.min(maxSize, MAX_MESSAGE) - reserve;
+    this.section = 0;
+    this.qd = this.an = this.ns = this.ar = 0;
+    if (this.compLog.length > 0) {
+      this.comp.clear();
+      this.compLog.length = 0;
+    }
+  }
+
+  /** Octets written so far. */
+  get size(): number {
+    return this.pos;
+  }
+
+  /** Records in a section so far. */
+  count(section: Section): number {
+    return section === 'answer' ? this.an : section === 'authority' ? this.ns : this.ar;
+  }
+
+  /** Set or clear the TC bit (RFC 1035 §4.1.1). */
+  setTruncated(tc: boolean): void {
+    const hi = Flag.TC >>> 8;
+    this.buf[2] = tc ? this.buf[2]! | hi : this.buf[2]! & ~hi;
+  }
+
+  /** Append a question entry; its name becomes a compression target. */
+  question(q: Question): void {
+    if (this.section > 0) throw new Error('question after an RR section');
+    this.putOwner(q.name);
+    this.put16(q.type);
+    this.put16(q.class);
+    this.qd++;
+  }
+
+  /**
+   * Append a received question entry verbatim (RFC 1035 §4.1.2 fields, uncompressed QNAME, original case).
+   * Its QNAME becomes a compression target.
+   */
+  rawQuestion(raw: Uint8Array, name?: Name): void {
+    if (this.section > 0) throw new Error('question after an RR section');
+    const at = this.pos;
+    this.buf.set(raw, at);
+    this.pos += raw.length;
+    this.qd++;
+    // Register QNAME suffixes at their offsets.
+    const b = this.buf;
+    let p = at;
+    const end = at + raw.length;
+    while (p < end && b[p] !== 0) {
+      const l = b[p]!;
+      if (l > 63) return; // not a plain name: do not compress against it
+      p += l + 1;
+    }
+    if (p >= end) return;
+    const nameLen = p + 1 - at;
+    // The decoded QNAME's key (if given) equals the lowercased raw name: skip rebuilding it.
+    const key = name !== undefined && name.key.length === nameLen ? name.key : keyOf(b, at, nameLen);
+    let kp = 0;
+    while (key.charCodeAt(kp) !== 0) {
+      const off = at + kp;
+      if (off >= POINTER_LIMIT) break;
+      const suffix = kp === 0 ? key : key.slice(kp);
+      if (!this.comp.has(suffix)) {
+        this.comp.set(suffix, off);
+        this.compLog.push(suffix);
+      }
+      kp += key.charCodeAt(kp) + 1;
+    }
+  }
+
+  /** Add a whole RRset to `section`; false (and nothing written) when it does not fit. */
+  addRRset(section: Section, e: SectionEntry): boolean {
+    const idx = this.enter(section);
+    const markPos = this.pos;
+    const markLog = this.compLog.length;
+    const compress = compressibleRdata(e.type);
+    const layout = compress ? rdataNameLayout(e.type) : undefined;
+    for (const rd of e.rdata) {
+      this.putRR(e.owner, e.type, e.class, e.ttl, rd, layout);
+      if (this.pos > this.limit) {
+        this.rollback(markPos, markLog);
+        return false;
+      }
+    }
+    this.bump(idx, e.rdata.length);
+    return true;
+  }
+
+  /** Add one RR to `section`; false (and nothing written) when it does not fit. */
+  addRR(section: Section, owner: Name, type: number, cls: number, ttl: number, rdata: Uint8Array): boolean {
+    const idx = this.enter(section);
+    const markPos = this.pos;
+    const markLog = this.compLog.length;
+    const layout = compressibleRdata(type) ? rdataNameLayout(type) : undefined;
+    this.putRR(owner, type, cls, ttl, rdata, layout);
+    if (this.pos > this.limit) {
+      this.rollback(markPos, markLog);
+      return false;
+    }
+    this.bump(idx, 1);
+    return true;
+  }
+
+  /**
+   * Append the OPT pseudo-RR (RFC 6891 §6.1.2) in the additional section, ignoring the size limit (its room is
+   * meant to be reserved in begin()). TTL = extended RCODE high bits, version 0, DO flag (RFC 6891 §6.1.3).
+   */
+  opt(edns: EdnsOut, rcodeHigh: number): void {
+    this.enter('additional');
+    const b = this.buf;
+    b[this.pos++] = 0; // owner: root (RFC 6891 §6.1.2)
+    this.put16(RRType.OPT);
+    this.put16(edns.udpSize);
+    b[this.pos++] = rcodeHigh & 0xff;
+    b[this.pos++] = 0; // VERSION 0
+    this.put16(edns.do ? 0x8000 : 0); // DO bit (RFC 3225 §3)
+    const lenAt = this.pos;
+    this.pos += 2;
+    for (const o of edns.options) {
+      this.put16(o.code);
+      this.put16(o.data.length);
+      b.set(o.data, this.pos);
+      this.pos += o.data.length;
+    }
+    const rdlen = this.pos - lenAt - 2;
+    b[lenAt] = rdlen >>> 8;
+    b[lenAt + 1] = rdlen & 0xff;
+    this.ar++;
+  }
+
+  /** Write the counts and return a copy of the message. Throws WireError when it exceeds 65535 octets. */
+  finish(): Uint8Array {
+    if (this.pos > MAX_MESSAGE) throw new WireError('too-big', `message of ${this.pos} octets exceeds 65535`);
+    const b = this.buf;
+    b[4] = this.qd >>> 8;
+    b[5] = this.qd & 0xff;
+    b[6] = this.an >>> 8;
+    b[7] = this.an & 0xff;
+    b[8] = this.ns >>> 8;
+    b[9] = this.ns & 0xff;
+    b[10] = this.ar >>> 8;
+    b[11] = this.ar & 0xff;
+    return b.slice(0, this.pos);
+  }
+
+  private enter(section: Section): 1 | 2 | 3 {
+    const idx = SECTION_INDEX[section];
+    if (idx < this.section) throw new Error(`cannot add to ${section} after a later section`);
+    this.section = idx;
+    return idx;
+  }
+
+  private bump(idx: 1 | 2 | 3, n: number): void {
+    switch (idx) {
+      case 1:
+        this.an += n;
+        break;
+      case 2:
+        this.ns += n;
+        break;
+      case 3:
+        this.ar += n;
+        break;
+      default: {
+        const never: never = idx;
+        throw new Error(`bad section ${String(never)}`);
+      }
+    }
+  }
+
+  private rollback(pos: number, logLen: number): void {
+    this.pos = pos;
+    const log = this.compLog;
+    while (log.length > logLen) this.comp.delete(log.pop()!);
+  }
+
+  private put16(v: number): void {
+    const b = this.buf;
+    b[this.pos++] = (v >>> 8) & 0xff;
+    b[this.pos++] = v & 0xff;
+  }
+
+  private putRR(owner: Name, type: number, cls: number, ttl: number, rd: Uint8Array, layout: Layout | undefined): void {
+    if (rd.length > 0xffff) throw new WireError('too-big', 'RDATA longer than 65535 octets');
+    this.putOwner(owner);
+    const b = this.buf;
+    let p = this.pos;
+    b[p] = type >>> 8;
+    b[p + 1] = type & 0xff;
+    b[p + 2] = cls >>> 8;
+    b[p + 3] = cls & 0xff;
+    b[p + 4] = (ttl >>> 24) & 0xff;
+    b[p + 5] = (ttl >>> 16) & 0xff;
+    b[p + 6] = (ttl >>> 8) & 0xff;
+    b[p + 7] = ttl & 0xff;
+    const lenAt = p + 8;
+    p += 10;
+    if (layout === undefined || !this.putCompressedRdata(rd, layout, p)) {
+      // RFC 3597 §4: RDATA of other types is written as is, uncompressed.
+      if (rd.length <= 16) for (let i = 0; i < rd.length; i++) b[p + i] = rd[i]!;
+      else b.set(rd, p);
+      this.pos = p + rd.length;
+    }
+    const rdlen = this.pos - lenAt - 2;
+    b[lenAt] = rdlen >>> 8;
+    b[lenAt + 1] = rdlen & 0xff;
+  }
+
+  /** Write an owner name with compression (RFC 1035 §4.1.4), registering its new suffixes as targets. */
+  private putOwner(name: Name): void {
+    const key = name.key;
+    const labels = name.labels;
+    const b = this.buf;
+    let pos = this.pos;
+    let kp = 0;
+    let li = 0;
+    for (;;) {
+      const ll = key.charCodeAt(kp);
+      if (ll === 0) {
+        b[pos++] = 0;
+        break;
+      }
+      const suffix = kp === 0 ? key : key.slice(kp);
+      const off = this.comp.get(suffix);
+      if (off !== undefined) {
+        b[pos++] = 0xc0 | (off >>> 8);
+        b[pos++] = off & 0xff;
+        break;
+      }
+      // Only offsets below 0x4000 can be pointed at (14-bit pointer).
+      if (pos < POINTER_LIMIT) {
+        this.comp.set(suffix, pos);
+        this.compLog.push(suffix);
+      }
+      b[pos++] = ll;
+      const l = labels[li++]!;
+      for (let i = 0; i < ll; i++) b[pos++] = l.charCodeAt(i);
+      kp += ll + 1;
+    }
+    this.pos = pos;
+  }
+
+  /**
+   * RDATA of a compressible type with its names compressed, written at `at`; sets pos. Returns false (writing
+   * nothing lasting) when the RDATA does not match the layout, so the caller falls back to a plain copy.
+   */
+  private putCompressedRdata(rd: Uint8Array, layout: Layout, at: number): boolean {
+    const b = this.buf;
+    const logMark = this.compLog.length;
+    const end = rd.length;
+    let s = 0;
+    let pos = at;
+    for (const f of layout) {
+      switch (f.kind) {
+        case 'name': {
+          // Measure the uncompressed name first.
+          let q = s;
+          for (;;) {
+            if (q >= end) return this.abandon(logMark);
+            const l = rd[q]!;
+            if (l === 0) break;
+            if (l > 63) return this.abandon(logMark);
+            q += l + 1;
+          }
+          const nlen = q + 1 - s;
+          if (nlen > 255) return this.abandon(logMark);
+          const key = keyOf(rd, s, nlen);
+          let kp = 0;
+          for (;;) {
+            const ll = key.charCodeAt(kp);
+            if (ll === 0) {
+              b[pos++] = 0;
+              break;
+            }
+            const suffix = kp === 0 ? key : key.slice(kp);
+            const off = this.comp.get(suffix);
+            if (off !== undefined) {
+              b[pos++] = 0xc0 | (off >>> 8);
+              b[pos++] = off & 0xff;
+              break;
+            }
+            if (pos < POINTER_LIMIT) {
+              this.comp.set(suffix, pos);
+              this.compLog.push(suffix);
+            }
+            for (let i = 0; i <= ll; i++) b[pos + i] = rd[s + kp + i]!;
+            pos += ll + 1;
+            kp += ll + 1;
+          }
+          s += nlen;
+          break;
+        }
+        case 'fixed':
+          if (s + f.len > end) return this.abandon(logMark);
+          for (let i = 0; i < f.len; i++) b[pos + i] = rd[s + i]!;
+          pos += f.len;
+          s += f.len;
+          break;
+        case 'cstr': {
+          if (s >= end) return this.abandon(logMark);
+          const n = 1 + rd[s]!;
+          if (s + n > end) return this.abandon(logMark);
+          for (let i = 0; i < n; i++) b[pos + i] = rd[s + i]!;
+          pos += n;
+          s += n;
+          break;
+        }
+        case 'rest':
+          b.set(rd.subarray(s), pos);
+          pos += end - s;
+          s = end;
+          break;
+        default: {
+          const never: never = f;
+          throw new Error(`unknown layout field ${String(never)}`);
+        }
+      }
+    }
+    if (s !== end) return this.abandon(logMark);
+    this.pos = pos;
+    return true;
+  }
+
+  private abandon(logMark: number): false {
+    const log = this.compLog;
+    while (log.length > logMark) this.comp.delete(log.pop()!);
+    return false;
+  }
+}
+
+const shared = new MessageWriter();
+
+/**
+ * Encode a response of at most `maxSize` octets (RFC 1035 §4.1; 512 or the EDNS size for UDP, 65535 for TCP).
+ * Truncation (RFC 2181 §9): when an answer or authority RRset does not fit, TC is set and everything after it is
+ * dropped; additional RRsets that do not fit are omitted without TC. Room for the OPT is reserved first so it is
+ * always present when `edns` is given (RFC 6891 §7). Must not be re-entered (uses a shared scratch buffer).
+ */
+export function encodeResponse(msg: ResponseMessage, maxSize: number): Uint8Array {
+  const w = shared;
+  const edns = msg.edns;
+  const reserve = (edns ? optSize(edns) : 0) + (msg.reserve ?? 0);
+  // RFC 1035 §4.1.1: QR=1, opcode, flags, RCODE low 4 bits (high 8 go into the OPT, RFC 6891 §6.1.3).
+  const word = Flag.QR | ((msg.opcode & 0xf) << 11) | (msg.flags & FLAG_MASK) | (msg.rcode & 0xf);
+  w.begin(msg.id, word, maxSize, reserve);
+  if (msg.rawQuestion) w.rawQuestion(msg.rawQuestion, msg.question?.name);
+  else if (msg.question) w.question(msg.question);
+  let truncated = false;
+  for (const e of msg.answer) {
+    if (!w.addRRset('answer', e)) {
+      truncated = true;
+      break;
+    }
+  }
+  if (!truncated) {
+    for (const e of msg.authority) {
+      if (!w.addRRset('authority', e)) {
+        truncated = true;
+        break;
+      }
+    }
+  }
+  if (!truncated) {
+    // RFC 2181 §9: additional data that does not fit is simply left out, without TC.
+    for (const e of msg.additional) w.addRRset('additional', e);
+  }
+  if (truncated) w.setTruncated(true);
+  if (edns) w.opt(edns, (msg.rcode >>> 4) & 0xff);
+  return w.finish();
+}
+
+/** Encode a client-side message (query, NOTIFY with SOA in answer, IXFR with SOA in authority). */
+export function encodeQuery(q: QueryMessage): Uint8Array {
+  const w = shared;
+  const word = ((q.opcode ?? 0) & 0xf) << 11 | ((q.flags ?? 0) & FLAG_MASK);
+  w.begin(q.id, word, MAX_MESSAGE, q.edns ? optSize(q.edns) : 0);
+  w.question(q.question);
+  const sections: readonly [Section, readonly SectionEntry[] | undefined][] = [
+    ['answer', q.answer],
+    ['authority', q.authority],
+    ['additional', q.additional],
+  ];
+  for (const [section, entries] of sections) {
+    for (const e of entries ?? []) {
+      if (!w.addRRset(section, e)) throw new WireError('too-big', 'query does not fit in 65535 octets');
+    }
+  }
+  if (q.edns) w.opt(q.edns, 0);
+  return w.finish();
+}

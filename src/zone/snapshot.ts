@@ -1,0 +1,262 @@
+// Immutable zone snapshots: a flat name → node map (empty non-terminals included) built once from parsed records,
+// with load-time semantic checks and precomputed per-node flags and additional-section data.
+
+import { Name, parentKey } from '../wire/name.js';
+import { RRType, typeToString as typeName } from '../wire/constants.js';
+import { rdataTargetName, soaFields } from '../wire/rdata/index.js';
+import type { Diagnostic, RR, RRset, RecordMeta, SourcePos } from './model.js';
+
+/** Node flags (bit set). */
+export const NodeFlag = {
+  APEX: 1,
+  /** Has an NS RRset and is not the apex: a zone cut (RFC 1034 §4.2.1). */
+  DELEGATION: 2,
+  /** At or below a zone cut or a DNAME: not authoritative data, only reachable as glue (RFC 1034 §4.2.1). */
+  OCCLUDED: 4,
+  /** Has at least one child node. */
+  HAS_CHILDREN: 8,
+  /** Has a `*` child (RFC 4592 §2.1.1 "source of synthesis" below this node). */
+  WILDCARD_CHILD: 16,
+  /** Has a DNAME RRset (RFC 6672). */
+  DNAME: 32,
+} as const;
+
+/** One owner name in the zone; nodes without RRsets are empty non-terminals (RFC 4592 §2.2.2). */
+export interface ZoneNode {
+  readonly name: Name;
+  readonly rrsets: ReadonlyMap<number, RRset>;
+  /** Types present, ascending (for NSEC bitmaps and RFC 8482 choices). */
+  readonly types: readonly number[];
+  readonly flags: number;
+  /**
+   * Additional-section data per RRset type of this node (RFC 1034 §4.3.2 step 6): A/AAAA RRsets of the in-zone
+   * targets of NS, MX, SRV, SVCB and HTTPS records, glue included. Precomputed at load.
+   */
+  readonly additional: ReadonlyMap<number, readonly RRset[]>;
+}
+
+export interface SoaInfo {
+  readonly serial: number;
+  readonly refresh: number;
+  readonly retry: number;
+  readonly expire: number;
+  readonly minimum: number;
+}
+
+export interface ZoneSnapshot {
+  readonly origin: Name;
+  readonly apex: ZoneNode;
+  readonly soa: RRset;
+  readonly soaInfo: SoaInfo;
+  /** RFC 2308 §3: negative answers carry the SOA with TTL = min(SOA TTL, MINIMUM). */
+  readonly negativeSoa: RRset;
+  readonly nodes: ReadonlyMap<string, ZoneNode>;
+  readonly hasDelegations: boolean;
+  readonly hasDnames: boolean;
+  readonly recordCount: number;
+  /** All records as loaded (deduplicated, TTLs normalised per RRset); transfers and diffs use this. */
+  readonly records: readonly RR[];
+}
+
+export interface BuildResult {
+  readonly snapshot?: ZoneSnapshot;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const ADDITIONAL_SOURCE_TYPES: ReadonlySet<number> = new Set([RRType.NS, RRType.MX, RRType.SRV, RRType.SVCB, RRType.HTTPS]);
+/** RFC 4035 §2.5: RRSIG and NSEC may share a node with a CNAME. */
+const CNAME_COMPANIONS: ReadonlySet<number> = new Set([RRType.CNAME, RRType.RRSIG, RRType.NSEC]);
+
+interface MutableNode {
+  name: Name;
+  sets: Map<number, { owner: Name; type: number; cls: number; ttl: number; rdata: Uint8Array[]; meta: RecordMeta[]; seen: Set<string> }>;
+  children: number;
+  wildcardChild: boolean;
+  flags: number;
+}
+
+function rdataKey(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
+const UNKNOWN_POS: SourcePos = { file: '(zone)', line: 0, col: 0 };
+
+/**
+ * Build a snapshot from parsed records. Errors (missing SOA/NS, out-of-zone data, CNAME conflicts) leave
+ * `snapshot` undefined; warnings (TTL mismatch, occluded data) do not.
+ */
+export function buildSnapshot(origin: Name, records: readonly RR[]): BuildResult {
+  const diags: Diagnostic[] = [];
+  const err = (pos: SourcePos | undefined, message: string): void => {
+    diags.push({ severity: 'error', pos: pos ?? UNKNOWN_POS, message });
+  };
+  const warn = (pos: SourcePos | undefined, message: string): void => {
+    diags.push({ severity: 'warning', pos: pos ?? UNKNOWN_POS, message });
+  };
+
+  const nodes = new Map<string, MutableNode>();
+  const ensure = (name: Name): MutableNode => {
+    let n = nodes.get(name.key);
+    if (n) return n;
+    n = { name, sets: new Map(), children: 0, wildcardChild: false, flags: 0 };
+    nodes.set(name.key, n);
+    if (name.key !== origin.key) {
+      const parent = ensure(name.parent());
+      parent.children++;
+      if (name.isWildcard) parent.wildcardChild = true;
+    }
+    return n;
+  };
+  ensure(origin);
+
+  for (const rr of records) {
+    if (!rr.owner.isSubdomainOf(origin)) {
+      err(rr.meta.pos, `owner ${rr.owner.toString()} is outside the zone ${origin.toString()}`);
+      continue;
+    }
+    const node = ensure(rr.owner);
+    let set = node.sets.get(rr.type);
+    if (!set) {
+      set = { owner: rr.owner, type: rr.type, cls: rr.class, ttl: rr.ttl, rdata: [], meta: [], seen: new Set() };
+      node.sets.set(rr.type, set);
+    }
+    const k = rdataKey(rr.rdata);
+    if (set.seen.has(k)) continue; // RFC 2181 §5: an RRset holds no duplicate records.
+    set.seen.add(k);
+    if (rr.ttl !== set.ttl) {
+      // RFC 2181 §5.2: TTLs within an RRset must match; use the lowest and warn.
+      const low = Math.min(rr.ttl, set.ttl);
+      warn(rr.meta.pos, `TTL ${rr.ttl} differs from ${set.ttl} in the ${typeName(rr.type)} RRset at ${rr.owner.toString()}; using ${low} (RFC 2181 §5.2)`);
+      set.ttl = low;
+    }
+    set.rdata.push(rr.rdata);
+    set.meta.push(rr.meta);
+  }
+
+  const apex = nodes.get(origin.key)!;
+  const soaSet = apex.sets.get(RRType.SOA);
+  if (!soaSet) err({ file: firstFile(records), line: 1, col: 1 }, `zone ${origin.toString()} has no SOA record at its apex`);
+  else if (soaSet.rdata.length > 1) err(soaSet.meta[1]?.pos, `zone ${origin.toString()} has more than one SOA record`);
+  if (!apex.sets.has(RRType.NS)) err(soaSet?.meta[0]?.pos ?? { file: firstFile(records), line: 1, col: 1 }, `zone ${origin.toString()} has no NS records at its apex`);
+
+  // Per-node checks and flags, parents before children (sorted by label count).
+  const ordered = [...nodes.values()].sort((a, b) => a.name.labels.length - b.name.labels.length);
+  for (const n of ordered) {
+    const isApex = n === apex;
+    if (isApex) n.flags |= NodeFlag.APEX;
+    if (n.children > 0) n.flags |= NodeFlag.HAS_CHILDREN;
+    if (n.wildcardChild) n.flags |= NodeFlag.WILDCARD_CHILD;
+    if (!isApex) {
+      const parent = nodes.get(parentKey(n.name.key)!)!;
+      if (parent.flags & (NodeFlag.DELEGATION | NodeFlag.OCCLUDED | NodeFlag.DNAME)) n.flags |= NodeFlag.OCCLUDED;
+    }
+    if (!isApex && n.sets.has(RRType.SOA)) err(n.sets.get(RRType.SOA)!.meta[0]?.pos, `SOA record at ${n.name.toString()}, which is not the zone apex`);
+    if (!isApex && n.sets.has(RRType.NS) && !(n.flags & NodeFlag.OCCLUDED)) n.flags |= NodeFlag.DELEGATION;
+    if (n.sets.has(RRType.DNAME) && !(n.flags & NodeFlag.OCCLUDED)) n.flags |= NodeFlag.DNAME;
+    const cname = n.sets.get(RRType.CNAME);
+    if (cname) {
+      // RFC 1034 §3.6.2: a CNAME RRset has exactly one record.
+      if (cname.rdata.length > 1) err(cname.meta[1]?.pos, `more than one CNAME record at ${n.name.toString()}`);
+      if (isApex) {
+        // An apex CNAME is legal in apexdns zone files: it is answered by flattening (seed "CNAME flattening").
+        for (let i = 0; i < cname.meta.length; i++) cname.meta[i] = { ...cname.meta[i]!, flatten: true };
+      } else {
+        for (const [t, s] of n.sets) {
+          // RFC 2181 §10.1: a CNAME cannot coexist with other data.
+          if (!CNAME_COMPANIONS.has(t)) err(s.meta[0]?.pos ?? cname.meta[0]?.pos, `CNAME and other data at ${n.name.toString()} (${typeName(t)}); RFC 2181 §10.1`);
+        }
+      }
+    }
+    if (n.flags & NodeFlag.OCCLUDED) {
+      for (const s of n.sets.values()) {
+        if (s.type !== RRType.A && s.type !== RRType.AAAA) warn(s.meta[0]?.pos, `${typeName(s.type)} at ${n.name.toString()} is below a zone cut or DNAME and will not be served (occluded)`);
+      }
+    } else if (n.flags & NodeFlag.DELEGATION) {
+      for (const s of n.sets.values()) {
+        // RFC 4035 §2.4 / RFC 1034 §4.2.1: only NS, DS (and DNSSEC records) belong at a delegation point.
+        if (s.type !== RRType.NS && s.type !== RRType.DS && s.type !== RRType.RRSIG && s.type !== RRType.NSEC) {
+          warn(s.meta[0]?.pos, `${typeName(s.type)} at delegation point ${n.name.toString()} is occluded by the NS records`);
+        }
+      }
+    }
+  }
+
+  if (diags.some((d) => d.severity === 'error') || !soaSet) return { diagnostics: diags };
+
+  // Freeze RRsets.
+  const frozenSets = new Map<string, Map<number, RRset>>();
+  const allRecords: RR[] = [];
+  for (const n of nodes.values()) {
+    const m = new Map<number, RRset>();
+    for (const [t, s] of n.sets) {
+      const rrset: RRset = Object.freeze({ owner: s.owner, type: s.type, class: s.cls, ttl: s.ttl, rdata: Object.freeze(s.rdata), meta: Object.freeze(s.meta) });
+      m.set(t, rrset);
+      for (let i = 0; i < s.rdata.length; i++) {
+        allRecords.push({ owner: s.owner, type: s.type, class: s.cls, ttl: s.ttl, rdata: s.rdata[i]!, meta: s.meta[i]! });
+      }
+    }
+    frozenSets.set(n.name.key, m);
+  }
+
+  const addressSets = (target: Name): RRset[] => {
+    const sets = frozenSets.get(target.key);
+    if (!sets) return [];
+    const out: RRset[] = [];
+    const a = sets.get(RRType.A);
+    const aaaa = sets.get(RRType.AAAA);
+    if (a) out.push(a);
+    if (aaaa) out.push(aaaa);
+    return out;
+  };
+
+  const finalNodes = new Map<string, ZoneNode>();
+  let hasDelegations = false;
+  let hasDnames = false;
+  for (const n of nodes.values()) {
+    const sets = frozenSets.get(n.name.key)!;
+    const additional = new Map<number, readonly RRset[]>();
+    for (const [t, s] of sets) {
+      if (!ADDITIONAL_SOURCE_TYPES.has(t)) continue;
+      const extra: RRset[] = [];
+      const seen = new Set<string>();
+      for (const rd of s.rdata) {
+        // RFC 9460 §4.1: TargetName "." in ServiceMode means the owner itself (rdataTargetName gives undefined).
+        const target = rdataTargetName(t, rd) ?? (t === RRType.SVCB || t === RRType.HTTPS ? n.name : undefined);
+        if (!target || seen.has(target.key) || !target.isSubdomainOf(origin)) continue;
+        seen.add(target.key);
+        const targetNode = nodes.get(target.key);
+        // Glue below a cut is served only for NS (RFC 1034 §4.3.2 step 3b); other targets must be authoritative.
+        if (targetNode && targetNode.flags & NodeFlag.OCCLUDED && t !== RRType.NS) continue;
+        extra.push(...addressSets(target));
+      }
+      if (extra.length > 0) additional.set(t, Object.freeze(extra));
+    }
+    if (n.flags & NodeFlag.DELEGATION) hasDelegations = true;
+    if (n.flags & NodeFlag.DNAME) hasDnames = true;
+    const types = [...sets.keys()].sort((a, b) => a - b);
+    finalNodes.set(n.name.key, Object.freeze({ name: n.name, rrsets: sets, types: Object.freeze(types), flags: n.flags, additional }));
+  }
+
+  const soa = frozenSets.get(origin.key)!.get(RRType.SOA)!;
+  const f = soaFields(soa.rdata[0]!);
+  const soaInfo: SoaInfo = Object.freeze({ serial: f.serial, refresh: f.refresh, retry: f.retry, expire: f.expire, minimum: f.minimum });
+  const negativeSoa: RRset = Object.freeze({ ...soa, ttl: Math.min(soa.ttl, f.minimum) });
+
+  const snapshot: ZoneSnapshot = Object.freeze({
+    origin,
+    apex: finalNodes.get(origin.key)!,
+    soa,
+    soaInfo,
+    negativeSoa,
+    nodes: finalNodes,
+    hasDelegations,
+    hasDnames,
+    recordCount: allRecords.length,
+    records: allRecords,
+  });
+  return { snapshot, diagnostics: diags };
+}
+
+function firstFile(records: readonly RR[]): string {
+  return records[0]?.meta.pos?.file ?? '(zone)';
+}

@@ -1,0 +1,76 @@
+// Tests for listen-address parsing and the all-or-nothing startListeners.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { ListenAddressError, formatListenAddress, parseListenAddress, startListeners, type Listeners } from '../../src/server/listen.js';
+
+describe('parseListenAddress', () => {
+  it('parses the accepted forms', () => {
+    expect(parseListenAddress('127.0.0.1:5353')).toEqual({ host: '127.0.0.1', port: 5353, family: 'IPv4', dualStack: false });
+    expect(parseListenAddress('[::1]:5353')).toEqual({ host: '::1', port: 5353, family: 'IPv6', dualStack: false });
+    expect(parseListenAddress('0.0.0.0:53')).toEqual({ host: '0.0.0.0', port: 53, family: 'IPv4', dualStack: false });
+    expect(parseListenAddress('[::]:53')).toEqual({ host: '::', port: 53, family: 'IPv6', dualStack: false });
+    expect(parseListenAddress(':53')).toEqual({ host: '::', port: 53, family: 'IPv6', dualStack: true });
+    expect(parseListenAddress('*:8053')).toEqual({ host: '::', port: 8053, family: 'IPv6', dualStack: true });
+    expect(parseListenAddress('192.0.2.1')).toEqual({ host: '192.0.2.1', port: 53, family: 'IPv4', dualStack: false });
+    expect(parseListenAddress('[2001:db8::1]', 5300)).toEqual({ host: '2001:db8::1', port: 5300, family: 'IPv6', dualStack: false });
+    expect(parseListenAddress(' 10.0.0.1:0 ')).toEqual({ host: '10.0.0.1', port: 0, family: 'IPv4', dualStack: false });
+  });
+
+  it('round-trips through formatListenAddress', () => {
+    for (const s of ['127.0.0.1:5353', '[::1]:5353', ':53']) expect(formatListenAddress(parseListenAddress(s))).toBe(s);
+  });
+
+  const bad: readonly (readonly [string, string])[] = [
+    ['', 'invalid listen address "": empty'],
+    ['::1', 'invalid listen address "::1": IPv6 addresses need brackets, e.g. "[::1]:53"'],
+    ['[::1', 'invalid listen address "[::1": missing "]" after the IPv6 address'],
+    ['[::1]53', 'invalid listen address "[::1]53": expected ":port" after "]"'],
+    ['[1.2.3.4]:53', 'invalid listen address "[1.2.3.4]:53": "1.2.3.4" is not an IPv6 address'],
+    ['localhost:53', 'invalid listen address "localhost:53": "localhost" is not an IP address (host names are not accepted)'],
+    ['127.0.0.1:65536', 'invalid listen address "127.0.0.1:65536": port 65536 is above 65535'],
+    ['127.0.0.1:dns', 'invalid listen address "127.0.0.1:dns": port "dns" is not a number'],
+    ['127.0.0.1:', 'invalid listen address "127.0.0.1:": port "" is not a number'],
+    ['300.1.1.1:53', 'invalid listen address "300.1.1.1:53": "300.1.1.1" is not an IP address (host names are not accepted)'],
+  ];
+  for (const [input, message] of bad) {
+    it(`rejects ${JSON.stringify(input)}`, () => {
+      expect(() => parseListenAddress(input)).toThrow(ListenAddressError);
+      expect(() => parseListenAddress(input)).toThrow(message);
+    });
+  }
+});
+
+describe('startListeners', () => {
+  let open: Listeners[] = [];
+  afterEach(async () => {
+    await Promise.all(open.map((l) => l.close(0)));
+    open = [];
+  });
+
+  it('binds UDP and TCP on the same OS-chosen port', async () => {
+    const l = await startListeners(['127.0.0.1:0'], () => null);
+    open.push(l);
+    expect(l.bound.length).toBe(2);
+    const [u, t] = l.bound;
+    expect(u?.transport).toBe('udp');
+    expect(t?.transport).toBe('tcp');
+    expect(u?.address).toBe('127.0.0.1');
+    expect(u?.port).toBeGreaterThan(0);
+    expect(t?.port).toBe(u?.port);
+  });
+
+  it('fails as a whole, naming the address, when a port is taken', async () => {
+    const a = await startListeners(['127.0.0.1:0'], () => null);
+    open.push(a);
+    const port = a.bound[0]?.port ?? 0;
+    await expect(startListeners(['127.0.0.1:0', `127.0.0.1:${port}`], () => null)).rejects.toThrow(
+      `cannot listen on udp 127.0.0.1:${port}: bind EADDRINUSE 127.0.0.1:${port}`,
+    );
+  });
+
+  it('can serve UDP only', async () => {
+    const l = await startListeners(['127.0.0.1:0'], () => null, { tcp: false });
+    open.push(l);
+    expect(l.bound.map((b) => b.transport)).toEqual(['udp']);
+  });
+});

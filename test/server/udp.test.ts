@@ -1,0 +1,125 @@
+// Tests for the UDP listener: echo round trips on IPv4/IPv6 loopback, async and iterable results, handler errors.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ClientInfo, Handler } from '../../src/server/handler.js';
+import { startListeners, type Listeners } from '../../src/server/listen.js';
+import { hasIPv6Loopback, sleep, udpAsk, udpSilent } from './netutil.js';
+
+const ipv6 = await hasIPv6Loopback();
+if (!ipv6) console.warn('test/server/udp: ::1 cannot be bound on this host (no IPv6 loopback); IPv6 tests skipped');
+
+let open: Listeners[] = [];
+afterEach(async () => {
+  await Promise.all(open.map((l) => l.close(0)));
+  open = [];
+});
+
+async function serve(addr: string, handler: Handler): Promise<{ l: Listeners; port: number }> {
+  const l = await startListeners([addr], handler, { tcp: false });
+  open.push(l);
+  return { l, port: l.bound[0]?.port ?? 0 };
+}
+
+const echo = (msg: Uint8Array): Uint8Array => Buffer.concat([Buffer.from('R:'), msg]);
+
+describe('UDP listener', () => {
+  it('echo round trip on 127.0.0.1 with the client info filled in', async () => {
+    let seen: ClientInfo | undefined;
+    const { l, port } = await serve('127.0.0.1:0', (m, c) => {
+      seen = c;
+      return echo(m);
+    });
+    const answer = await udpAsk('127.0.0.1', port, Buffer.from('hello'));
+    expect(answer.toString()).toBe('R:hello');
+    expect(seen?.transport).toBe('udp');
+    expect(seen?.address).toBe('127.0.0.1');
+    expect(seen?.family).toBe('IPv4');
+    expect(seen?.localAddress).toBe('127.0.0.1');
+    expect(seen?.localPort).toBe(port);
+    expect(seen?.port).toBeGreaterThan(0);
+    expect(l.stats.udpQueries).toBe(1);
+    expect(l.stats.udpResponses).toBe(1);
+  });
+
+  it.skipIf(!ipv6)('echo round trip on [::1]', async () => {
+    let seen: ClientInfo | undefined;
+    const { port } = await serve('[::1]:0', (m, c) => {
+      seen = c;
+      return echo(m);
+    });
+    expect((await udpAsk('::1', port, Buffer.from('six'))).toString()).toBe('R:six');
+    expect(seen?.address).toBe('::1');
+    expect(seen?.family).toBe('IPv6');
+  });
+
+  it.skipIf(!ipv6)('dual-stack ":port" reports IPv4 clients as IPv4', async () => {
+    let seen: ClientInfo | undefined;
+    const { port } = await serve(':0', (m, c) => {
+      seen = c;
+      return echo(m);
+    });
+    expect((await udpAsk('127.0.0.1', port, Buffer.from('v4'))).toString()).toBe('R:v4');
+    expect(seen?.address).toBe('127.0.0.1');
+    expect(seen?.family).toBe('IPv4');
+    expect((await udpAsk('::1', port, Buffer.from('v6'))).toString()).toBe('R:v6');
+    expect(seen?.address).toBe('::1');
+  });
+
+  it('sends async answers when they resolve, and drops null ones', async () => {
+    const { l, port } = await serve('127.0.0.1:0', async (m) => {
+      await sleep(30);
+      return m[0] === 0x78 ? null : echo(m); // 'x' → no answer
+    });
+    expect((await udpAsk('127.0.0.1', port, Buffer.from('late'))).toString()).toBe('R:late');
+    expect(await udpSilent('127.0.0.1', port, Buffer.from('x'))).toBe(true);
+    expect(l.stats.udpDropped).toBe(1);
+  });
+
+  it('sends only the first message of arrays, iterables and async iterables', async () => {
+    let finallyRan = false;
+    const { port } = await serve('127.0.0.1:0', (m) => {
+      const k = String.fromCharCode(m[0] ?? 0);
+      if (k === 'a') return [Buffer.from('a1'), Buffer.from('a2')];
+      if (k === 'i') return new Set([Buffer.from('i1'), Buffer.from('i2')]);
+      return (async function* () {
+        try {
+          yield Buffer.from('g1');
+          yield Buffer.from('g2');
+        } finally {
+          finallyRan = true;
+        }
+      })();
+    });
+    expect((await udpAsk('127.0.0.1', port, Buffer.from('a'))).toString()).toBe('a1');
+    expect((await udpAsk('127.0.0.1', port, Buffer.from('i'))).toString()).toBe('i1');
+    expect((await udpAsk('127.0.0.1', port, Buffer.from('g'))).toString()).toBe('g1');
+    await sleep(20);
+    expect(finallyRan).toBe(true);
+  });
+
+  it('survives throwing and rejecting handlers, counting them', async () => {
+    const { l, port } = await serve('127.0.0.1:0', (m) => {
+      if (m[0] === 0x74) throw new Error('boom'); // 't'
+      if (m[0] === 0x72) return Promise.reject(new Error('async boom')); // 'r'
+      return echo(m);
+    });
+    expect(await udpSilent('127.0.0.1', port, Buffer.from('t'))).toBe(true);
+    expect(await udpSilent('127.0.0.1', port, Buffer.from('r'))).toBe(true);
+    expect((await udpAsk('127.0.0.1', port, Buffer.from('ok'))).toString()).toBe('R:ok');
+    expect(l.stats.handlerErrors).toBe(2);
+  });
+
+  it('close() waits for pending async answers, then stops answering', async () => {
+    const { l, port } = await serve('127.0.0.1:0', async (m) => {
+      await sleep(150);
+      return echo(m);
+    });
+    const pending = udpAsk('127.0.0.1', port, Buffer.from('inflight'));
+    await sleep(50);
+    const t0 = Date.now();
+    await l.close(2000);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(80);
+    expect((await pending).toString()).toBe('R:inflight');
+    expect(await udpSilent('127.0.0.1', port, Buffer.from('after'), 200)).toBe(true);
+  });
+});
