@@ -2,7 +2,7 @@
 // engine behind the listeners, and reloads or stops on request.
 
 import type { Logger } from 'pino';
-import { loadConfig, formatConfigError, diffConfigForReload, type Config, type ZoneConfig } from './config/index.js';
+import { loadConfig, formatConfigError, diffConfigForReload, resolveZoneProxy, type Config, type ZoneConfig } from './config/index.js';
 import { QueryEngine } from './query/pipeline.js';
 import { loadZone, fingerprintFiles, type LoadedZone } from './zone/load.js';
 import { formatDiagnostic } from './zone/model.js';
@@ -116,7 +116,7 @@ export class App {
         next.set(zc.name.key, { config: zc, loaded: prev.loaded });
         reports.push({ zone: name, status: 'unchanged', serial: prev.loaded.snapshot.soaInfo.serial, records: prev.loaded.snapshot.recordCount });
       } else {
-        const res = await loadZone(zc.name, zc.file, config.zonesDir);
+        const res = await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames });
         if (res.ok) {
           next.set(zc.name.key, { config: zc, loaded: res.zone });
           for (const d of res.zone.diagnostics) this.log.warn({ zone: name }, formatDiagnostic(d));

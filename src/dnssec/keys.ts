@@ -366,13 +366,13 @@ export async function writeKey(dir: string, zone: Name, key: ZoneKey): Promise<Z
 
 /**
  * Load the zone's keys from `dir` (created with mode 0700 if missing) and generate + write a KSK and/or ZSK when
- * none is present. A new key never reuses the tag of a key already there (RFC 4034 Appendix B: tags are not unique).
+ * no key of that role is active now (per BIND timing metadata). A new key never reuses the tag of a key already there (RFC 4034 Appendix B: tags are not unique).
  */
 export async function ensureKeys(dir: string, zone: Name, warnings?: string[]): Promise<ZoneKey[]> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const keys = await loadKeys(dir, zone, warnings);
   for (const role of ['ksk', 'zsk'] as const) {
-    if (keys.some((k) => k.role === role)) continue;
+    if (keys.some((k) => k.role === role && isActive(k))) continue;
     let k = generateKey(zone, role);
     while (keys.some((o) => o.tag === k.tag)) k = generateKey(zone, role);
     keys.push(await writeKey(dir, zone, k));
@@ -380,10 +380,25 @@ export async function ensureKeys(dir: string, zone: Name, warnings?: string[]): 
   return keys;
 }
 
-/** The first KSK and ZSK of a key list (as returned by ensureKeys). Throws when either is missing. */
-export function activeKeys(keys: readonly ZoneKey[]): { readonly ksk: ZoneKey; readonly zsk: ZoneKey } {
-  const ksk = keys.find((k) => k.role === 'ksk');
-  const zsk = keys.find((k) => k.role === 'zsk');
-  if (!ksk || !zsk) throw new Error('zone needs both a KSK and a ZSK');
+/** True when the key's BIND timing metadata says it signs at `now` (Activate passed, Inactive not yet). */
+export function isActive(key: ZoneKey, now: Date = new Date()): boolean {
+  const t = key.timing;
+  if (t?.activate !== undefined && t.activate.getTime() > now.getTime()) return false;
+  if (t?.inactive !== undefined && t.inactive.getTime() <= now.getTime()) return false;
+  return true;
+}
+
+/**
+ * The signing KSK and ZSK of a key list (as returned by ensureKeys): the newest active key of each role
+ * (per BIND timing metadata). Throws when either role has no active key.
+ */
+export function activeKeys(keys: readonly ZoneKey[], now: Date = new Date()): { readonly ksk: ZoneKey; readonly zsk: ZoneKey } {
+  const pick = (role: KeyRole): ZoneKey | undefined =>
+    keys
+      .filter((k) => k.role === role && isActive(k, now))
+      .sort((a, b) => b.created.getTime() - a.created.getTime() || a.tag - b.tag)[0];
+  const ksk = pick('ksk');
+  const zsk = pick('zsk');
+  if (!ksk || !zsk) throw new Error('zone needs an active KSK and an active ZSK');
   return { ksk, zsk };
 }

@@ -1,5 +1,4 @@
-// NSEC building blocks for online signing: compact denial of existence (RFC 9824) and the DNS name successor
-// function it relies on (RFC 4471 §3.1.2, as used by RFC 4470 minimally covering NSEC records).
+// NSEC building blocks for online signing: compact denial (RFC 9824) and the name successor (RFC 4471 §3.1.2).
 
 import { RRType } from '../wire/constants.js';
 import { Name } from '../wire/name.js';

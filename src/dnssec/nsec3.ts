@@ -1,5 +1,4 @@
-// NSEC3 building blocks (RFC 5155): the iterated SHA-1 owner hash, base32hex owner labels, RDATA encoders, and
-// the ±1 hash arithmetic for minimally covering "white lies" NSEC3 records (RFC 7129 Appendix B).
+// NSEC3 building blocks (RFC 5155): owner hashes, base32hex labels, RDATA, and ±1 "white lies" (RFC 7129 App. B).
 
 import { createHash } from 'node:crypto';
 import { Name } from '../wire/name.js';

@@ -30,7 +30,11 @@ export function buildResponse(res: Resolution): Response {
       // RFC 1034 §4.3.2 step 3a: the chain leaves the zone; the resolver continues from the last target.
       return { rcode: Rcode.NOERROR, aa: true, answer: chain, authority: EMPTY, additional: EMPTY };
     case 'loop':
-      return { rcode: Rcode.SERVFAIL, aa: false, answer: EMPTY, authority: EMPTY, additional: EMPTY };
+      // A CNAME loop inside the zone: answer the chain up to the repeat, as Knot and BIND do; resolvers detect it.
+      return { rcode: Rcode.NOERROR, aa: true, answer: chain, authority: EMPTY, additional: EMPTY };
+    case 'yxdomain':
+      // RFC 6672 §2.2: the DNAME substitution would exceed 255 octets.
+      return { rcode: Rcode.YXDOMAIN, aa: true, answer: chain, authority: EMPTY, additional: EMPTY };
     default: {
       const never: never = res;
       return never;

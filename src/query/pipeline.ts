@@ -4,9 +4,10 @@
 import type { Logger } from 'pino';
 import { decodeQuery } from '../wire/decode.js';
 import { encodeResponse } from '../wire/encode.js';
-import { EdnsFlag, EdnsOption, Flag, Rcode } from '../wire/constants.js';
+import { EdeCode, EdnsFlag, EdnsOption, Flag, Rcode } from '../wire/constants.js';
 import type { DecodeResult, EdnsOptionData, Query, ResponseMessage } from '../wire/message.js';
 import type { ZoneStore } from '../zone/store.js';
+import type { HandlerResult } from '../server/handler.js';
 import { buildResponse } from './answer.js';
 import { chaosAnswer, type Identity } from './chaos.js';
 import { classify } from './classify.js';
@@ -30,11 +31,20 @@ export interface EngineOptions {
   readonly logger?: Logger;
   /** Log one line per query (debug level is not used: this is an explicit operator choice). */
   readonly logQueries?: boolean;
+  /** Zone transfers and NOTIFY (src/transfer): consulted for AXFR, IXFR and NOTIFY requests. */
+  readonly transfers?: TransferHook;
+}
+
+/** The transfer module's entry point: decides on AXFR/IXFR/NOTIFY and produces the (possibly many) messages. */
+export interface TransferHook {
+  accepts(q: Query): boolean;
+  handle(q: Query, buf: Uint8Array, ctx: QueryContext): HandlerResult;
 }
 
 /** RFC 1035 §4.2.1: without EDNS, UDP messages are at most 512 octets. */
 const CLASSIC_UDP = 512;
 const TCP_MAX = 65535;
+const NOT_AUTHORITATIVE = { code: EdeCode.NOT_AUTHORITATIVE, text: '' };
 
 export class QueryEngine {
   private readonly cache = new Map<string, Uint8Array>();
@@ -48,12 +58,13 @@ export class QueryEngine {
   ) {}
 
   /** Answer one request. Returns null when the packet must be dropped (RFC 1035 §4.1.1: QR=1, short header). */
-  handle(buf: Uint8Array, ctx: QueryContext): Uint8Array | null {
+  handle(buf: Uint8Array, ctx: QueryContext): HandlerResult {
     const started = this.opts.logQueries ? performance.now() : 0;
     const dec = decodeQuery(buf);
     if (dec.kind === 'drop') return null;
     if (dec.kind === 'formerr') return this.formerr(dec);
     const q = dec.query;
+    if (this.opts.transfers !== undefined && this.opts.transfers.accepts(q)) return this.opts.transfers.handle(q, buf, ctx);
     const out = this.answer(q, buf, ctx);
     if (this.opts.logQueries && this.opts.logger) {
       this.opts.logger.info(
@@ -94,7 +105,8 @@ export class QueryEngine {
 
     const routed = route(set, q.question.name, q.question.type);
     let res: Response;
-    if (!routed) res = bare(Rcode.REFUSED);
+    // RFC 8914 §4.21: EDE 20 "Not Authoritative" explains the REFUSED for names outside our zones.
+    if (!routed) res = bare(Rcode.REFUSED, false, NOT_AUTHORITATIVE);
     else if (routed.expired) res = bare(Rcode.SERVFAIL);
     else res = buildResponse(resolve(routed.snapshot, q.question.name, q.question.type));
 
@@ -116,11 +128,10 @@ export class QueryEngine {
         return chaosAnswer(this.opts.identity, q.question.name, q.question.type);
       case 'axfr':
       case 'ixfr':
-        // RFC 5936 §4.2: AXFR only over TCP; transfers need an ACL match, and none is configured yet.
-        void ctx;
-        return bare(Rcode.REFUSED);
       case 'notify':
-        // RFC 1996: NOTIFY is only meaningful for secondary zones; we serve none that accept it.
+        // Handled by the transfer hook in handle() when one is configured; without it transfers and NOTIFY are
+        // refused (closed by default).
+        void ctx;
         return bare(Rcode.REFUSED);
       case 'notimp':
         return bare(Rcode.NOTIMP);

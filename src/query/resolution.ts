@@ -43,7 +43,9 @@ export type Resolution =
   | (Base & { readonly kind: 'referral'; readonly cut: ZoneNode; readonly ns: RRset; readonly ds?: RRset })
   /** A CNAME chain left the zone: answer with the chain only (RFC 1034 §4.3.2 step 3a). */
   | (Base & { readonly kind: 'external' })
-  /** A CNAME loop or an over-long chain: SERVFAIL. */
-  | (Base & { readonly kind: 'loop' });
+  /** A CNAME loop or an over-long chain. */
+  | (Base & { readonly kind: 'loop' })
+  /** A DNAME substitution longer than 255 octets (RFC 6672 §2.2). */
+  | (Base & { readonly kind: 'yxdomain' });
 
 export type ResolutionKind = Resolution['kind'];

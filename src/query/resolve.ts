@@ -56,13 +56,14 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
           synthesized = name.replaceSuffix(stop.name, target);
         } catch (e) {
           if (!(e instanceof NameError)) throw e;
-          // RFC 6672 §2.2: a substitution longer than 255 octets is YXDOMAIN; we report it as a loop-like stop.
-          return { kind: 'loop', zone, chain: [...chain, { rrset: dname }], name };
+          // RFC 6672 §2.2: a substitution longer than 255 octets is YXDOMAIN.
+          return { kind: 'yxdomain', zone, chain: [...chain, { rrset: dname }], name };
         }
         chain.push({ rrset: dname });
         // RFC 6672 §3.1: the synthesized CNAME has the DNAME's TTL.
         chain.push({ rrset: synthCname(name, dname, synthesized), fromDname: true });
-        if (!synthesized.isSubdomainOf(zone.origin)) return { kind: 'external', zone, chain, name: synthesized };
+        // RFC 6672 §3.2: a CNAME query is answered by the synthesized CNAME itself; other types follow it.
+        if (qtype === RRType.CNAME || !synthesized.isSubdomainOf(zone.origin)) return { kind: 'external', zone, chain, name: synthesized };
         name = synthesized;
         continue;
       }

@@ -439,16 +439,17 @@ class Primary {
     slot.ready = false;
     slot.startedAt = Date.now();
     const ref = (): WorkerRef => ({ workerId: w.id, pid: w.process.pid ?? 0 });
+    const logRef = (): { workerId: number; workerPid: number } => ({ workerId: w.id, workerPid: w.process.pid ?? 0 });
     w.on('message', (m: unknown) => {
       if (!isWorkerMsg(m)) return;
       switch (m.t) {
         case 'ready':
           slot.ready = true;
-          this.logger.info({ ...ref(), slot: slot.index }, 'worker ready');
+          this.logger.info({ ...logRef(), slot: slot.index }, 'worker ready');
           onReady?.();
           return;
         case 'start-failed':
-          this.logger.error({ ...ref(), error: m.error }, 'worker failed to start');
+          this.logger.error({ ...logRef(), error: m.error }, 'worker failed to start');
           this.failStartup?.(new Error(`worker ${w.id} failed to start: ${m.error}`));
           return;
         case 'app':
@@ -476,7 +477,7 @@ class Primary {
     slot.worker = null;
     const wasReady = slot.ready;
     slot.ready = false;
-    const info = { workerId: w.id, pid: w.process.pid, code, signal, slot: slot.index };
+    const info = { workerId: w.id, workerPid: w.process.pid, code, signal, slot: slot.index };
     if (this.stopping) {
       this.logger.info(info, 'worker exited');
       return;
@@ -501,8 +502,8 @@ class Primary {
     const id = ++this.reloadSeq;
     const results = await Promise.all(this.liveWorkers().map((w) => this.reloadOne(w, id)));
     for (const r of results) {
-      if (r.ok) this.logger.info({ workerId: r.workerId, pid: r.pid, report: r.report }, 'worker reloaded');
-      else this.logger.error({ workerId: r.workerId, pid: r.pid, error: r.error }, 'worker reload failed');
+      if (r.ok) this.logger.info({ workerId: r.workerId, workerPid: r.pid, report: r.report }, 'worker reloaded');
+      else this.logger.error({ workerId: r.workerId, workerPid: r.pid, error: r.error }, 'worker reload failed');
     }
     return results;
   }
@@ -560,7 +561,7 @@ class Primary {
     for (const s of this.slots) {
       const w = s.worker;
       if (w !== null && !w.isDead()) {
-        this.logger.warn({ workerId: w.id, pid: w.process.pid }, 'killing worker');
+        this.logger.warn({ workerId: w.id, workerPid: w.process.pid }, 'killing worker');
         w.process.kill('SIGKILL');
       }
     }

@@ -22,7 +22,10 @@ export type HandlerResult =
   | AsyncIterable<Uint8Array>
   | Promise<Uint8Array | null>;
 
-/** Called once per received DNS message (the raw wire bytes, without the TCP length prefix). */
+/**
+ * Called once per received DNS message (the raw wire bytes, without the TCP length prefix). Returned buffers are
+ * sent asynchronously: never modify or reuse one after returning it.
+ */
 export type Handler = (msg: Uint8Array, client: ClientInfo) => HandlerResult;
 
 /** Mutable counters shared by all listeners of one `startListeners` call (read them, never write them). */

@@ -142,6 +142,7 @@ export class TcpListener {
       socket.destroy(); // already gone
       return;
     }
+    // RFC 7766 §6.2.2, §10: limit connections in total and per client so one client cannot exhaust the server.
     const n = this.perClient.get(remote) ?? 0;
     if (this.closing || this.conns.size >= this.limits.maxConnections || n >= this.limits.maxConnectionsPerClient) {
       this.stats.tcpConnectionsRefused++;
@@ -323,6 +324,8 @@ class Conn {
     this.timer.refresh(); // give the client one more period to close, then destroy
   };
 
+  /** RFC 7766 §6.2.1.1, §7: pipelined queries are processed concurrently; each answer is sent as soon as ready,
+   *  so answers may leave in a different order than the queries arrived (clients match them by ID). */
   private dispatch(m: Uint8Array): void {
     this.owner.stats.tcpQueries++;
     let r: HandlerResult;

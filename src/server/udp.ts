@@ -181,7 +181,7 @@ export class UdpListener {
     if (this.pending === 0 && this.onIdle !== null) this.onIdle();
   }
 
-  /** Arrays, promises and iterables: UDP carries only the first message (a UDP AXFR is the handler's problem). */
+  /** Arrays, promises and iterables: one datagram carries one message (RFC 1035 §4.2.1), so only the first is sent. */
   private deliverSlow(r: Exclude<HandlerResult, Uint8Array | null>, port: number, address: string, client: ClientInfo): void {
     if (isPromiseLike(r)) {
       this.pending++;

@@ -181,8 +181,11 @@ export interface VerifyFail {
 
 export type VerifyResult = VerifyOk | VerifyFail;
 
-/** Thrown when a message is not even a parseable DNS message. */
-class WireError extends Error {}
+/** Thrown by findTsig when a message is not a parseable DNS message or its TSIG RR is misplaced/malformed. */
+export class TsigFormatError extends Error {
+  override readonly name = 'TsigFormatError';
+}
+const WireError = TsigFormatError;
 
 /** Copy bytes; Buffer#slice would return a view, and we must never write into the caller's buffer. */
 function copyBytes(buf: Uint8Array, start?: number, end?: number): Uint8Array {
@@ -557,6 +560,50 @@ export function tsigErrorResponse(response: Uint8Array, failure: VerifyFail, opt
     ...(isBadTime ? { otherData: u48be(now) } : {}),
   });
   return { message: signed.message, rr: signed.message.subarray(body.length) };
+}
+
+/**
+ * Build a key from configuration text: name (domain), algorithm (short or domain form), base64 secret.
+ * Throws an Error naming the bad field.
+ */
+export function tsigKeyFromConfig(cfg: { readonly name: string; readonly algorithm: string; readonly secret: string }): TsigKey {
+  const alg = tsigAlgorithmFromName(cfg.algorithm);
+  if (!alg) throw new Error(`unsupported TSIG algorithm "${cfg.algorithm}"`);
+  const b64 = cfg.secret.trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) throw new Error(`TSIG secret of ${cfg.name} is not base64`);
+  const secret = new Uint8Array(Buffer.from(b64, 'base64'));
+  if (secret.length === 0) throw new Error(`TSIG secret of ${cfg.name} is empty`);
+  return Object.freeze({ name: Name.parse(cfg.name.endsWith('.') ? cfg.name : cfg.name + '.'), algorithm: alg, secret });
+}
+
+/**
+ * Server side of a multi-message response (AXFR/IXFR out, RFC 8945 §5.3.1): the first message is signed over the
+ * request MAC with all TSIG variables, every later one over the previous MAC with the timers only. Signs every
+ * message (the RFC allows gaps; peers such as BIND also sign each one).
+ */
+export class TsigResponseSigner {
+  private prev: Uint8Array;
+  private first = true;
+
+  constructor(
+    private readonly key: TsigKey,
+    requestMac: Uint8Array,
+    private readonly opts: { readonly now?: () => number; readonly fudge?: number } = {},
+  ) {
+    this.prev = requestMac;
+  }
+
+  /** Sign the next message of the stream; returns it with the TSIG RR appended. */
+  sign(msg: Uint8Array): Uint8Array {
+    const base = {
+      ...(this.opts.now ? { time: this.opts.now() } : {}),
+      ...(this.opts.fudge !== undefined ? { fudge: this.opts.fudge } : {}),
+    };
+    const r = this.first ? signMessage(msg, this.key, { ...base, requestMac: this.prev }) : signMessage(msg, this.key, { ...base, previousMac: this.prev });
+    this.first = false;
+    this.prev = r.mac;
+    return r.message;
+  }
 }
 
 export type StreamResult =

@@ -92,7 +92,7 @@ export class Lexer {
     let endCol = 1;
     let i = this.i;
     while (i < n) {
-      if (!tooLong && i - startIndex > this.maxChars) {
+      if (!tooLong && i - startIndex > this.maxChars && (tokens.length > 0 || parens.length > 0)) {
         tooLong = true;
         this.onError(this.line, i - this.lineStart + 1, `record longer than ${this.maxChars} characters`);
       }

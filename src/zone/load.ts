@@ -7,6 +7,8 @@ import type { Name } from '../wire/name.js';
 import type { Diagnostic } from './model.js';
 import { parseZoneFile } from './parser.js';
 import { buildSnapshot, type ZoneSnapshot } from './snapshot.js';
+import { applyFlattenAll, applyProxy } from './proxy.js';
+import type { ProxyConfig } from '../config/types.js';
 
 export interface LoadedZone {
   readonly snapshot: ZoneSnapshot;
@@ -20,7 +22,15 @@ export interface LoadedZone {
 
 export type LoadResult = { readonly ok: true; readonly zone: LoadedZone } | { readonly ok: false; readonly diagnostics: readonly Diagnostic[] };
 
-export async function loadZone(origin: Name, file: string, zonesDir: string): Promise<LoadResult> {
+/** Load-time answer shaping of one zone (see zone/proxy.ts). */
+export interface ZoneShaping {
+  /** The zone's effective proxy pool (`resolveZoneProxy`); proxied records without one fail the load. */
+  readonly proxy?: ProxyConfig | undefined;
+  /** `flatten-all-cnames: true`: every CNAME is flattened. */
+  readonly flattenAllCnames?: boolean;
+}
+
+export async function loadZone(origin: Name, file: string, zonesDir: string, shaping: ZoneShaping = {}): Promise<LoadResult> {
   const started = performance.now();
   let parsed;
   try {
@@ -30,8 +40,11 @@ export async function loadZone(origin: Name, file: string, zonesDir: string): Pr
   }
   const parseErrors = parsed.diagnostics.filter((d) => d.severity === 'error');
   if (parseErrors.length > 0) return { ok: false, diagnostics: parsed.diagnostics };
-  const built = buildSnapshot(origin, parsed.records);
-  const diagnostics = [...parsed.diagnostics, ...built.diagnostics];
+  const proxied = applyProxy(parsed.records, origin, shaping.proxy);
+  if (proxied.diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics: [...parsed.diagnostics, ...proxied.diagnostics] };
+  const records = shaping.flattenAllCnames ? applyFlattenAll(proxied.records) : proxied.records;
+  const built = buildSnapshot(origin, records);
+  const diagnostics = [...parsed.diagnostics, ...proxied.diagnostics, ...built.diagnostics];
   if (!built.snapshot) return { ok: false, diagnostics };
   const fingerprint = await fingerprintFiles(parsed.files);
   return { ok: true, zone: { snapshot: built.snapshot, diagnostics, files: parsed.files, fingerprint, loadMs: performance.now() - started } };

@@ -229,7 +229,7 @@ function buildMeta(ctx: FileCtx, comments: readonly LexComment[], flattenType: b
   let proxied = false;
   let flatten = flattenType;
   for (const c of comments) {
-    const r = parseRecordComment(c.text);
+    const r = parseRecordComment(fromByteString(c.text));
     for (const e of r.errors) errAt(ctx, c, e);
     if (r.comment !== undefined) comment = comment === undefined ? r.comment : `${comment} ${r.comment}`;
     if (r.tags.length > 0) (tags ??= []).push(...r.tags);
@@ -613,7 +613,7 @@ function processGenerate(ctx: FileCtx, rec: LexRecord): void {
 
 function* parseText(st: State, text: string, file: string, depth: number, origin: Name): Core {
   const ctx: FileCtx = { st, file, depth, origin };
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // byte-order mark
+  const body = text.startsWith('\xef\xbb\xbf') ? text.slice(3) : text; // UTF-8 byte-order mark
   const lexer = new Lexer(body, (line, col, message) => addDiag(st, 'error', file, line, col, message));
   for (let rec = lexer.next(); rec !== undefined && !st.stop; rec = lexer.next()) {
     const first = rec.tokens[0]!;
@@ -671,15 +671,33 @@ function realpathOr(p: string): string {
   }
 }
 
-/** Synchronous core; `$INCLUDE` reads files with `readFile` (default `fs.readFileSync` as UTF-8). Never throws. */
+/**
+ * Zone text is handled as a byte string (one char per file octet, like latin1) so names and strings keep the exact
+ * file octets, as BIND does: UTF-8 text in a TXT record or label stays UTF-8. Strings given by callers are Unicode
+ * and are turned into their UTF-8 octets first.
+ */
+function toByteString(s: string): string {
+  return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+}
+
+/** Byte string → Unicode (for comments, which are free text). */
+function fromByteString(s: string): string {
+  return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'latin1').toString('utf8') : s;
+}
+
+/**
+ * Synchronous core; `$INCLUDE` reads files with `readFile` (default: the file's octets via `fs.readFileSync`).
+ * `text` and `readFile` results are Unicode strings (UTF-8 on the wire). Never throws.
+ */
 export function parseZoneText(
   text: string,
   fileName: string,
   opts: ParseOptions & { readFile?: (p: string) => string },
 ): ParseResult {
   const st = newState(opts, realpathOr(opts.zonesDir));
-  const readFile = opts.readFile ?? ((p: string) => fs.readFileSync(p, 'utf8'));
-  const gen = parseMain(st, text, fileName, realpathOr(fileName));
+  const hook = opts.readFile;
+  const readFile = hook !== undefined ? (p: string) => toByteString(hook(p)) : (p: string) => fs.readFileSync(p).toString('latin1');
+  const gen = parseMain(st, toByteString(text), fileName, realpathOr(fileName));
   let step = gen.next();
   while (!step.done) {
     const req = step.value;
@@ -696,7 +714,7 @@ export function parseZoneText(
 
 /** Read and parse a zone file (and its includes) with fs/promises. Rejects only when the main file is unreadable. */
 export async function parseZoneFile(file: string, opts: ParseOptions): Promise<ParseResult> {
-  const text = await fsp.readFile(file, 'utf8');
+  const text = (await fsp.readFile(file)).toString('latin1');
   let zonesDirReal: string;
   try {
     zonesDirReal = await fsp.realpath(opts.zonesDir);
@@ -716,7 +734,7 @@ export async function parseZoneFile(file: string, opts: ParseOptions): Promise<P
     const req = step.value;
     let reply: IoReply;
     try {
-      reply = req.op === 'read' ? await fsp.readFile(req.path, 'utf8') : await fsp.realpath(req.path);
+      reply = req.op === 'read' ? (await fsp.readFile(req.path)).toString('latin1') : await fsp.realpath(req.path);
     } catch (e) {
       reply = e instanceof Error ? e : new Error(String(e));
     }

@@ -20,7 +20,8 @@ export type Tag =
   | 'meta-qtype' // meta/pseudo QTYPE (RFC 6895 §3.1)
   | 'cross-zone' // CNAME chain into another zone both servers serve
   | 'dname-overflow' // DNAME substitution longer than 255 octets (RFC 6672 §2.2)
-  | 'nonroot-opt'; // OPT with a non-root owner (RFC 6891 §6.1.2)
+  | 'nonroot-opt' // OPT with a non-root owner (RFC 6891 §6.1.2)
+  | 'cname-loop'; // QNAME starts a CNAME loop (a zone error, RFC 1034 §3.6.2)
 
 export interface DiffQuery {
   /** Human-readable description, shown in failure reports. */
@@ -133,16 +134,17 @@ export class QueryBuilder {
   }
 
   /** Every owner × (base types ∪ types present), nonexistent names below each owner, 0x20 and EDNS variants. */
-  zoneQueries(z: FixtureZone): void {
+  zoneQueries(z: FixtureZone, tagsFor: (owner: string) => readonly Tag[] = () => []): void {
     let i = 0;
     for (const owner of z.owners) {
+      const tags = tagsFor(owner);
       const present = z.typesAt.get(owner) ?? [];
       const types = [...new Set([...BASE_TYPES, ...present.filter((t) => t in TYPE_NUM || /^TYPE\d+$/.test(t))])];
       for (const t of types) {
         const v = this.variant(i++);
         const name = i % 3 === 0 ? this.mixCase(owner) : owner;
-        this.add({ name, type: t, edns: this.edns(v), flags: i % 11 === 0 ? 0x0100 : 0 });
-        if (i % 7 === 0) this.add({ name, type: t, edns: this.edns(v) }, { transport: 'tcp' });
+        this.add({ name, type: t, edns: this.edns(v), flags: i % 11 === 0 ? 0x0100 : 0 }, { tags });
+        if (i % 7 === 0) this.add({ name, type: t, edns: this.edns(v) }, { transport: 'tcp', tags });
       }
       // A name that does not exist directly below every owner (wildcard match, NXDOMAIN, or below a cut).
       const below = owner.startsWith('*.') ? `nx-under.${owner.slice(2)}` : `nx-under.${owner}`;
@@ -530,9 +532,28 @@ export const RULES: readonly Rule[] = [
   },
   {
     id: 'dname-overflow-rcode',
-    reason: 'RFC 6672 §2.2 requires YXDOMAIN when the DNAME substitution exceeds 255 octets; Knot 3.2 answers NXDOMAIN (reference deviation)',
-    match: (c) => c.q.tags.has('dname-overflow') && rcodeIn(c.a, ['NXDOMAIN']) && rcodeIn(c.b, ['YXDOMAIN', 'NXDOMAIN']) &&
-      (c.d.field === 'rcode' || c.d.field === 'authority'),
+    reason: 'RFC 6672 §2.2 requires YXDOMAIN when the DNAME substitution exceeds 255 octets; Knot 3.2 answers NXDOMAIN with the DNAME and the SOA (reference deviation); the candidate may omit the SOA and the DNAME',
+    match: (c) => {
+      if (!c.q.tags.has('dname-overflow') || !rcodeIn(c.a, ['NXDOMAIN']) || !rcodeIn(c.b, ['YXDOMAIN', 'NXDOMAIN'])) return false;
+      if (c.d.field === 'rcode' || c.d.field === 'authority') return true;
+      // Answer: the candidate may only drop records (the DNAME), never add or change any.
+      return c.d.field === 'answer' && sectionDiff(c.a!.answer, c.b!.answer).onlyB.length === 0;
+    },
+  },
+  {
+    id: 'cname-loop',
+    reason: 'RFC 1034 §3.6.2: CNAME loops are a zone error and the response is not specified; returning the chain until the loop repeats (Knot, BIND) and SERVFAIL are both used',
+    match: (c) => c.q.tags.has('cname-loop') && rcodeIn(c.a, ['NOERROR', 'SERVFAIL']) && rcodeIn(c.b, ['NOERROR', 'SERVFAIL']) &&
+      (['rcode', 'flags.AA', 'answer', 'authority', 'additional'] as Field[]).includes(c.d.field),
+  },
+  {
+    id: 'ede-optional',
+    reason: 'RFC 8914 §3: Extended DNS Errors are optional and their INFO-CODE is the responder\'s choice (Knot adds EDE 20 "Not Authoritative" to REFUSED); all other EDNS options must agree',
+    match: (c) => {
+      if (c.d.field !== 'opt.options' || !c.a?.opt || !c.b?.opt) return false;
+      const rest = (m: ParsedMessage): string => m.opt!.options.filter((o) => o.code !== 15).map((o) => `${o.code}:${Buffer.from(o.data).toString('hex')}`).sort().join(',');
+      return rest(c.a) === rest(c.b);
+    },
   },
   {
     id: 'cd-bit-copy',

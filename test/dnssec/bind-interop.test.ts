@@ -1,5 +1,4 @@
-// BIND interop for src/dnssec: dnssec-keygen keys load unchanged, dnssec-dsfromkey agrees with dsText on our
-// key files, and dnssec-signzone/dnssec-verify accept our private keys.
+// BIND interop for src/dnssec: dnssec-keygen keys load, dnssec-dsfromkey agrees, dnssec-signzone uses our keys.
 
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

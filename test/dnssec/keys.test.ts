@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  ensureKeys, formatTimestamp, generateKey, keyFileBase, keyFileText, keyFileZone, keyFromFiles, keyTag, loadKeys,
+  activeKeys, ensureKeys, formatTimestamp, isActive, generateKey, keyFileBase, keyFileText, keyFileZone, keyFromFiles, keyTag, loadKeys,
   parseTimestamp, privateFileText, writeKey,
 } from '../../src/dnssec/keys.js';
 import { Name } from '../../src/wire/name.js';
@@ -154,5 +154,21 @@ describe('generate / write / load', () => {
     const text = await readFile(first.find((k) => k.role === 'ksk')!.file!, 'utf8');
     expect(text).toMatch(/^; This is a key-signing key, keyid \d+, for example\.com\.\n/);
     expect(b64(text.trim().split(' ').pop()!).length).toBe(64);
+  });
+});
+
+describe('activeKeys', () => {
+  it('picks the newest active key per role, honouring Activate/Inactive', () => {
+    const now = new Date(Date.UTC(2026, 0, 10));
+    const at = (d: number): Date => new Date(Date.UTC(2026, 0, d));
+    const old = { ...generateKey(exampleCom, 'zsk', at(1)), timing: { activate: at(1) } };
+    const retired = { ...generateKey(exampleCom, 'zsk', at(5)), timing: { activate: at(5), inactive: at(9) } };
+    const future = { ...generateKey(exampleCom, 'zsk', at(6)), timing: { activate: at(11) } };
+    const ksk = generateKey(exampleCom, 'ksk', at(2));
+    const picked = activeKeys([old, retired, future, ksk], now);
+    expect(picked.zsk.tag).toBe(old.tag);
+    expect(picked.ksk.tag).toBe(ksk.tag);
+    expect(isActive(future, now)).toBe(false);
+    expect(() => activeKeys([old], now)).toThrow(/active KSK/);
   });
 });

@@ -38,6 +38,7 @@ function summary(r: Resolution): string {
       return `${head} cut=${r.cut.name.toString()}`;
     case 'external':
     case 'loop':
+    case 'yxdomain':
       return head;
   }
 }

@@ -210,7 +210,7 @@ describe('TCP listener', () => {
   });
 
   it('a slow-loris client blocks neither UDP nor other TCP clients, and is timed out', async () => {
-    const { l, port } = await serve(echo, { idleTimeoutMs: 400 });
+    const { l, port } = await serve(echo, { idleTimeoutMs: 1500 });
     const loris = await connect(port);
     loris.socket.write(Buffer.from([0x00])); // one byte of a length prefix, then silence
     await sleep(50);
@@ -219,10 +219,10 @@ describe('TCP listener', () => {
     const other = await connect(port);
     other.send(Buffer.from('tcp'));
     expect(text(await other.waitFor(1))).toEqual(['R:tcp']);
-    expect(Date.now() - t0).toBeLessThan(200);
+    expect(Date.now() - t0).toBeLessThan(1000); // far below the 1.5 s the loris holds its connection
     const lorisLife = await loris.closed;
-    expect(lorisLife).toBeGreaterThanOrEqual(380);
-    expect(lorisLife).toBeLessThan(1500);
+    expect(lorisLife).toBeGreaterThanOrEqual(1450);
+    expect(lorisLife).toBeLessThan(4000);
     expect(l.stats.tcpIdleClosed).toBeGreaterThanOrEqual(1);
   });
 

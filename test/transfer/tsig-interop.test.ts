@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AxfrAssembler } from '../../src/transfer/ixfr-parse.js';
+import { applyChangeset, diffRecords } from '../../src/transfer/changeset.js';
+import { AxfrAssembler, IxfrParser } from '../../src/transfer/ixfr-parse.js';
 import { signMessage, TsigStream, verifyMessage, type TsigAlgorithm, type TsigKey, type VerifyFail } from '../../src/transfer/tsig.js';
 import { Name } from '../../src/wire/name.js';
 import { NO_META, type RR } from '../../src/zone/model.js';
@@ -36,6 +37,32 @@ function zoneText(): string {
   const filler = 'x'.repeat(200);
   for (let i = 0; i < TXT_COUNT; i++) lines.push(`t${i} IN TXT "${i}-${filler}"`);
   return lines.join('\n') + '\n';
+}
+
+/** The IXFR test zone at version `v` (1..3): each version changes, adds and removes records. */
+function ixfrZone(v: number): string {
+  const lines = ['$ORIGIN ixfr.test.', '$TTL 300', `@ IN SOA ns1 hostmaster ${v} 3600 600 86400 300`, '@ IN NS ns1', 'ns1 IN A 192.0.2.53'];
+  for (let i = 0; i < 20; i++) if (i !== v) lines.push(`h${i} IN A 192.0.2.${i === v + 5 ? 100 + v : i}`);
+  lines.push(`ttl IN ${v === 3 ? 60 : 300} TXT "same"`);
+  if (v >= 2) lines.push(`v${v} IN AAAA 2001:db8::${v}`);
+  return lines.join('\n') + '\n';
+}
+
+function toRR(rr: { owner: string; type: number; class: number; ttl: number; rdata: Uint8Array }): RR {
+  return { owner: Name.parse(rr.owner.endsWith('.') ? rr.owner : rr.owner + '.'), type: rr.type, class: rr.class, ttl: rr.ttl, rdata: rr.rdata, meta: NO_META };
+}
+
+const showRR = (r: RR): string => `${r.owner.key} ${r.ttl} ${r.type} ${Buffer.from(r.rdata).toString('hex')}`;
+
+/** A signed IXFR query for ixfr.test with our SOA (serial `serial`) in the authority section (RFC 1995 §3). */
+function ixfrQuery(serial: number): Uint8Array {
+  const q = buildQuery({ name: 'ixfr.test', type: 'IXFR', id: 0x6262 });
+  const soaRd = Buffer.concat([Name.parse('ns1.ixfr.test.').toWire(), Name.parse('hostmaster.ixfr.test.').toWire(), Buffer.alloc(20)]);
+  soaRd.writeUInt32BE(serial, soaRd.length - 20);
+  const rr = Buffer.concat([Name.parse('ixfr.test.').toWire(), Buffer.from([0, 6, 0, 1, 0, 0, 0, 0, 0, soaRd.length]), soaRd]);
+  const out = Buffer.concat([q, rr]);
+  out.writeUInt16BE(1, 8);
+  return out;
 }
 
 /** AXFR query for example.com signed with `key`; collects every message of the answer stream. */
@@ -77,7 +104,9 @@ options {
 };
 controls { };
 zone "example.com" { type primary; file "${dir}/example.com.zone"; };
+zone "ixfr.test" { type primary; file "${dir}/ixfr.test.zone"; ixfr-from-differences yes; max-ixfr-ratio unlimited; };
 `);
+    writeFileSync(join(dir, 'ixfr.test.zone'), ixfrZone(1));
     const path = 'path' in named ? named.path : 'named';
     const c = spawn(path, ['-g', '-4', '-n', '1', '-c', join(dir, 'named.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
@@ -125,6 +154,62 @@ zone "example.com" { type primary; file "${dir}/example.com.zone"; };
       expect(r.ok && r.signed).toBe(false);
     });
   }
+
+  it('IXFR from BIND: the parser yields the changesets and applying them gives the new zone', async () => {
+    const key = keyOf('hmac-sha256');
+    const fetch = async (query: Uint8Array, parser: { push(rr: RR): void; readonly done: boolean }): Promise<void> => {
+      const { message, mac } = signMessage(query, key);
+      const stream = new TsigStream(key, mac);
+      const msgs = await queryTcpAll(port, message, (m) => {
+        const r = stream.push(m);
+        if (!r.ok) throw new Error(`TSIG: ${r.error}`);
+        const p = parseMessage(r.message);
+        if (p.rcode !== 0) throw new Error(`rcode ${p.rcode}`);
+        for (const rr of p.answer) parser.push(toRR(rr));
+        return parser.done;
+      }, 10_000);
+      expect(msgs.length).toBeGreaterThan(0);
+      expect(stream.finish()).toBe(true);
+    };
+    const axfr = async (): Promise<RR[]> => {
+      const asm = new AxfrAssembler({ zone: Name.parse('ixfr.test.') });
+      await fetch(buildQuery({ name: 'ixfr.test', type: 'AXFR', id: 0x6161 }), asm);
+      return [...asm.finish().records];
+    };
+    const serialNow = async (): Promise<number> => {
+      const asm = await axfr();
+      return Buffer.from(asm[0]!.rdata).readUInt32BE(asm[0]!.rdata.length - 20);
+    };
+    const v1 = await axfr();
+    for (const v of [2, 3]) {
+      writeFileSync(join(dir, 'ixfr.test.zone'), ixfrZone(v));
+      child!.kill('SIGHUP'); // named reloads zones on SIGHUP and journals the differences
+      const deadline = Date.now() + 10_000;
+      while ((await serialNow()) !== v) {
+        if (Date.now() > deadline) throw new Error(`named did not load serial ${v}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const v3 = await axfr();
+    const parser = new IxfrParser({ clientSerial: 1, zone: Name.parse('ixfr.test.') });
+    await fetch(ixfrQuery(1), parser);
+    const res = parser.finish();
+    expect(res.kind).toBe('ixfr');
+    if (res.kind !== 'ixfr') return;
+    expect(res.changesets.map((c) => [c.fromSerial, c.toSerial])).toEqual([[1, 2], [2, 3]]);
+    let cur: RR[] = v1;
+    for (const cs of res.changesets) cur = applyChangeset(cur, cs);
+    expect(cur.map(showRR).sort()).toEqual(v3.map(showRR).sort());
+    // Our own diff of the same versions agrees with BIND's net effect.
+    const ours = diffRecords(v1, v3);
+    expect(applyChangeset(v1, ours).map(showRR).sort()).toEqual(v3.map(showRR).sort());
+    // A client at the newest serial gets a lone SOA: up to date.
+    const p2 = new IxfrParser({ clientSerial: 3 });
+    const { message } = signMessage(ixfrQuery(3), key);
+    const one = await queryTcpAll(port, message, () => true, 5000);
+    for (const rr of parseMessage(one[0]!).answer) p2.push(toRR(rr));
+    expect(p2.finish().kind).toBe('uptodate');
+  });
 
   it('BIND answers a wrong secret with NOTAUTH and an unsigned BADSIG TSIG', async () => {
     const key = { ...keyOf('hmac-sha256'), secret: Uint8Array.of(1, 2, 3, 4) };

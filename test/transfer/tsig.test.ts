@@ -4,7 +4,8 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  findTsig, signMessage, tsigAlgorithmFromName, tsigErrorResponse, tsigMinMacLength, TsigStream, verifyMessage,
+  findTsig, signMessage, tsigAlgorithmFromName, tsigErrorResponse, tsigKeyFromConfig, tsigMinMacLength, TsigResponseSigner,
+  TsigStream, verifyMessage,
   type TsigAlgorithm, type TsigKey, type VerifyFail,
 } from '../../src/transfer/tsig.js';
 import { Name } from '../../src/wire/name.js';
@@ -79,6 +80,20 @@ describe('algorithm names', () => {
     expect(tsigAlgorithmFromName(Name.parse('Hmac-Sha512.'))).toBe('hmac-sha512');
     expect(tsigAlgorithmFromName('gss-tsig')).toBeUndefined();
     expect(ALGS.map(([a]) => tsigMinMacLength(a))).toEqual([10, 10, 14, 16, 24, 32]);
+  });
+});
+
+describe('tsigKeyFromConfig', () => {
+  it('parses name, algorithm and base64 secret', () => {
+    const k = tsigKeyFromConfig({ name: 'xfr.example', algorithm: 'HMAC-SHA512', secret: 'AQIDBA==' });
+    expect(k.name.toString()).toBe('xfr.example.');
+    expect(k.algorithm).toBe('hmac-sha512');
+    expect(hex(k.secret)).toBe('01020304');
+  });
+  it('rejects bad algorithms and secrets', () => {
+    expect(() => tsigKeyFromConfig({ name: 'k', algorithm: 'hmac-sha3', secret: 'AQIDBA==' })).toThrow('unsupported TSIG algorithm');
+    expect(() => tsigKeyFromConfig({ name: 'k', algorithm: 'hmac-sha256', secret: 'not base64!' })).toThrow('not base64');
+    expect(() => tsigKeyFromConfig({ name: 'k', algorithm: 'hmac-sha256', secret: 'AQI' })).toThrow('not base64');
   });
 });
 
@@ -306,6 +321,14 @@ describe('TsigStream (RFC 8945 §5.3.1)', () => {
     const res = msgs.map((m) => st.push(m));
     expect(res.slice(0, 100).every((r) => r.ok)).toBe(true);
     expect(res[100]!.ok).toBe(false);
+  });
+  it('TsigResponseSigner output verifies message by message', () => {
+    const signer = new TsigResponseSigner(key, req.mac, { now: () => T });
+    const st = new TsigStream(key, req.mac, { now: () => T });
+    const msgs = [0, 1, 2].map((i) => signer.sign(message(0x4444, 0x8400, [aRecord(i)])));
+    expect(msgs.map((m) => hex(m))).toEqual(serverStream(3, () => true).map((m) => hex(m)));
+    for (const m of msgs) expect(st.push(m).ok).toBe(true);
+    expect(st.finish()).toBe(true);
   });
   it('fails on a dropped message', () => {
     const st = new TsigStream(key, req.mac, { now: () => T });

@@ -1,4 +1,4 @@
-// Tests for $INCLUDE: relative paths, origin scoping, TTL carry-over, zonesDir confinement, cycles, depth, files.
+// Tests for $INCLUDE (relative paths, origin scoping, TTL carry-over, zonesDir confinement, cycles, depth) and file octets.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -118,5 +118,22 @@ describe('$INCLUDE', () => {
       expect(brief(res)).toEqual(['ok.example.com. 5 0a000002']);
       expect(res.files).toEqual([main, path.join(zones, 'real.zone')]);
     });
+  });
+});
+
+describe('octets', () => {
+  const expectUtf8 = (res: ParseResult): void => {
+    expect(diags(res)).toEqual([]);
+    expect(brief(res)).toEqual(['t.example.com. 5 07636166c3a920ff', '\\195\\169.example.com. 5 0a000001']);
+    expect(res.records[1]!.owner.labels[0]).toBe('\u00c3\u00a9');
+    expect(res.records[1]!.meta.comment).toBe('déjà vu');
+    expect(res.records[1]!.meta.tags).toEqual([{ name: 'k', value: 'é' }]);
+  };
+  it('keeps the file octets in names and strings (UTF-8 stays UTF-8, invalid bytes stay as they are)', async () => {
+    expectUtf8(await parseZoneFile(path.join(FIX, 'utf8.zone'), { origin: ORIGIN, zonesDir: FIX }));
+  });
+  it('encodes Unicode text given to parseZoneText as UTF-8', () => {
+    const res = parseZoneText('$TTL 5\nt TXT "café \\255"\né A 10.0.0.1 ; déjà vu cf_tags=k:é\n', 'u.zone', { origin: ORIGIN, zonesDir: FIX });
+    expectUtf8(res);
   });
 });

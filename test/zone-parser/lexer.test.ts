@@ -126,6 +126,12 @@ describe('lexer', () => {
     expect(recs.map(texts)).toEqual([['b', 'A', '1.1.1.1']]);
   });
 
+  it('a long comment-only line is not a long record', () => {
+    const { recs, errs } = lex(`; ${'x'.repeat(200)}\nb A 1.1.1.1\n`, 50);
+    expect(errs).toEqual([]);
+    expect(recs.map(texts)).toEqual([['b', 'A', '1.1.1.1']]);
+  });
+
   it('end position follows the last token, across lines', () => {
     const { recs } = lex('a MX (\n  10\n )\n');
     expect(recs[0]!).toMatchObject({ endLine: 2, endCol: 5 });
