@@ -8,6 +8,10 @@ import { loadZone, fingerprintFiles, type LoadedZone } from './zone/load.js';
 import { formatDiagnostic } from './zone/model.js';
 import { ZoneSet, ZoneStore, type ServedZone } from './zone/store.js';
 import { startListeners, type Listeners } from './server/listen.js';
+import { TransferManager } from './transfer/manager.js';
+import type { ZoneSnapshot } from './zone/snapshot.js';
+import type { JsonValue } from './server/cluster.js';
+import { attachSigning, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
 /** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */
 export type ZoneReport = {
@@ -36,6 +40,8 @@ export class App {
   private entries = new Map<string, ZoneEntry>();
   private listeners: Listeners | undefined;
   private engine: QueryEngine | undefined;
+  /** Zone transfers, secondaries, NOTIFY, serial policy, journal (src/transfer/manager.ts). */
+  private transfers: TransferManager | undefined;
 
   private constructor(
     private config: Config,
@@ -43,17 +49,26 @@ export class App {
   ) {}
 
   /** Load every zone and start listening. Zones that fail to load are logged and skipped. */
-  static async start(config: Config, log: Logger, opts: { listen?: boolean } = {}): Promise<App> {
+  static async start(config: Config, log: Logger, opts: { listen?: boolean; transferLeader?: boolean; broadcast?: (payload: JsonValue) => void } = {}): Promise<App> {
     const app = new App(config, log);
+    app.transfers = await TransferManager.create({ config, store: app.store, logger: log, leader: opts.transferLeader ?? true, broadcast: opts.broadcast });
     const report = await app.loadZones(config, new Map());
     app.logReport('startup', report);
+    app.transfers.startTimers();
     app.engine = new QueryEngine(app.store, {
       udpSize: config.edns.udpSize,
       identity: config.identity,
       answerCacheEntries: config.answerCache.maxEntries,
       logger: log,
       logQueries: config.log.queries,
+      flattening: config.flattening,
+      transfers: app.transfers.hook,
     });
+    // Signature cache hit rate, periodically at debug level (the bench reads signatureCacheStats()).
+    setInterval(() => {
+      const st = signatureCacheLogFields();
+      if (st !== undefined) log.debug({ signatureCache: st }, 'signature cache');
+    }, 60_000).unref();
     if (opts.listen !== false) {
       const engine = app.engine;
       const t = config.tcp;
@@ -89,6 +104,7 @@ export class App {
       return report;
     }
     this.config = loaded.config;
+    await this.transfers?.reconfigure(loaded.config);
     const report = await this.loadZones(loaded.config, this.entries);
     this.logReport('reload', report);
     return report;
@@ -97,6 +113,12 @@ export class App {
   /** SIGTERM/SIGINT: stop accepting, let in-flight TCP answers finish, close. */
   async stop(deadlineMs = 5000): Promise<void> {
     await this.listeners?.close(deadlineMs);
+    await this.transfers?.stop();
+  }
+
+  /** Cluster IPC from the other serving processes (transfer leader / followers). */
+  onMessage(payload: JsonValue): void {
+    this.transfers?.onMessage(payload);
   }
 
   /**
@@ -112,11 +134,23 @@ export class App {
       if (zc.type !== 'primary') continue;
       const name = zc.name.toString();
       const prev = previous.get(zc.name.key);
-      if (prev && prev.config.file === zc.file && (await fingerprintFiles(prev.loaded.files)) === prev.loaded.fingerprint) {
+      if (prev && prev.config.file === zc.file && sameDnssecConfig(prev.config.dnssec, zc.dnssec) && (await fingerprintFiles(prev.loaded.files)) === prev.loaded.fingerprint) {
         next.set(zc.name.key, { config: zc, loaded: prev.loaded });
         reports.push({ zone: name, status: 'unchanged', serial: prev.loaded.snapshot.soaInfo.serial, records: prev.loaded.snapshot.recordCount });
       } else {
-        const res = await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames });
+        // DNSSEC keys (generated on first use) and the DNSKEY/CDS/CDNSKEY/NSEC3PARAM records (src/dnssec/zone-keys.ts).
+        let prep: ZoneDnssecPrep | undefined;
+        let dnssecError: string | undefined;
+        try {
+          prep = await prepareZoneDnssec(zc.name, zc.dnssec, sharedSignatureCache(config.signatureCache.memoryMb));
+          for (const w of prep?.warnings ?? []) this.log.warn({ zone: name }, `dnssec keys: ${w}`);
+        } catch (e) {
+          dnssecError = `dnssec keys: ${(e as Error).message}`;
+        }
+        const res = dnssecError !== undefined
+          ? { ok: false as const, diagnostics: [{ severity: 'error' as const, pos: { file: zc.file, line: 0, col: 0 }, message: dnssecError }] }
+          : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc) });
+        if (res.ok && prep?.signing) attachSigning(res.zone.snapshot, prep.signing);
         if (res.ok) {
           next.set(zc.name.key, { config: zc, loaded: res.zone });
           for (const d of res.zone.diagnostics) this.log.warn({ zone: name }, formatDiagnostic(d));
@@ -143,7 +177,11 @@ export class App {
       if (!next.has(key)) reports.push({ zone: previous.get(key)!.config.name.toString(), status: 'removed' });
     }
     this.entries = next;
+    // Secondary zones live in the transfer manager (transferred data, expiry); they join every new set.
+    for (const z of this.transfers?.servedSecondaries() ?? []) served.set(z.snapshot.origin.key, z);
     this.store.publish(new ZoneSet(served, this.store.current.generation + 1));
+    const snaps = (m: ReadonlyMap<string, ZoneEntry>): Map<string, ZoneSnapshot> => new Map([...m].map(([k, e]) => [k, e.loaded.snapshot]));
+    await this.transfers?.zonesPublished(snaps(previous), snaps(next), previous.size === 0);
     return { ok, zones: reports };
   }
 

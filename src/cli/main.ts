@@ -7,11 +7,15 @@ import { loadConfig, formatConfigError } from '../config/index.js';
 import { loadZone } from '../zone/load.js';
 import { formatDiagnostic } from '../zone/model.js';
 import { serve } from './serve.js';
+import { zoneCommand } from './zone.js';
+import { dnssecCommand } from './dnssec.js';
 
 const USAGE = `usage:
   apexdns serve --config FILE          run the daemon
   apexdns check-zone ZONE FILE         parse and check a zone file (exit 1 on error)
   apexdns check-config FILE            validate a config file (exit 1 on error)
+  apexdns zone notify|retransfer|refresh ZONE --config FILE   control zone transfers of the running daemon
+  apexdns dnssec ds|keygen|status ZONE [--config FILE]        DS to publish, key generation, DNSSEC status
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -30,6 +34,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return checkZone(rest);
     case 'check-config':
       return checkConfig(rest);
+    case 'zone':
+      return zoneCommand(rest);
+    case 'dnssec':
+      return dnssecCommand(rest);
     case '--help':
     case '-h':
     case 'help':

@@ -21,11 +21,17 @@ export async function serve(configFile: string): Promise<number> {
     { workers: config.workers, logger: log },
     {
       async startWorker(ctx) {
-        const app = await App.start(config, ctx.logger.child({ worker: ctx.slot }));
+        // Zone transfers: worker slot 0 (or the single process) leads: secondary timers, journal, NOTIFY, control socket.
+        const app = await App.start(config, ctx.logger.child({ worker: ctx.slot }), { transferLeader: ctx.slot === 0, broadcast: (p) => ctx.send(p) });
         return {
           reload: async () => app.reload(),
           stop: async () => app.stop(),
+          onMessage: (p) => app.onMessage(p),
         };
+      },
+      // Relay transfer IPC (NOTIFY received, zone updated/expired) from one worker to all of them.
+      onWorkerMessage(payload, _from, control) {
+        control.send(payload);
       },
     },
   );

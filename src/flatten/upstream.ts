@@ -109,7 +109,7 @@ function udpExchange(server: HostPort, query: Uint8Array, timeoutMs: number): Pr
 function tcpExchange(server: HostPort, query: Uint8Array, timeoutMs: number): Promise<Uint8Array | null> {
   return new Promise((resolve, reject) => {
     const sock = connect({ host: server.address.text, port: server.port });
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let done = false;
     const finish = (v: Uint8Array | null, err?: Error): void => {
       if (done) return;

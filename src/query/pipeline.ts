@@ -12,7 +12,14 @@ import { buildResponse } from './answer.js';
 import { chaosAnswer, type Identity } from './chaos.js';
 import { classify } from './classify.js';
 import { resolve } from './resolve.js';
+import { FLATTEN_RESOLVE_OPTIONS, Flattener, needsFlattening, type Shaped } from './flatten.js';
+import type { FlatteningConfig } from '../config/types.js';
 import { bare, type Response } from './response.js';
+import type { Resolution } from './resolution.js';
+import { signResponse } from '../dnssec/sign-stage.js';
+
+/** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log. */
+const logicalRcodes = new WeakMap<Uint8Array, number>();
 import { route } from './route.js';
 
 /** What the pipeline needs to know about the client (structurally compatible with server/handler ClientInfo). */
@@ -33,7 +40,11 @@ export interface EngineOptions {
   readonly logQueries?: boolean;
   /** Zone transfers and NOTIFY (src/transfer): consulted for AXFR, IXFR and NOTIFY requests. */
   readonly transfers?: TransferHook;
+  /** CNAME flattening of external targets (resolvers, timeouts); default: no resolvers, in-zone targets only. */
+  readonly flattening?: FlatteningConfig;
 }
+
+const NO_FLATTENING: FlatteningConfig = Object.freeze({ resolvers: [], timeoutMs: 2000, maxChain: 8, staleTtl: 86_400 });
 
 /** The transfer module's entry point: decides on AXFR/IXFR/NOTIFY and produces the (possibly many) messages. */
 export interface TransferHook {
@@ -48,6 +59,9 @@ const NOT_AUTHORITATIVE = { code: EdeCode.NOT_AUTHORITATIVE, text: '' };
 
 export class QueryEngine {
   private readonly cache = new Map<string, Uint8Array>();
+  /** Expiry (Date.now() ms) of cached answers built from flattened data; other entries live until the next generation. */
+  private readonly cacheExpiry = new Map<string, number>();
+  readonly flattener: Flattener;
   private cacheGeneration = -1;
   cacheHits = 0;
   cacheMisses = 0;
@@ -55,7 +69,9 @@ export class QueryEngine {
   constructor(
     private readonly store: ZoneStore,
     private readonly opts: EngineOptions,
-  ) {}
+  ) {
+    this.flattener = new Flattener(store, { config: opts.flattening ?? NO_FLATTENING, logger: opts.logger });
+  }
 
   /** Answer one request. Returns null when the packet must be dropped (RFC 1035 §4.1.1: QR=1, short header). */
   handle(buf: Uint8Array, ctx: QueryContext): HandlerResult {
@@ -66,16 +82,21 @@ export class QueryEngine {
     const q = dec.query;
     if (this.opts.transfers !== undefined && this.opts.transfers.accepts(q)) return this.opts.transfers.handle(q, buf, ctx);
     const out = this.answer(q, buf, ctx);
-    if (this.opts.logQueries && this.opts.logger) {
+    if (out instanceof Promise) return this.opts.logQueries ? out.then((o) => this.logQuery(q, o, ctx, started)) : out;
+    return this.opts.logQueries ? this.logQuery(q, out, ctx, started) : out;
+  }
+
+  private logQuery(q: Query, out: Uint8Array, ctx: QueryContext, started: number): Uint8Array {
+    if (this.opts.logger) {
       this.opts.logger.info(
-        { qname: q.question.name.toString(), qtype: q.question.type, rcode: out[3]! & 0x0f, client: ctx.address, protocol: ctx.transport, ms: +(performance.now() - started).toFixed(3) },
+        { qname: q.question.name.toString(), qtype: q.question.type, rcode: logicalRcodes.get(out) ?? out[3]! & 0x0f, client: ctx.address, protocol: ctx.transport, ms: +(performance.now() - started).toFixed(3) },
         'query',
       );
     }
     return out;
   }
 
-  private answer(q: Query, buf: Uint8Array, ctx: QueryContext): Uint8Array {
+  private answer(q: Query, buf: Uint8Array, ctx: QueryContext): Uint8Array | Promise<Uint8Array> {
     const edns = q.edns;
     // The question entry as received: echoed verbatim so the QNAME keeps its case (RFC 1035 §7.1, 0x20).
     const rawQuestion = buf.subarray(q.questionOffset, q.questionOffset + q.questionLength);
@@ -92,13 +113,17 @@ export class QueryEngine {
     if (useCache) {
       if (set.generation !== this.cacheGeneration) {
         this.cache.clear();
+        this.cacheExpiry.clear();
         this.cacheGeneration = set.generation;
       }
       key = cacheKey(q, maxSize, ctx.transport);
       const hit = this.cache.get(key);
-      if (hit) {
+      if (hit && (this.cacheExpiry.size === 0 || !this.expired(key))) {
         this.cacheHits++;
-        return patchCached(hit, q.id, rawQuestion);
+        const out = patchCached(hit, q.id, rawQuestion);
+        const logical = logicalRcodes.get(hit);
+        if (logical !== undefined) logicalRcodes.set(out, logical);
+        return out;
       }
       this.cacheMisses++;
     }
@@ -108,18 +133,63 @@ export class QueryEngine {
     // RFC 8914 §4.21: EDE 20 "Not Authoritative" explains the REFUSED for names outside our zones.
     if (!routed) res = bare(Rcode.REFUSED, false, NOT_AUTHORITATIVE);
     else if (routed.expired) res = bare(Rcode.SERVFAIL);
-    else res = buildResponse(resolve(routed.snapshot, q.question.name, q.question.type));
+    else {
+      const r = resolve(routed.snapshot, q.question.name, q.question.type, FLATTEN_RESOLVE_OPTIONS);
+      if (needsFlattening(r)) {
+        // Answer shaping (seed "CNAME flattening"): synchronous from served zones or the flattening cache.
+        const shaped = this.flattener.shape(r, q.question.name, q.question.type);
+        if (!(shaped instanceof Promise)) return this.finishShaped(q, rawQuestion, shaped, maxSize, key, set.generation);
+        const question = rawQuestion.slice();
+        return shaped.then((s) => this.finishShaped(q, question, s, maxSize, key, set.generation));
+      }
+      res = this.dnssec(q, r, buildResponse(r));
+    }
 
     const bytes = this.finalize(q, rawQuestion, res, maxSize);
-    if (useCache) {
-      if (this.cache.size >= this.opts.answerCacheEntries) {
-        // Drop the oldest entry (Map keeps insertion order).
-        const first = this.cache.keys().next().value;
-        if (first !== undefined) this.cache.delete(first);
-      }
-      this.cache.set(key, bytes);
-    }
+    if (useCache) this.remember(key, bytes, Infinity);
     return bytes;
+  }
+
+  /** Encode a flattened answer; cache the bytes only while the flattened data is fresh (never stale or SERVFAIL). */
+  private finishShaped(q: Query, rawQuestion: Uint8Array, shaped: Shaped, maxSize: number, key: string, generation: number): Uint8Array {
+    let res: Response;
+    if (shaped.res === undefined) res = bare(Rcode.SERVFAIL, false, shaped.ede);
+    else {
+      const built = this.dnssec(q, shaped.res, buildResponse(shaped.res));
+      res = shaped.ede ? { ...built, ede: shaped.ede } : built;
+    }
+    const bytes = this.finalize(q, rawQuestion, res, maxSize);
+    if (key !== '' && generation === this.cacheGeneration && shaped.cacheUntil > Date.now()) this.remember(key, bytes, shaped.cacheUntil);
+    return bytes;
+  }
+
+  private remember(key: string, bytes: Uint8Array, until: number): void {
+    if (this.cache.size >= this.opts.answerCacheEntries) {
+      // Drop the oldest entry (Map keeps insertion order).
+      const first = this.cache.keys().next().value;
+      if (first !== undefined) {
+        this.cache.delete(first);
+        this.cacheExpiry.delete(first);
+      }
+    }
+    this.cache.set(key, bytes);
+    if (until !== Infinity) this.cacheExpiry.set(key, until);
+  }
+
+  /** True (and the entry dropped) when a cached flattened answer has outlived its data. */
+  private expired(key: string): boolean {
+    const until = this.cacheExpiry.get(key);
+    if (until === undefined || until > Date.now()) return false;
+    this.cache.delete(key);
+    this.cacheExpiry.delete(key);
+    return true;
+  }
+
+  /** DNSSEC stage (src/dnssec/sign-stage.ts): RRSIGs and denial proofs for DO=1 queries to signed zones. */
+  private dnssec(q: Query, r: Resolution, res: Response): Response {
+    const e = q.edns;
+    if (e === undefined || (e.flags & EdnsFlag.DO) === 0) return res;
+    return signResponse(r, res, { co: (e.flags & EdnsFlag.CO) !== 0, now: Math.floor(Date.now() / 1000) });
   }
 
   private special(q: Query, kind: Exclude<ReturnType<typeof classify>, 'normal'>, ctx: QueryContext): Response {
@@ -160,7 +230,9 @@ export class QueryEngine {
       additional: res.additional,
       ...(q.edns ? { edns: { udpSize: this.opts.udpSize, do: (q.edns.flags & EdnsFlag.DO) !== 0, options: this.ednsOptions(q, res) } } : {}),
     };
-    return encodeResponse(msg, maxSize);
+    const bytes = encodeResponse(msg, maxSize);
+    if (res.logicalRcode !== undefined) logicalRcodes.set(bytes, res.logicalRcode);
+    return bytes;
   }
 
   private ednsOptions(q: Query, res: Response): readonly EdnsOptionData[] {

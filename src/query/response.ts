@@ -16,6 +16,11 @@ export interface Response {
   readonly additional: readonly SectionEntry[];
   /** RFC 8914 Extended DNS Error to attach to the OPT (only sent when the query had EDNS). */
   readonly ede?: Ede;
+  /**
+   * The rcode the answer means when it differs from the one sent (RFC 9824 compact denial sends NXDOMAIN as
+   * NOERROR); logs and metrics use it.
+   */
+  readonly logicalRcode?: number;
 }
 
 export const EMPTY: readonly SectionEntry[] = Object.freeze([]);

@@ -357,3 +357,82 @@ export async function journalExists(path: string): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Read-only view for serving IXFR from any process (cluster workers do not own the journal): the changesets from
+ * `serial` up to the newest one, oldest first, or undefined when the file is missing, belongs to another zone, or
+ * does not reach back to `serial`. A torn or half-written tail record is ignored, never repaired here.
+ */
+export async function readJournalSince(path: string, zone: Name, serial: number): Promise<Changeset[] | undefined> {
+  let buf: Uint8Array;
+  try {
+    buf = await readFile(path);
+  } catch {
+    return undefined;
+  }
+  const h = headerBytes(zone);
+  if (buf.length < h.length) return undefined;
+  for (let i = 0; i < h.length; i++) if (buf[i] !== h[i]) return undefined;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const entries: { start: number; end: number; from: number; to: number }[] = [];
+  let p = h.length;
+  while (p + REC_HEAD <= buf.length) {
+    const len = dv.getUint32(p);
+    const end = p + REC_HEAD + len;
+    if (len < 16 || end > buf.length) break;
+    if (crc32(buf.subarray(p + REC_HEAD, end)) !== dv.getUint32(p + 4)) break;
+    entries.push({ start: p + REC_HEAD, end, from: dv.getUint32(p + REC_HEAD), to: dv.getUint32(p + REC_HEAD + 4) });
+    p = end;
+  }
+  const s = serial >>> 0;
+  let i = -1;
+  // The newest chain containing `serial` as a start point.
+  for (let k = entries.length - 1; k >= 0; k--) {
+    if (entries[k]!.from === s) {
+      i = k;
+      break;
+    }
+  }
+  if (i < 0) return undefined;
+  const out: Changeset[] = [];
+  for (let k = i; k < entries.length; k++) {
+    const e = entries[k]!;
+    if (k > i && e.from !== entries[k - 1]!.to) return undefined;
+    out.push(decodePayload(buf, e.start, e.end));
+  }
+  return out;
+}
+
+/**
+ * A whole zone as one CRC-checked record in the journal format (changeset with no removals), used to persist a
+ * secondary zone exactly as transferred (TTLs and RDATA byte for byte) for a fast restart.
+ */
+export function encodeZoneImage(zone: Name, serial: number, records: readonly RR[]): readonly Uint8Array[] {
+  return [headerBytes(zone), encodeChangesetRecord({ fromSerial: serial, toSerial: serial, removed: [], added: records })];
+}
+
+/** Read a zone image written by encodeZoneImage; undefined when missing, for another zone, or damaged. */
+export async function readZoneImage(path: string, zone: Name): Promise<{ readonly serial: number; readonly records: readonly RR[] } | undefined> {
+  let buf: Uint8Array;
+  try {
+    buf = await readFile(path);
+  } catch {
+    return undefined;
+  }
+  const h = headerBytes(zone);
+  if (buf.length < h.length + REC_HEAD) return undefined;
+  for (let i = 0; i < h.length; i++) if (buf[i] !== h[i]) return undefined;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const len = dv.getUint32(h.length);
+  const end = h.length + REC_HEAD + len;
+  if (end !== buf.length || crc32(buf.subarray(h.length + REC_HEAD, end)) !== dv.getUint32(h.length + 4)) return undefined;
+  try {
+    const cs = decodePayload(buf, h.length + REC_HEAD, end);
+    return { serial: cs.toSerial, records: cs.added };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Atomic file replacement (temp file, fsync, rename, fsync the directory): readers see the old or the new file. */
+export { atomicWrite };

@@ -27,7 +27,7 @@ export class Name {
     this.labels = labels;
     let k = '';
     for (const l of labels) k += String.fromCharCode(l.length) + asciiLower(l);
-    this.key = k + '\0';
+    this.key = flatten(k + '\0');
   }
 
   static readonly root = new Name([]);
@@ -135,9 +135,11 @@ export class Name {
       }
     }
     if (cur.length > 0) labels.push(cur);
-    if (absolute) return new Name(labels);
+    // Flat label strings and exact-size arrays: zone names live for the life of the zone.
+    for (let i = 0; i < labels.length; i++) labels[i] = flatten(labels[i]!);
+    if (absolute) return new Name(labels.slice());
     if (!origin) throw new NameError(`relative name "${text}" without an origin`);
-    return new Name([...labels, ...origin.labels]);
+    return new Name(labels.concat(origin.labels));
   }
 
   /** Build from an uncompressed wire-form key or wire buffer slice (no pointers). */
@@ -155,6 +157,11 @@ export class Name {
     }
     return new Name(labels);
   }
+}
+
+/** A flat copy of a string built by concatenation (V8 cons strings cost a node per piece). */
+function flatten(s: string): string {
+  return s.length <= 1 ? s : Buffer.from(s, 'latin1').toString('latin1');
 }
 
 /** Bytes → latin1 string without allocating a Buffer. */

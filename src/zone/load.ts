@@ -4,11 +4,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Name } from '../wire/name.js';
-import type { Diagnostic } from './model.js';
+import type { Diagnostic, RR } from './model.js';
 import { parseZoneFile } from './parser.js';
 import { buildSnapshot, type ZoneSnapshot } from './snapshot.js';
 import { applyFlattenAll, applyProxy } from './proxy.js';
 import type { ProxyConfig } from '../config/types.js';
+import { RRType } from '../wire/constants.js';
+import { soaFields, soaWithSerial } from '../wire/rdata/index.js';
 
 export interface LoadedZone {
   readonly snapshot: ZoneSnapshot;
@@ -28,6 +30,13 @@ export interface ZoneShaping {
   readonly proxy?: ProxyConfig | undefined;
   /** `flatten-all-cnames: true`: every CNAME is flattened. */
   readonly flattenAllCnames?: boolean;
+  /** DNSSEC record rewriting before the snapshot is built (src/dnssec/zone-keys.ts: DNSKEY/CDS/CDNSKEY/NSEC3PARAM). */
+  readonly augment?: (records: readonly RR[]) => readonly RR[];
+  /**
+   * SOA serial policy (src/transfer/primary.ts): given the file's serial and fingerprint, the serial to serve, or an
+   * error that fails the load (serial: keep on a changed zone whose serial did not increase).
+   */
+  readonly serial?: ((fileSerial: number, fingerprint: string) => number | { readonly error: string }) | undefined;
 }
 
 export async function loadZone(origin: Name, file: string, zonesDir: string, shaping: ZoneShaping = {}): Promise<LoadResult> {
@@ -42,7 +51,23 @@ export async function loadZone(origin: Name, file: string, zonesDir: string, sha
   if (parseErrors.length > 0) return { ok: false, diagnostics: parsed.diagnostics };
   const proxied = applyProxy(parsed.records, origin, shaping.proxy);
   if (proxied.diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics: [...parsed.diagnostics, ...proxied.diagnostics] };
-  const records = shaping.flattenAllCnames ? applyFlattenAll(proxied.records) : proxied.records;
+  const shaped = shaping.flattenAllCnames ? applyFlattenAll(proxied.records) : proxied.records;
+  let records = shaping.augment ? shaping.augment(shaped) : shaped;
+  if (shaping.serial) {
+    // Serial policy (src/transfer/primary.ts): may refuse the load or replace the SOA serial.
+    const i = records.findIndex((r) => r.type === RRType.SOA && r.owner.equals(origin));
+    const soa = records[i];
+    if (soa && soa.rdata.length >= 22) {
+      const fileSerial = soaFields(soa.rdata).serial;
+      const want = shaping.serial(fileSerial, await fingerprintFiles(parsed.files));
+      if (typeof want !== 'number') return { ok: false, diagnostics: [...parsed.diagnostics, { severity: 'error', pos: soa.meta.pos ?? { file, line: 0, col: 0 }, message: want.error }] };
+      if (want !== fileSerial) {
+        const copy = records.slice();
+        copy[i] = { ...soa, rdata: soaWithSerial(soa.rdata, want) };
+        records = copy;
+      }
+    }
+  }
   const built = buildSnapshot(origin, records);
   const diagnostics = [...parsed.diagnostics, ...proxied.diagnostics, ...built.diagnostics];
   if (!built.snapshot) return { ok: false, diagnostics };

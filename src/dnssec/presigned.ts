@@ -1,0 +1,200 @@
+// Pre-signed zones: RFC 4035 §3.1 answer construction from the RRSIG, NSEC and NSEC3 records stored in the zone
+// file (no online signing), with sorted NSEC / NSEC3 indexes built once per snapshot for covering lookups.
+
+import { RRType } from '../wire/constants.js';
+import type { SectionEntry } from '../wire/message.js';
+import { compareCanonical, type Name } from '../wire/name.js';
+import type { RRset } from '../zone/model.js';
+import type { ZoneNode, ZoneSnapshot } from '../zone/snapshot.js';
+import type { ChainLink, Resolution, WildcardInfo } from '../query/resolution.js';
+import type { Response } from '../query/response.js';
+import { nsec3Hash, nsec3LabelToHash } from './nsec3.js';
+
+interface Nsec3Params {
+  readonly salt: Uint8Array;
+  readonly iterations: number;
+}
+
+interface Nsec3Entry {
+  readonly hash: Buffer;
+  readonly node: ZoneNode;
+}
+
+interface Index {
+  /** Nodes holding an NSEC RRset, in canonical order (RFC 4034 §6.1). */
+  readonly nsec: readonly ZoneNode[];
+  readonly nsec3Params: Nsec3Params | undefined;
+  /** Nodes holding an NSEC3 RRset, by hash. */
+  readonly nsec3: readonly Nsec3Entry[];
+}
+
+const indexes = new WeakMap<ZoneSnapshot, Index>();
+
+function indexOf(zone: ZoneSnapshot): Index {
+  let ix = indexes.get(zone);
+  if (ix !== undefined) return ix;
+  const nsec: ZoneNode[] = [];
+  const nsec3: Nsec3Entry[] = [];
+  for (const node of zone.nodes.values()) {
+    if (node.rrsets.has(RRType.NSEC)) nsec.push(node);
+    if (node.rrsets.has(RRType.NSEC3) && node.name.labels.length === zone.origin.labels.length + 1) {
+      const h = nsec3LabelToHash(node.name.labels[0]!);
+      if (h !== undefined) nsec3.push({ hash: Buffer.from(h), node });
+    }
+  }
+  nsec.sort((a, b) => compareCanonical(a.name, b.name));
+  nsec3.sort((a, b) => Buffer.compare(a.hash, b.hash));
+  // RFC 5155 §4: the apex NSEC3PARAM gives the parameters used to hash names (flags must be 0 there).
+  const param = zone.apex.rrsets.get(RRType.NSEC3PARAM)?.rdata.find((r) => r.length >= 5 && r[0] === 1 && r[1] === 0);
+  let nsec3Params: Nsec3Params | undefined;
+  if (param !== undefined) nsec3Params = { iterations: (param[2]! << 8) | param[3]!, salt: param.subarray(5, 5 + param[4]!) };
+  ix = { nsec, nsec3Params, nsec3 };
+  indexes.set(zone, ix);
+  return ix;
+}
+
+/** The stored RRSIGs at `node` covering `type` (RFC 4035 §3.1.1), as an RRset owned by `owner`. */
+function sigsFor(node: ZoneNode | undefined, type: number, owner: Name, ttl: number): SectionEntry | undefined {
+  const sigs = node?.rrsets.get(RRType.RRSIG);
+  if (sigs === undefined) return undefined;
+  const rdata = sigs.rdata.filter((r) => r.length >= 2 && ((r[0]! << 8) | r[1]!) === type);
+  return rdata.length === 0 ? undefined : { owner, type: RRType.RRSIG, class: sigs.class, ttl, rdata };
+}
+
+/** The NSEC covering `name`: the last NSEC owner before it in canonical order, wrapping to the last (RFC 4034 §4.1.1). */
+function coveringNsec(ix: Index, name: Name): ZoneNode | undefined {
+  const a = ix.nsec;
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareCanonical(a[mid]!.name, name) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo === 0 ? a[a.length - 1] : a[lo - 1];
+}
+
+/** The NSEC3 matching or covering H(name) (RFC 5155 §7.2.1). */
+function nsec3For(ix: Index, name: Name): { readonly node: ZoneNode; readonly match: boolean } | undefined {
+  const p = ix.nsec3Params;
+  const a = ix.nsec3;
+  if (p === undefined || a.length === 0) return undefined;
+  const h = nsec3Hash(name, p.salt, p.iterations);
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (Buffer.compare(a[mid]!.hash, h) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  const e = lo === 0 ? a[a.length - 1]! : a[lo - 1]!;
+  return { node: e.node, match: Buffer.compare(e.hash, h) === 0 };
+}
+
+function nextCloser(name: Name, ce: Name): Name {
+  return name.parent(name.labels.length - ce.labels.length - 1);
+}
+
+/** Build the DNSSEC-enriched response of a pre-signed zone for a DO=1 query. */
+export function presignedResponse(res: Resolution, response: Response): Response {
+  const zone = res.zone;
+  const ix = indexOf(zone);
+  const answer: SectionEntry[] = [];
+  const authority: SectionEntry[] = [];
+  const proofs: SectionEntry[] = [];
+  const seen = new Set<string>();
+  const useNsec3 = ix.nsec.length === 0 && ix.nsec3.length > 0;
+
+  const addDenial = (node: ZoneNode | undefined, type: number): void => {
+    if (node === undefined || seen.has(node.name.key + type)) return;
+    const set = node.rrsets.get(type);
+    if (set === undefined) return;
+    seen.add(node.name.key + type);
+    proofs.push(set);
+    const sig = sigsFor(node, type, set.owner, set.ttl);
+    if (sig) proofs.push(sig);
+  };
+  const nsecCover = (name: Name): void => addDenial(coveringNsec(ix, name), RRType.NSEC);
+  // An empty non-terminal has no NSEC of its own: the NSEC before it (whose next name lies below it) proves it
+  // holds no data (RFC 4035 §3.1.3.1, RFC 4592 §4.9 / RFC 5155 §7.2.3 for the NSEC3 case).
+  const nsecAt = (node: ZoneNode): void => (node.rrsets.has(RRType.NSEC) ? addDenial(node, RRType.NSEC) : nsecCover(node.name));
+  const nsec3Of = (name: Name): void => addDenial(nsec3For(ix, name)?.node, RRType.NSEC3);
+  /** RFC 5155 §7.2.1 closest encloser proof. */
+  const ceProof = (name: Name, ce: Name): void => {
+    nsec3Of(ce);
+    nsec3Of(nextCloser(name, ce));
+  };
+  const wildcardProof = (wc: WildcardInfo): void => {
+    // RFC 4035 §3.1.3.3 / RFC 5155 §7.2.6: prove that QNAME itself does not exist.
+    if (useNsec3) nsec3Of(nextCloser(wc.qname, wc.closestEncloser.name));
+    else nsecCover(wc.qname);
+  };
+
+  let links: Map<SectionEntry, ChainLink> | undefined;
+  if (res.chain.length > 0) {
+    links = new Map();
+    for (const l of res.chain) links.set(l.rrset, l);
+  }
+  for (const e of response.answer) {
+    answer.push(e);
+    const link = links?.get(e);
+    if (link?.fromDname) continue; // RFC 6672 §5.3.1: the synthesized CNAME is unsigned
+    const wc = link !== undefined ? link.wildcard : res.kind === 'answer' && res.wildcard !== undefined && res.rrsets.includes(e as RRset) ? res.wildcard : undefined;
+    const node = wc !== undefined ? wc.source : zone.nodes.get(e.owner.key);
+    const sig = sigsFor(node, e.type, e.owner, e.ttl);
+    if (sig) answer.push(sig);
+    if (wc !== undefined) wildcardProof(wc);
+  }
+  for (const e of response.authority) {
+    authority.push(e);
+    if (res.kind === 'referral' && e === res.ns) continue; // RFC 4035 §2.2: NS at a cut is unsigned
+    const sig = sigsFor(zone.nodes.get(e.owner.key), e.type, e.owner, e.ttl);
+    if (sig) authority.push(sig);
+  }
+  switch (res.kind) {
+    case 'nodata':
+      if (res.wildcard === undefined) {
+        // RFC 4035 §3.1.3.1 / RFC 5155 §7.2.3.
+        if (useNsec3) nsec3Of(res.node.name);
+        else nsecAt(res.node);
+      } else if (useNsec3) {
+        // RFC 5155 §7.2.5.
+        ceProof(res.name, res.wildcard.closestEncloser.name);
+        nsec3Of(res.wildcard.source.name);
+      } else {
+        // RFC 4035 §3.1.3.4: NSEC covering QNAME plus the wildcard's NSEC.
+        nsecCover(res.name);
+        nsecAt(res.wildcard.source);
+      }
+      break;
+    case 'nxdomain':
+      if (useNsec3) {
+        // RFC 5155 §7.2.2.
+        ceProof(res.name, res.closestEncloser.name);
+        nsec3Of(res.closestEncloser.name.child('*'));
+      } else {
+        // RFC 4035 §3.1.3.2: NSEC covering QNAME and NSEC covering the wildcard at the closest encloser.
+        nsecCover(res.name);
+        nsecCover(res.closestEncloser.name.child('*'));
+      }
+      break;
+    case 'referral':
+      if (res.ds === undefined) {
+        // RFC 4035 §3.1.4.1 / RFC 5155 §7.2.7 (the opt-out case falls back to the covering NSEC3).
+        if (useNsec3) nsec3Of(res.cut.name);
+        else nsecAt(res.cut);
+      }
+      break;
+    case 'answer':
+    case 'external':
+    case 'loop':
+    case 'yxdomain':
+      break;
+    default: {
+      const never: never = res;
+      return never;
+    }
+  }
+  for (const p of proofs) authority.push(p);
+  return { ...response, answer, authority };
+}

@@ -1,0 +1,226 @@
+// Query-time DNSSEC stage: adds RRSIGs and denial-of-existence proofs (compact NSEC, NSEC3 white lies, or the stored
+// chain of a pre-signed zone) to a response built for a DO=1 query, after resolution and answer shaping.
+
+import { Rcode, RRType } from '../wire/constants.js';
+import type { SectionEntry } from '../wire/message.js';
+import type { Name } from '../wire/name.js';
+import type { RRset } from '../zone/model.js';
+import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js';
+import type { ChainLink, Resolution, WildcardInfo } from '../query/resolution.js';
+import type { Response } from '../query/response.js';
+import { canonicalRRset, type CanonicalRRset } from './canonical.js';
+import { compactNxdomainNsec, nodataNsec } from './nsec.js';
+import { hashPlusOne, nsec3Cover, nsec3Hash, nsec3Owner, nsec3Rdata } from './nsec3.js';
+import { presignedResponse } from './presigned.js';
+import { NSEC3_ITERATIONS, NSEC3_SALT, signingOf, type LiveSigning } from './zone-keys.js';
+
+export interface SignOptions {
+  /** EDNS "Compact Answers OK" (RFC 9824 §5.2) was set in the query. */
+  readonly co: boolean;
+  /** Unix time, seconds. */
+  readonly now: number;
+}
+
+/**
+ * Add DNSSEC records to `response` (built from `res`) for a DO=1 query (RFC 4035 §3.1). Returns `response` itself
+ * when the zone is not signed. For a compact-denial NXDOMAIN sent as NOERROR, `logicalRcode` carries NXDOMAIN.
+ */
+export function signResponse(res: Resolution, response: Response, opts: SignOptions): Response {
+  const s = signingOf(res.zone);
+  if (s === undefined) return response;
+  if (s.kind === 'presigned') return presignedResponse(res, response);
+  return signLive(res, response, s, opts);
+}
+
+/** Canonical forms of long-lived RRsets (snapshot data), computed once per RRset object. */
+const canonCache = new WeakMap<SectionEntry, CanonicalRRset>();
+function canon(set: SectionEntry): CanonicalRRset {
+  let c = canonCache.get(set);
+  if (c === undefined) {
+    c = canonicalRRset(set);
+    canonCache.set(set, c);
+  }
+  return c;
+}
+
+/** A denial record and its canonical form, precomputed per zone node. */
+interface Proof {
+  readonly entry: SectionEntry;
+  readonly canon: CanonicalRRset;
+}
+const compactNodeNsec = new WeakMap<ZoneNode, Proof>();
+const nsec3NodeMatch = new WeakMap<ZoneNode, Proof>();
+
+function rrsigOf(e: SectionEntry, sig: Uint8Array): SectionEntry {
+  // RFC 4034 §3: the RRSIG owner, class and TTL are those of the covered RRset.
+  return { owner: e.owner, type: RRType.RRSIG, class: e.class, ttl: e.ttl, rdata: [sig] };
+}
+
+function proof(owner: Name, type: number, ttl: number, rdata: Uint8Array): Proof {
+  const entry: SectionEntry = { owner, type, class: 1, ttl, rdata: [rdata] };
+  return { entry, canon: canonicalRRset(entry) };
+}
+
+/** Types for a denial bitmap of an existing node: at a zone cut only NS and DS are authoritative (RFC 4035 §2.3). */
+function bitmapTypes(node: ZoneNode): readonly number[] {
+  if (node.flags & NodeFlag.DELEGATION) return node.types.filter((t) => t === RRType.NS || t === RRType.DS);
+  return node.types;
+}
+
+/** RFC 9824 §3.2: NSEC at an existing name, next = `\000.name`, bitmap = types + RRSIG + NSEC. */
+function compactNsecFor(zone: ZoneSnapshot, node: ZoneNode): Proof {
+  let p = compactNodeNsec.get(node);
+  if (p === undefined) {
+    // RFC 9077 §3: NSEC TTL = min(SOA TTL, SOA MINIMUM), the negative SOA's TTL.
+    p = proof(node.name, RRType.NSEC, zone.negativeSoa.ttl, nodataNsec(node.name, bitmapTypes(node)));
+    compactNodeNsec.set(node, p);
+  }
+  return p;
+}
+
+function hashOf(name: Name): Uint8Array {
+  return nsec3Hash(name, NSEC3_SALT, NSEC3_ITERATIONS);
+}
+
+/**
+ * The NSEC3 matching an existing node (RFC 5155 §7.2.3): owner H(name), next H(name)+1 (a white lie: reveals no
+ * other hash), bitmap = the node's types plus RRSIG when anything there is signed (an ENT has an empty bitmap,
+ * an unsigned delegation only NS).
+ */
+function nsec3MatchFor(zone: ZoneSnapshot, origin: Name, node: ZoneNode): Proof {
+  let p = nsec3NodeMatch.get(node);
+  if (p === undefined) {
+    const h = hashOf(node.name);
+    const types = bitmapTypes(node);
+    const insecureCut = (node.flags & NodeFlag.DELEGATION) !== 0 && !types.includes(RRType.DS);
+    const bitmap = types.length > 0 && !insecureCut ? [...types, RRType.RRSIG] : types;
+    p = proof(nsec3Owner(h, origin), RRType.NSEC3, zone.negativeSoa.ttl, nsec3Rdata({ nextHashed: hashPlusOne(h), types: bitmap }));
+    nsec3NodeMatch.set(node, p);
+  }
+  return p;
+}
+
+/** A white-lie NSEC3 covering H(name) (RFC 7129 Appendix B): owner H-1, next H+1, empty bitmap. */
+function nsec3CoverFor(zone: ZoneSnapshot, origin: Name, name: Name): Proof {
+  const c = nsec3Cover(hashOf(name), origin);
+  return proof(c.owner, RRType.NSEC3, zone.negativeSoa.ttl, nsec3Rdata({ nextHashed: c.nextHashed, types: [] }));
+}
+
+/** RFC 5155 §1.3: the next closer name is the closest encloser plus one label of `name`. */
+function nextCloser(name: Name, ce: Name): Name {
+  return name.parent(name.labels.length - ce.labels.length - 1);
+}
+
+const WILDCARD_LABEL = '*';
+
+function signLive(res: Resolution, response: Response, s: LiveSigning, opts: SignOptions): Response {
+  const zone = res.zone;
+  const origin = s.origin;
+  const signer = s.signer;
+  const now = opts.now;
+  const nsec3 = s.denial === 'nsec3';
+  const answer: SectionEntry[] = [];
+  const authority: SectionEntry[] = [];
+  const proofs: SectionEntry[] = [];
+  const proofOwners = new Set<string>();
+
+  const addProof = (p: Proof, cache: boolean): void => {
+    if (proofOwners.has(p.entry.owner.key)) return;
+    proofOwners.add(p.entry.owner.key);
+    proofs.push(p.entry, rrsigOf(p.entry, signer.sign(p.canon, now, cache)));
+  };
+
+  let links: Map<SectionEntry, ChainLink> | undefined;
+  if (res.chain.length > 0) {
+    links = new Map();
+    for (const l of res.chain) links.set(l.rrset, l);
+  }
+
+  for (const e of response.answer) {
+    answer.push(e);
+    if (!e.owner.isSubdomainOf(origin)) continue;
+    const link = links?.get(e);
+    // RFC 6672 §5.3.1: a CNAME synthesized from a DNAME is sent unsigned; validators synthesize it themselves.
+    if (link?.fromDname) continue;
+    const wc: WildcardInfo | undefined = link !== undefined ? link.wildcard : res.kind === 'answer' && res.wildcard !== undefined && res.rrsets.includes(e as RRset) ? res.wildcard : undefined;
+    if (wc === undefined) {
+      answer.push(rrsigOf(e, signer.sign(canon(e), now)));
+      continue;
+    }
+    const source = wc.source.rrsets.get(e.type);
+    if (nsec3 && source !== undefined) {
+      // RFC 4035 §5.3.2: sign with the wildcard's label count (the source RRset's signature, shared by every
+      // expansion), and RFC 5155 §7.2.6: prove the next closer name does not exist.
+      answer.push(rrsigOf(e, signer.sign(canon(source), now)));
+      addProof(nsec3CoverFor(zone, origin, nextCloser(wc.qname, wc.closestEncloser.name)), false);
+    } else {
+      // Compact denial: sign the expansion as if the name existed (labels = QNAME's count, as Knot's onlinesign
+      // and Cloudflare do), so no proof is needed; it is valid RFC 4034 data at QNAME.
+      answer.push(rrsigOf(e, signer.sign(canonicalRRset(e), now)));
+    }
+  }
+
+  for (const e of response.authority) {
+    authority.push(e);
+    // RFC 4035 §2.2: the NS RRset at a delegation point (and glue) is not signed by the parent.
+    if (res.kind === 'referral' && e === res.ns) continue;
+    if (!e.owner.isSubdomainOf(origin)) continue;
+    authority.push(rrsigOf(e, signer.sign(canon(e), now)));
+  }
+
+  let rcode = response.rcode;
+  let logicalRcode: number | undefined;
+  switch (res.kind) {
+    case 'nodata': {
+      const wc = res.wildcard;
+      if (!nsec3) {
+        if (wc === undefined) addProof(compactNsecFor(zone, res.node), true);
+        // RFC 9824 §3.3: wildcard NODATA: an NSEC at QNAME with the wildcard's types (one-off, not cached).
+        else addProof(proof(res.name, RRType.NSEC, zone.negativeSoa.ttl, nodataNsec(res.name, bitmapTypes(res.node))), false);
+      } else if (wc === undefined) {
+        // RFC 5155 §7.2.3 / §7.2.4: the NSEC3 matching QNAME, without the QTYPE (or DS) bit.
+        addProof(nsec3MatchFor(zone, origin, res.node), true);
+      } else {
+        // RFC 5155 §7.2.5: closest encloser proof plus the NSEC3 matching the wildcard.
+        addProof(nsec3MatchFor(zone, origin, wc.closestEncloser), true);
+        addProof(nsec3CoverFor(zone, origin, nextCloser(wc.qname, wc.closestEncloser.name)), false);
+        addProof(nsec3MatchFor(zone, origin, wc.source), true);
+      }
+      break;
+    }
+    case 'nxdomain': {
+      if (!nsec3) {
+        // RFC 9824 §3.1: one NSEC at QNAME, next `\000.QNAME`, bitmap {RRSIG, NSEC, NXNAME}; not cached (one-off).
+        addProof(proof(res.name, RRType.NSEC, zone.negativeSoa.ttl, compactNxdomainNsec(res.name)), false);
+        // RFC 9824 §3.5: RCODE NOERROR unless the query set the Compact Answers OK flag.
+        if (response.rcode === Rcode.NXDOMAIN) {
+          logicalRcode = Rcode.NXDOMAIN;
+          if (!opts.co) rcode = Rcode.NOERROR;
+        }
+      } else {
+        // RFC 5155 §7.2.2: closest encloser match, next closer cover, wildcard (*.CE) cover.
+        const ce = res.closestEncloser;
+        addProof(nsec3MatchFor(zone, origin, ce), true);
+        addProof(nsec3CoverFor(zone, origin, nextCloser(res.name, ce.name)), false);
+        addProof(nsec3CoverFor(zone, origin, ce.name.child(WILDCARD_LABEL)), true);
+      }
+      break;
+    }
+    case 'referral':
+      // RFC 4035 §3.1.4.1 / RFC 5155 §7.2.7: at a cut without DS, prove its absence (NS bit set, no DS, no SOA).
+      if (res.ds === undefined) addProof(nsec3 ? nsec3MatchFor(zone, origin, res.cut) : compactNsecFor(zone, res.cut), true);
+      break;
+    case 'answer':
+    case 'external':
+    case 'loop':
+    case 'yxdomain':
+      break;
+    default: {
+      const never: never = res;
+      return never;
+    }
+  }
+  for (const p of proofs) authority.push(p);
+  const out: Response = { ...response, rcode, answer, authority };
+  return logicalRcode === undefined ? out : { ...out, logicalRcode };
+}

@@ -1,0 +1,293 @@
+// Composition of the transfer subsystem for one serving process: the TransferHook for the pipeline, secondary
+// zones, serial policy and journal for primaries, NOTIFY out, the control socket, and the cluster IPC protocol
+// (one leader process runs timers, transfers, journal writes and NOTIFY; the others serve its persisted copies).
+
+import { mkdir } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { resolveZoneProxy } from '../config/schema.js';
+import type { Config, ZoneConfig } from '../config/types.js';
+import type { JsonValue } from '../server/cluster.js';
+import { Name } from '../wire/name.js';
+import type { RR } from '../zone/model.js';
+import { parseZoneFile } from '../zone/parser.js';
+import { applyFlattenAll, applyProxy } from '../zone/proxy.js';
+import type { ZoneSnapshot } from '../zone/snapshot.js';
+import type { ServedZone, ZoneStore } from '../zone/store.js';
+import { controlSocketPath, startControlServer, type ControlReply, type ControlRequest } from './control.js';
+import { Journal } from './journal.js';
+import { effectiveSerial, journalChange, Notifier, readSerialState, snapshotSoa, writeSerialState, type SerialState } from './primary.js';
+import { applyOverlay, SecondaryZone } from './secondary.js';
+import { TransferServer, transferRecords, type TransferZoneInfo } from './server.js';
+
+export interface TransferManagerOptions {
+  readonly config: Config;
+  readonly store: ZoneStore;
+  readonly logger?: Logger | undefined;
+  /** This process runs timers, transfers, journal writes, NOTIFY and the control socket (default true). */
+  readonly leader?: boolean;
+  /** Send a message to the other serving processes (cluster IPC); absent in a single process. */
+  readonly broadcast?: ((payload: JsonValue) => void) | undefined;
+  /** Listen on the control socket (default: when leader). */
+  readonly control?: boolean;
+  /** Tests: smaller transfer messages, faster NOTIFY retries. */
+  readonly maxMessage?: number;
+  readonly notify?: { readonly attempts?: number; readonly initialDelayMs?: number; readonly timeoutMs?: number };
+}
+
+/** File-name base of a zone's state files: the name without its trailing dot ("root" for the root). */
+export function zoneBase(name: Name): string {
+  const t = name.toString();
+  return t === '.' ? 'root' : t.slice(0, -1).replace(/\//g, '_');
+}
+
+export class TransferManager {
+  readonly hook: TransferServer;
+  private config: Config;
+  private zones = new Map<string, ZoneConfig>();
+  private readonly secondaries = new Map<string, SecondaryZone>();
+  private readonly served = new Map<string, ServedZone>();
+  private readonly journals = new Map<string, Promise<Journal>>();
+  private readonly pendingSerial = new Map<string, SerialState>();
+  private readonly notifier: Notifier;
+  private control: Server | undefined;
+  private readonly leader: boolean;
+
+  private constructor(private readonly opts: TransferManagerOptions) {
+    this.config = opts.config;
+    this.leader = opts.leader ?? true;
+    this.indexZones(opts.config);
+    this.notifier = new Notifier(opts.logger, opts.notify ?? {});
+    this.hook = new TransferServer({
+      store: opts.store,
+      zone: (k) => this.zoneInfo(k),
+      keys: opts.config.tsigKeys,
+      onNotify: (zone) => this.onNotify(zone),
+      logger: opts.logger,
+      ...(opts.maxMessage !== undefined ? { maxMessage: opts.maxMessage } : {}),
+    });
+  }
+
+  /** Create, load the persisted secondary copies (served at once) and open the control socket. */
+  static async create(opts: TransferManagerOptions): Promise<TransferManager> {
+    const m = new TransferManager(opts);
+    await mkdir(opts.config.stateDir, { recursive: true });
+    for (const zc of opts.config.zones) if (zc.type === 'secondary') await m.addSecondary(zc);
+    if (opts.control ?? m.leader) {
+      try {
+        m.control = await startControlServer(controlSocketPath(opts.config.stateDir), (r) => m.command(r));
+      } catch (e) {
+        opts.logger?.warn({ event: 'control.unavailable', error: (e as Error).message }, 'control socket not available');
+      }
+    }
+    return m;
+  }
+
+  /** Start the secondary timers (after the first zone set is published). */
+  startTimers(): void {
+    if (!this.leader) return;
+    for (const s of this.secondaries.values()) void s.start().catch((e: unknown) => this.opts.logger?.error({ zone: s.name.toString(), error: (e as Error).message }, 'secondary start failed'));
+  }
+
+  private indexZones(config: Config): void {
+    this.zones = new Map(config.zones.map((z) => [z.name.key, z]));
+  }
+
+  private zoneInfo(key: string): TransferZoneInfo | undefined {
+    const config = this.zones.get(key);
+    return config ? { config, journalPath: this.journalPath(config.name) } : undefined;
+  }
+
+  private journalPath(name: Name): string {
+    return join(this.config.stateDir, `${zoneBase(name)}.journal`);
+  }
+
+  private journal(name: Name): Promise<Journal> {
+    let j = this.journals.get(name.key);
+    if (!j) {
+      j = Journal.open(this.journalPath(name), { zone: name, maxChangesets: this.config.journal.maxChangesets, maxBytes: this.config.journal.maxBytes });
+      this.journals.set(name.key, j);
+      j.catch(() => this.journals.delete(name.key));
+    }
+    return j;
+  }
+
+  /** The secondary zones to include in every published zone set. */
+  servedSecondaries(): IterableIterator<ServedZone> {
+    return this.served.values();
+  }
+
+  // ----- primary zones ------------------------------------------------------------------------------------------
+
+  /** For loadZone: the serial to serve given the file's serial and fingerprint (see effectiveSerial). */
+  serialHook(zc: ZoneConfig): (fileSerial: number, fingerprint: string) => number | { readonly error: string } {
+    return (fileSerial, fingerprint) => {
+      const path = join(this.config.stateDir, `${zoneBase(zc.name)}.serial.json`);
+      const r = effectiveSerial(readSerialState(path), fingerprint, fileSerial, zc.serial, new Date());
+      if (typeof r === 'number') this.pendingSerial.set(zc.name.key, { fingerprint, fileSerial, servedSerial: r });
+      return r;
+    };
+  }
+
+  /**
+   * After the App published a new set: for each primary zone, persist its serial state, journal the difference to
+   * the previous version and send NOTIFY when the serial changed (at startup: NOTIFY every zone).
+   */
+  async zonesPublished(prev: ReadonlyMap<string, ZoneSnapshot>, next: ReadonlyMap<string, ZoneSnapshot>, startup: boolean): Promise<void> {
+    if (!this.leader) {
+      this.pendingSerial.clear();
+      return;
+    }
+    for (const [key, snap] of next) {
+      const zc = this.zones.get(key);
+      if (!zc || zc.type !== 'primary') continue;
+      const st = this.pendingSerial.get(key);
+      this.pendingSerial.delete(key);
+      if (st) await writeSerialState(join(this.config.stateDir, `${zoneBase(zc.name)}.serial.json`), st).catch((e: unknown) => this.opts.logger?.error({ zone: zc.name.toString(), error: (e as Error).message }, 'cannot write serial state'));
+      const old = prev.get(key);
+      if (old === snap) continue;
+      if (old) await this.recordChange(zc, old, snap);
+      if (startup || !old || old.soaInfo.serial !== snap.soaInfo.serial) this.notifier.notify(zc.name, snapshotSoa(snap), zc.notify);
+    }
+  }
+
+  private async recordChange(zc: ZoneConfig, old: ZoneSnapshot, snap: ZoneSnapshot): Promise<void> {
+    try {
+      const j = await this.journal(zc.name);
+      const cfg = zc;
+      if (await journalChange(j, old, snap, (s) => transferRecords(s, cfg))) {
+        this.opts.logger?.info({ event: 'journal.appended', zone: zc.name.toString(), from: old.soaInfo.serial, to: snap.soaInfo.serial }, 'journal appended');
+      }
+    } catch (e) {
+      this.opts.logger?.error({ event: 'journal.failed', zone: zc.name.toString(), error: (e as Error).message }, 'journal append failed (IXFR will send full zones)');
+    }
+  }
+
+  // ----- secondary zones ----------------------------------------------------------------------------------------
+
+  private async addSecondary(zc: ZoneConfig): Promise<void> {
+    const key = zc.name.key;
+    const sz: SecondaryZone = new SecondaryZone(zc, {
+      logger: this.opts.logger,
+      statePath: join(this.config.stateDir, zoneBase(zc.name)),
+      follower: !this.leader,
+      shape: (raw) => this.shape(this.zones.get(key) ?? zc, raw),
+      publish: (snapshot, expired) => {
+        const z: ServedZone = { snapshot, expired };
+        this.served.set(key, z);
+        this.opts.store.publish(this.opts.store.current.with(z));
+        if (this.leader && sz.snapshot === snapshot) this.opts.broadcast?.({ t: 'xfr.expired', zone: zc.name.toString(), expired });
+      },
+      changed: async (old, snap) => {
+        if (!this.leader) return;
+        const cur = this.zones.get(key) ?? zc;
+        if (old) await this.recordChange(cur, old, snap);
+        this.opts.broadcast?.({ t: 'xfr.updated', zone: zc.name.toString() });
+        if (!old || old.soaInfo.serial !== snap.soaInfo.serial) this.notifier.notify(zc.name, snapshotSoa(snap), cur.notify);
+      },
+    });
+    this.secondaries.set(key, sz);
+    await sz.loadPersisted();
+  }
+
+  /** Overlay, proxy pool and flatten-all applied to transferred data (seed "Secondary DNS override"). */
+  private async shape(zc: ZoneConfig, raw: readonly RR[]): Promise<readonly RR[]> {
+    let records: readonly RR[] = raw;
+    if (zc.overlay) {
+      const parsed = await parseZoneFile(zc.overlay, { origin: zc.name, zonesDir: this.config.zonesDir });
+      const err = parsed.diagnostics.find((d) => d.severity === 'error');
+      if (err) throw new Error(`overlay ${zc.overlay}: ${err.message}`);
+      records = applyOverlay(zc.name, raw, parsed.records);
+    }
+    const proxied = applyProxy(records, zc.name, resolveZoneProxy(this.config, zc));
+    const perr = proxied.diagnostics.find((d) => d.severity === 'error');
+    if (perr) throw new Error(perr.message);
+    return zc.flattenAllCnames ? applyFlattenAll(proxied.records) : proxied.records;
+  }
+
+  private onNotify(zone: Name): void {
+    const s = this.secondaries.get(zone.key);
+    if (this.leader) {
+      // RFC 1996 §3.11: a NOTIFY makes the secondary check the SOA at once.
+      if (s) void s.check('soa');
+    } else this.opts.broadcast?.({ t: 'xfr.notify', zone: zone.toString() });
+  }
+
+  /** Cluster IPC from the other processes. */
+  onMessage(payload: JsonValue): void {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return;
+    const p = payload as { readonly [k: string]: JsonValue };
+    if (typeof p.zone !== 'string') return;
+    let name: Name;
+    try {
+      name = Name.parse(p.zone);
+    } catch {
+      return;
+    }
+    const s = this.secondaries.get(name.key);
+    if (p.t === 'xfr.notify' && this.leader) this.onNotify(name);
+    else if (p.t === 'xfr.updated' && !this.leader && s) void s.loadPersisted();
+    else if (p.t === 'xfr.expired' && !this.leader && s) s.markExpired(p.expired === true);
+  }
+
+  /** SIGHUP: new zone list and settings. */
+  async reconfigure(config: Config): Promise<void> {
+    this.config = config;
+    this.indexZones(config);
+    const wanted = new Set<string>();
+    for (const zc of config.zones) {
+      if (zc.type !== 'secondary') continue;
+      wanted.add(zc.name.key);
+      const s = this.secondaries.get(zc.name.key);
+      if (s) await s.reconfigure(zc);
+      else {
+        await this.addSecondary(zc);
+        if (this.leader) void this.secondaries.get(zc.name.key)!.start();
+      }
+    }
+    for (const [k, s] of this.secondaries) {
+      if (wanted.has(k)) continue;
+      s.stop();
+      this.secondaries.delete(k);
+      this.served.delete(k);
+    }
+  }
+
+  /** `apexdns zone notify|retransfer|refresh ZONE`. */
+  async command(req: ControlRequest): Promise<ControlReply> {
+    let name: Name;
+    try {
+      name = Name.parse(req.zone.endsWith('.') ? req.zone : `${req.zone}.`);
+    } catch (e) {
+      return { ok: false, message: `bad zone name: ${(e as Error).message}` };
+    }
+    const zc = this.zones.get(name.key);
+    if (!zc) return { ok: false, message: `zone ${name.toString()} is not configured` };
+    switch (req.cmd) {
+      case 'notify': {
+        const served = this.opts.store.current.get(name.key);
+        if (!served) return { ok: false, message: `zone ${name.toString()} is not loaded` };
+        if (zc.notify.length === 0) return { ok: false, message: `zone ${name.toString()} has no notify peers` };
+        this.notifier.notify(name, snapshotSoa(served.snapshot), zc.notify);
+        return { ok: true, message: `NOTIFY queued for ${zc.notify.map((p) => p.name).join(', ')} (serial ${served.snapshot.soaInfo.serial})` };
+      }
+      case 'retransfer':
+      case 'refresh': {
+        const s = this.secondaries.get(name.key);
+        if (!s) return { ok: false, message: `zone ${name.toString()} is not a secondary zone` };
+        const ok = await s.check(req.cmd === 'retransfer' ? 'axfr' : 'soa');
+        return ok ? { ok: true, message: `zone ${name.toString()} serial ${s.serial ?? 'none'}` } : { ok: false, message: `no primary of ${name.toString()} answered (see the log)` };
+      }
+      default: {
+        const never: never = req.cmd;
+        return never;
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.secondaries.values()) s.stop();
+    if (this.control) await new Promise<void>((r) => this.control!.close(() => r()));
+  }
+}
