@@ -8,7 +8,7 @@ import type { Name } from '../wire/name.js';
 import { RRType } from '../wire/constants.js';
 import type { RR } from '../zone/model.js';
 import type { ZoneSnapshot } from '../zone/snapshot.js';
-import { diffRecords } from './changeset.js';
+import { diffRecords, soaSerial } from './changeset.js';
 import { sendNotify } from './client.js';
 import { atomicWrite, Journal } from './journal.js';
 import { nextSerial, serialGt } from './serial.js';
@@ -52,50 +52,57 @@ export function effectiveSerial(prev: SerialState | undefined, fingerprint: stri
   return nextSerial(prev.servedSerial, policy, now);
 }
 
-/** NOTIFY sender with retries (RFC 1996 §3.6: retransmit until answered, with backoff), one run per peer at a time. */
+/**
+ * NOTIFY sender with retries (RFC 1996 §3.6: retransmit until answered, with backoff). A newer NOTIFY for the same
+ * zone and peer starts at once and supersedes one still retrying.
+ */
 export class Notifier {
-  private readonly inflight = new Map<string, { zone: Name; soa: RR | undefined }>();
+  private readonly generation = new Map<string, number>();
 
   constructor(
     private readonly logger: Logger | undefined,
     private readonly opts: { readonly attempts?: number; readonly initialDelayMs?: number; readonly timeoutMs?: number } = {},
   ) {}
 
-  /** NOTIFY every peer; a newer request for the same zone and peer replaces one still retrying. */
+  /** NOTIFY every peer with an address. */
   notify(zone: Name, soa: RR | undefined, peers: readonly PeerConfig[]): void {
     for (const p of peers) {
       const key = `${zone.key}|${p.name}`;
-      const running = this.inflight.has(key);
-      this.inflight.set(key, { zone, soa });
-      if (!running) void this.run(key, p);
+      const gen = (this.generation.get(key) ?? 0) + 1;
+      this.generation.set(key, gen);
+      void this.run(key, gen, zone, soa, p);
     }
   }
 
-  private async run(key: string, peer: PeerConfig): Promise<void> {
+  private async run(key: string, gen: number, zone: Name, soa: RR | undefined, peer: PeerConfig): Promise<void> {
     const attempts = this.opts.attempts ?? 5;
     let delay = this.opts.initialDelayMs ?? 1000;
+    const z = zone.toString();
+    const current = (): boolean => this.generation.get(key) === gen;
     for (let i = 1; i <= attempts; i++) {
-      const job = this.inflight.get(key)!;
-      const zone = job.zone.toString();
       try {
-        await sendNotify({ address: peer.address.text, port: peer.port, key: peer.tsig }, job.zone, job.soa, this.opts.timeoutMs ?? 2000);
-        this.logger?.info({ event: 'notify.sent', zone, peer: peer.name, attempt: i }, 'NOTIFY acknowledged');
-        if (this.inflight.get(key) === job) {
-          this.inflight.delete(key);
-          return;
-        }
-        i = 0; // a newer serial arrived while sending: notify again
-        continue;
+        await sendNotify({ address: peer.address.text, port: peer.port, key: peer.tsig }, zone, soa, this.opts.timeoutMs ?? 2000);
+        this.logger?.info({ event: 'notify.sent', zone: z, peer: peer.name, serial: soa ? soaSerialOf(soa) : undefined, attempt: i }, 'NOTIFY acknowledged');
+        return;
       } catch (e) {
-        this.logger?.warn({ event: 'notify.retry', zone, peer: peer.name, attempt: i, error: (e as Error).message }, 'NOTIFY not acknowledged');
+        if (!current()) return;
+        this.logger?.warn({ event: 'notify.retry', zone: z, peer: peer.name, attempt: i, error: (e as Error).message }, 'NOTIFY not acknowledged');
       }
       if (i < attempts) {
         await new Promise((r) => setTimeout(r, delay).unref());
         delay *= 2;
+        if (!current()) return;
       }
     }
-    this.logger?.error({ event: 'notify.failed', zone: this.inflight.get(key)?.zone.toString(), peer: peer.name, attempts }, 'NOTIFY given up');
-    this.inflight.delete(key);
+    this.logger?.error({ event: 'notify.failed', zone: z, peer: peer.name, attempts }, 'NOTIFY given up');
+  }
+}
+
+function soaSerialOf(soa: RR): number | undefined {
+  try {
+    return soaSerial(soa.rdata);
+  } catch {
+    return undefined;
   }
 }
 

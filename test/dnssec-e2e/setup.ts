@@ -42,6 +42,7 @@ alias CNAME www
 alias2 CNAME alias
 wcname CNAME x.wild
 mx MX 10 www
+dn DNAME c
 ${secureChildDs}
 secure NS ns1.secure
 ns1.secure A 127.0.0.1

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
 import { tool } from '../helpers/tools.js';
 import { daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.js';
 import { stopAll } from '../helpers/procs.js';
@@ -44,6 +45,8 @@ function cases(z: string, nx: 'NOERROR' | 'NXDOMAIN'): Case[] {
     { name: `deep.er.wild.${z}`, type: 'TXT', status: 'NOERROR', ad: true, contains: /\sTXT\s+"wild"\n/ },
     { name: `foo.wild.${z}`, type: 'MX', status: 'NOERROR', ad: true },
     { name: `alias2.${z}`, type: 'A', status: 'NOERROR', ad: true, contains: /\sA\s+192\.0\.2\.1\n/ },
+    // RFC 6672 §5.3.1: the DNAME is signed, the synthesized CNAME is not; the validator synthesizes it.
+    { name: `a.b.dn.${z}`, type: 'A', status: 'NOERROR', ad: true, contains: /\sA\s+192\.0\.2\.3\n/ },
     { name: `wcname.${z}`, type: 'A', status: 'NOERROR', ad: true, contains: /\sA\s+192\.0\.2\.4\n/ },
     { name: `www.secure.${z}`, type: 'A', status: 'NOERROR', ad: true, contains: /\sA\s+192\.0\.2\.9\n/ },
     { name: `secure.${z}`, type: 'DS', status: 'NOERROR', ad: true, contains: /\sDS\s+\d+ 13 2 [0-9A-F]+/ },
@@ -124,7 +127,7 @@ describe.skipIf(skip)('unbound validates apexdns live signing', () => {
     }
   }
 
-  it('compact: the authoritative answer for a nonexistent name is NOERROR with an NXNAME NSEC (NXDOMAIN with CO)', async () => {
+  it('compact: the authoritative answer for a nonexistent name is NOERROR with an NXNAME NSEC; nsec3 gives NXDOMAIN with 3 NSEC3', async () => {
     const plain = await query(daemon!.port, 'nope.compact.test.', 'A', ['+norec']);
     expect(plain.status).toBe('NOERROR');
     expect(plain.stdout).toMatch(/nope\.compact\.test\.\s+300\s+IN\s+NSEC\s+\\000\.nope\.compact\.test\. RRSIG NSEC TYPE128/);
@@ -220,4 +223,42 @@ describe.skipIf(skip || 'skip' in keygen || 'skip' in signzone)('pre-signed zone
 
 function execOk(bin: string, args: readonly string[]): string {
   return execFileSync(bin, [...args], { encoding: 'utf8' });
+}
+
+describe.skipIf('skip' in built || 'skip' in tool('dig'))('DNSSEC state changes on reload', () => {
+  afterAll(async () => {
+    await stopAll();
+  });
+
+  it('refuses active -> deleted with a clear log line and keeps serving signed; disabled switches CDS to delete', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'apexdns-dnssec-reload-'));
+    try {
+      const file = join(dir, 'r.test.zone');
+      writeFileSync(file, childZoneText('r.test.'));
+      const zone = (state: string): Record<string, unknown> => ({ name: 'r.test', file, dnssec: { state, denial: 'compact', keys: join(dir, 'keys') } });
+      const d = await startDaemon([{ name: 'r.test.', file }], { extra: { zones: [zone('active')] } });
+      writeFileSync(d.configFile, stringify({ listen: [`127.0.0.1:${d.port}`], workers: 1, zones: [zone('deleted')] }));
+      d.reload();
+      await waitFor(() => /active -> deleted is not allowed/.test(d.output()));
+      const still = await query(d.port, 'r.test.', 'DNSKEY', ['+norec']);
+      expect(still.status).toBe('NOERROR');
+      expect(still.stdout).toMatch(/\sRRSIG\s+DNSKEY 13 2 3600 /);
+      writeFileSync(d.configFile, stringify({ listen: [`127.0.0.1:${d.port}`], workers: 1, zones: [zone('disabled')] }));
+      d.reload();
+      await waitFor(async () => /\sCDS\s+0 0 0 00\n/.test((await query(d.port, 'r.test.', 'CDS', ['+norec'])).stdout));
+      const cdnskey = await query(d.port, 'r.test.', 'CDNSKEY', ['+norec']);
+      expect(cdnskey.stdout).toMatch(/\sCDNSKEY\s+0 3 0 AA==\n/);
+      await d.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
