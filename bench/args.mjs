@@ -14,7 +14,7 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
     --workers W           apexdns workers: a number or auto (default 1 with --pin, auto otherwise)
     --pin                 server on CPU 0 (1 thread), dnsperf on CPU 1
     --seconds S --runs R  per dnsperf run / repetitions (default 15 / 3; --quick 5 / 1)
-    --scale-qps Q         steady load during the SIGHUP reload (default 15000)
+    --scale-qps Q         steady open-loop load during the SIGHUP reload (default 5000)
     --install             apt-get install missing peers (PowerDNS) instead of skipping them
     --kit DIR             the shared benchmark kit (default $APEXDNS_BENCH_KIT or /work/shared/bench)
     --out DIR             results directory (default bench/results)
@@ -35,7 +35,7 @@ export function parseArgs(argv) {
     pin: false,
     seconds: null,
     runs: null,
-    scaleQps: 15000,
+    scaleQps: 5000,
     install: false,
     kit: process.env.APEXDNS_BENCH_KIT || '/work/shared/bench',
     out: null,

@@ -31,7 +31,8 @@ export async function serve(configFile: string): Promise<number> {
       },
       // Relay transfer IPC (NOTIFY received, zone updated/expired) from one worker to all of them.
       onWorkerMessage(payload, _from, control) {
-        control.send(payload);
+        // In a single process there is nobody to relay to (the leader is the only app).
+        if (control.role === 'primary') control.send(payload);
       },
     },
   );
