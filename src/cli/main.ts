@@ -3,8 +3,8 @@
 
 import { dirname, resolve as resolvePath } from 'node:path';
 import { Name, NameError } from '../wire/name.js';
-import { loadConfig, formatConfigError } from '../config/index.js';
-import { loadZone } from '../zone/load.js';
+import { loadConfig, formatConfigError, resolveZoneProxy } from '../config/index.js';
+import { loadZone, type ZoneShaping } from '../zone/load.js';
 import { formatDiagnostic } from '../zone/model.js';
 import { serve } from './serve.js';
 import { zoneCommand } from './zone.js';
@@ -12,7 +12,8 @@ import { dnssecCommand } from './dnssec.js';
 
 const USAGE = `usage:
   apexdns serve --config FILE          run the daemon
-  apexdns check-zone ZONE FILE         parse and check a zone file (exit 1 on error)
+  apexdns check-zone ZONE FILE [--config FILE]
+                                       parse and check a zone file (exit 1 on error)
   apexdns check-config FILE            validate a config file (exit 1 on error)
   apexdns zone notify|retransfer|refresh ZONE --config FILE   control zone transfers of the running daemon
   apexdns dnssec ds|keygen|status ZONE [--config FILE]        DS to publish, key generation, DNSSEC status
@@ -49,10 +50,14 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function checkZone(args: readonly string[]): Promise<number> {
+async function checkZone(argv: readonly string[]): Promise<number> {
+  const args = [...argv];
+  const ci = args.indexOf('--config');
+  const configFile = ci >= 0 ? args[ci + 1] : undefined;
+  if (ci >= 0) args.splice(ci, 2);
   const [zone, file, ...extra] = args;
-  if (!zone || !file || extra.length > 0) {
-    process.stderr.write('usage: apexdns check-zone ZONE FILE\n');
+  if (!zone || !file || extra.length > 0 || (ci >= 0 && !configFile)) {
+    process.stderr.write('usage: apexdns check-zone ZONE FILE [--config FILE]\n');
     return 2;
   }
   let origin: Name;
@@ -63,8 +68,21 @@ async function checkZone(args: readonly string[]): Promise<number> {
     process.stderr.write(`bad zone name "${zone}": ${e.message}\n`);
     return 1;
   }
+  // With --config, the zone's proxy pool and flattening settings apply as the daemon would load it.
+  let shaping: ZoneShaping = {};
+  let zonesDir = dirname(resolvePath(file));
+  if (configFile) {
+    const cfg = await loadConfig(resolvePath(configFile));
+    if (!cfg.ok) {
+      for (const e of cfg.errors) process.stderr.write(formatConfigError(e) + '\n');
+      return 1;
+    }
+    const zc = cfg.config.zones.find((z) => z.name.key === origin.key);
+    shaping = { proxy: zc ? resolveZoneProxy(cfg.config, zc) : cfg.config.proxy, flattenAllCnames: zc?.flattenAllCnames ?? false };
+    zonesDir = cfg.config.zonesDir;
+  }
   const path = resolvePath(file);
-  const res = await loadZone(origin, path, dirname(path));
+  const res = await loadZone(origin, path, zonesDir, shaping);
   const diags = res.ok ? res.zone.diagnostics : res.diagnostics;
   for (const d of diags) process.stderr.write(formatDiagnostic(d) + '\n');
   if (!res.ok) {
