@@ -33,6 +33,14 @@ export type ReloadReport = {
 interface ZoneEntry {
   readonly config: ZoneConfig;
   readonly loaded: LoadedZone;
+  /** The load-time shaping settings the snapshot was built with (see shapingKey). */
+  readonly shaping: string;
+}
+
+/** Settings applied at zone load besides the file: a change to any of them needs a rebuild on reload. */
+function shapingKey(config: Config, zc: ZoneConfig): string {
+  const p = resolveZoneProxy(config, zc);
+  return JSON.stringify([zc.file, zc.flattenAllCnames, zc.serial, p?.ipv4.map((a) => a.text), p?.ipv6.map((a) => a.text), p?.https?.alpn]);
 }
 
 export class App {
@@ -134,8 +142,9 @@ export class App {
       if (zc.type !== 'primary') continue;
       const name = zc.name.toString();
       const prev = previous.get(zc.name.key);
-      if (prev && prev.config.file === zc.file && sameDnssecConfig(prev.config.dnssec, zc.dnssec) && (await fingerprintFiles(prev.loaded.files)) === prev.loaded.fingerprint) {
-        next.set(zc.name.key, { config: zc, loaded: prev.loaded });
+      const shaping = shapingKey(config, zc);
+      if (prev && prev.shaping === shaping && sameDnssecConfig(prev.config.dnssec, zc.dnssec) && (await fingerprintFiles(prev.loaded.files)) === prev.loaded.fingerprint) {
+        next.set(zc.name.key, { config: zc, loaded: prev.loaded, shaping: prev.shaping });
         reports.push({ zone: name, status: 'unchanged', serial: prev.loaded.snapshot.soaInfo.serial, records: prev.loaded.snapshot.recordCount });
       } else {
         // DNSSEC keys (generated on first use) and the DNSKEY/CDS/CDNSKEY/NSEC3PARAM records (src/dnssec/zone-keys.ts).
@@ -152,7 +161,7 @@ export class App {
           : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc) });
         if (res.ok && prep?.signing) attachSigning(res.zone.snapshot, prep.signing);
         if (res.ok) {
-          next.set(zc.name.key, { config: zc, loaded: res.zone });
+          next.set(zc.name.key, { config: zc, loaded: res.zone, shaping });
           for (const d of res.zone.diagnostics) this.log.warn({ zone: name }, formatDiagnostic(d));
           reports.push({
             zone: name,
@@ -167,7 +176,7 @@ export class App {
           const errors = res.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic);
           reports.push({ zone: name, status: 'failed', errors, ...(prev ? { serial: prev.loaded.snapshot.soaInfo.serial } : {}) });
           // A zone that fails to load keeps serving its previous version.
-          if (prev) next.set(zc.name.key, { config: zc, loaded: prev.loaded });
+          if (prev) next.set(zc.name.key, { config: zc, loaded: prev.loaded, shaping: prev.shaping });
         }
       }
       const entry = next.get(zc.name.key);

@@ -104,3 +104,11 @@ export function only(allowed: readonly (abstract new (...args: never[]) => Error
 export function hex(b: Uint8Array): string {
   return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 }
+
+/** Iteration multiplier for long local runs (`FUZZ_SCALE=50 npx vitest run test/fuzz`); 1 in CI. */
+export const SCALE = Math.max(1, Number(process.env.FUZZ_SCALE ?? '1') || 1);
+
+/** Seed offset for exploring other sequences locally (`FUZZ_SEED=7`); 0 in CI so failures reproduce. */
+export function seed(base: number): number {
+  return (base + Number(process.env.FUZZ_SEED ?? '0')) >>> 0;
+}

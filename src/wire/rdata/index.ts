@@ -230,11 +230,16 @@ function printField(f: Field, r: Reader): string {
       return parts.join(' ');
     }
     case 'hex': {
+      // The text form needs at least one hex token, so empty data could not be printed and read back (BIND
+      // rejects it on the wire as well).
+      if (r.left === 0) throw new RdataError('RDATA too short for hex data', 0);
       const s = r.pos;
       r.pos = r.buf.length;
       return splitChunks(hexEncode(r.buf, s), CHUNK);
     }
     case 'b64': {
+      // As for hex: empty key/signature/certificate data has no text form (BIND rejects it too).
+      if (r.left === 0) throw new RdataError('RDATA too short for base64 data', 0);
       const s = r.pos;
       r.pos = r.buf.length;
       return splitChunks(base64Encode(r.buf, s), CHUNK);
@@ -357,7 +362,24 @@ function checkRrsigLabels(c: Cursor, w: Writer): void {
   }
 }
 
-/** IPSECKEY (RFC 4025 §3): precedence, gateway type, algorithm, gateway, optional base64 public key. */
+/**
+ * The same RFC 4034 §3.1.3 rule on the wire (BIND answers FORMERR), so that every valid RRSIG prints as text that
+ * parses back. Malformed signer names are left to the field reader.
+ */
+function checkRrsigWireLabels(rdata: Uint8Array): void {
+  let p = 18;
+  let n = 0;
+  for (;;) {
+    const len = rdata[p];
+    if (len === undefined || len > 63) return;
+    if (len === 0) break;
+    n++;
+    p += 1 + len;
+  }
+  if (rdata[3]! < n) throw new RdataError(`labels ${rdata[3]!} is below the signer's ${n} labels`, 0);
+}
+
+/** IPSECKEY (RFC 4025 §3): precedence, gateway type, algorithm, gateway, base64 public key (BIND requires one). */
 const ipseckey: Codec = {
   fromText(c: Cursor, w: Writer) {
     w.u8(parseUint(c, 'precedence', 0xff));
@@ -395,7 +417,7 @@ const ipseckey: Codec = {
     else if (gt === 3) gw = printField('name', r);
     else throw new RdataError(`IPSECKEY gateway type ${gt} unknown`, 0);
     const key = printField('b64', r);
-    return `${prec} ${gt} ${alg} ${gw}${key === '' ? '' : ' ' + key}`;
+    return `${prec} ${gt} ${alg} ${gw} ${key}`;
   },
 };
 
@@ -469,7 +491,7 @@ const CODECS: ReadonlyMap<number, Codec> = new Map<number, Codec>([
   [T.DS, seq(['u16', 'alg', 'u8', 'hex'], checkDs)], // RFC 4034 §5.3
   [T.SSHFP, seq(['u8', 'u8', 'hex'])], // RFC 4255 §3.2
   [T.IPSECKEY, ipseckey], // RFC 4025
-  [T.RRSIG, seq(['type', 'alg', 'u8', 'u32', 'time', 'time', 'u16', 'name', 'b64'], undefined, checkRrsigLabels)], // RFC 4034 §3.2
+  [T.RRSIG, seq(['type', 'alg', 'u8', 'u32', 'time', 'time', 'u16', 'name', 'b64'], checkRrsigWireLabels, checkRrsigLabels)], // RFC 4034 §3.2
   [T.NSEC, seq(['name', 'bitmap1'])], // RFC 4034 §4.2
   [T.DNSKEY, seq(['u16', 'u8', 'alg', 'b64'])], // RFC 4034 §2.2
   [T.DHCID, seq(['b64'])], // RFC 4701 §3.6

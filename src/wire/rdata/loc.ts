@@ -74,6 +74,8 @@ function precisionText(b: number): string {
   const man = b >> 4;
   const exp = b & 15;
   if (man > 9 || exp > 9) throw new RdataError('LOC precision byte with a digit above 9', 0);
+  // A zero mantissa with a non-zero exponent prints like 0 but cannot be read back; BIND rejects it as out of range.
+  if (man === 0 && exp !== 0) throw new RdataError('LOC precision byte with a zero mantissa and a non-zero exponent', 0);
   if (exp >= 2) return `${man * 10 ** (exp - 2)}m`;
   return `0.${String(man * 10 ** exp).padStart(2, '0')}m`;
 }
