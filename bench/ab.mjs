@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A/B of two apexdns builds under the same load, interleaved to cancel the shared box's drift:
 //   node bench/ab.mjs --a bench/data/distA --b dist [--rounds 4] [--seconds 8] [--workers 1] [--names 10000] [--do]
+//   --wa N / --wb N: workers for side A / B only (e.g. --a dist --b dist --wa 1 --wb 2 compares worker counts)
 // Both servers run side by side (idle one costs nothing); each round runs the kit's run-dnsperf.sh (closed loop) on A
 // then on B. Prints per-round qps and server µs/q and the medians. Copy a build first: cp -r dist bench/data/distA.
 
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KIT = process.env.APEXDNS_BENCH_KIT || '/work/shared/bench';
-const a = { a: 'bench/data/distA', b: 'dist', rounds: 4, seconds: 8, workers: 1, names: 10000, do: false };
+const a = { a: 'bench/data/distA', b: 'dist', rounds: 4, seconds: 8, workers: 1, wa: 0, wb: 0, names: 10000, do: false };
 for (let i = 2; i < process.argv.length; i++) {
   const k = process.argv[i].replace(/^--/, '');
   if (k === 'do') a.do = true;
@@ -32,7 +33,8 @@ for (const [tag, port] of [['a', 5397], ['b', 5398]]) {
   const dir = `/tmp/apexdns-bench/ab-${tag}`;
   mkdirSync(dir, { recursive: true });
   const cfg = join(dir, 'apexdns.yaml');
-  writeFileSync(cfg, `listen: ["127.0.0.1:${port}"]\nworkers: ${a.workers}\nlog:\n  level: warn\nzones:\n  - name: bench.test\n    file: ${zone}\n`);
+  const workers = (tag === 'a' ? a.wa : a.wb) || a.workers;
+  writeFileSync(cfg, `listen: ["127.0.0.1:${port}"]\nworkers: ${workers}\nlog:\n  level: warn\nzones:\n  - name: bench.test\n    file: ${zone}\n`);
   const p = spawn('node', [join(resolve(ROOT, a[tag]), 'cli/main.js'), 'serve', '--config', cfg], { stdio: 'inherit' });
   servers[tag] = { p, port, runs: [] };
 }

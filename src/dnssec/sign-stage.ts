@@ -7,6 +7,7 @@ import type { Name } from '../wire/name.js';
 import type { RRset } from '../zone/model.js';
 import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js';
 import type { ChainLink, Resolution, WildcardInfo } from '../query/resolution.js';
+import { FLATTEN_TYPES } from '../query/resolve.js';
 import type { Response } from '../query/response.js';
 import { canonicalRRset, type CanonicalRRset } from './canonical.js';
 import { compactNxdomainNsec, nodataNsec } from './nsec.js';
@@ -19,6 +20,11 @@ export interface SignOptions {
   readonly co: boolean;
   /** Unix time, seconds. */
   readonly now: number;
+  /**
+   * The query type. Denial bitmaps at flattened names depend on it: a NODATA produced by flattening (the target has
+   * no data of that type) must leave that type out of the bitmap. Default 0 (a type no flattening answers).
+   */
+  readonly qtype?: number;
 }
 
 /**
@@ -48,8 +54,13 @@ interface Proof {
   readonly entry: SectionEntry;
   readonly canon: CanonicalRRset;
 }
-const compactNodeNsec = new WeakMap<ZoneNode, Proof>();
-const nsec3NodeMatch = new WeakMap<ZoneNode, Proof>();
+/**
+ * Per node, the denial records for each bitmap variant: index 0 for the node's own types, 1..n for a flattened name
+ * whose flattening answered NODATA for FLATTEN_LIST[i - 1] (see bitmapTypes).
+ */
+const compactNodeNsec = new WeakMap<ZoneNode, (Proof | undefined)[]>();
+const nsec3NodeMatch = new WeakMap<ZoneNode, (Proof | undefined)[]>();
+const FLATTEN_LIST: readonly number[] = [...FLATTEN_TYPES].sort((a, b) => a - b);
 
 function rrsigOf(e: SectionEntry, sig: Uint8Array): SectionEntry {
   // RFC 4034 §3: the RRSIG owner, class and TTL are those of the covered RRset.
@@ -61,21 +72,49 @@ function proof(owner: Name, type: number, ttl: number, rdata: Uint8Array): Proof
   return { entry, canon: canonicalRRset(entry) };
 }
 
-/** Types for a denial bitmap of an existing node: at a zone cut only NS and DS are authoritative (RFC 4035 §2.3). */
-function bitmapTypes(node: ZoneNode): readonly number[] {
+/** A node whose CNAME is flattened (apex CNAME, cf-flatten-cname, ALIAS/ANAME, flatten-all; marked at load). */
+function isFlattenedNode(node: ZoneNode): boolean {
+  const cname = node.rrsets.get(RRType.CNAME);
+  return cname !== undefined && cname.meta[0]?.flatten === true;
+}
+
+/**
+ * The bitmap variant of `node` for a NODATA to `qtype`: 0 (the node's types) except at a flattened name whose
+ * flattening itself answered NODATA for `qtype` (one of FLATTEN_TYPES).
+ */
+function variantOf(node: ZoneNode, qtype: number): number {
+  if (!FLATTEN_TYPES.has(qtype) || !isFlattenedNode(node)) return 0;
+  return FLATTEN_LIST.indexOf(qtype) + 1;
+}
+
+/**
+ * Types for a denial bitmap of an existing node: at a zone cut only NS and DS are authoritative (RFC 4035 §2.3).
+ * At a flattened name the bitmap must describe the answers, not the stored CNAME (seed "CNAME flattening"): the
+ * CNAME is never served for other types, and a CNAME bit makes validators reject every NODATA proof there
+ * (RFC 4035 §5.4: the NSEC must show neither the QTYPE nor CNAME); A, AAAA and HTTPS are answered by flattening,
+ * so they are listed (a resolver's aggressive NSEC use, RFC 8198 §5.2, must not synthesize NODATA for them),
+ * except the type whose flattening gave NODATA (`variant`, see variantOf).
+ */
+function bitmapTypes(node: ZoneNode, variant = 0): readonly number[] {
   if (node.flags & NodeFlag.DELEGATION) return node.types.filter((t) => t === RRType.NS || t === RRType.DS);
-  return node.types;
+  if (!isFlattenedNode(node)) return node.types;
+  const denied = variant === 0 ? 0 : FLATTEN_LIST[variant - 1]!;
+  const out = node.types.filter((t) => t !== RRType.CNAME);
+  for (const t of FLATTEN_LIST) if (t !== denied && !out.includes(t)) out.push(t);
+  return out.sort((a, b) => a - b);
+}
+
+/** The per-variant proof list of `node` in `cache` (created empty on first use). */
+function proofList(cache: WeakMap<ZoneNode, (Proof | undefined)[]>, node: ZoneNode): (Proof | undefined)[] {
+  let list = cache.get(node);
+  if (list === undefined) cache.set(node, (list = []));
+  return list;
 }
 
 /** RFC 9824 §3.2: NSEC at an existing name, next = `\000.name`, bitmap = types + RRSIG + NSEC. */
-function compactNsecFor(zone: ZoneSnapshot, node: ZoneNode): Proof {
-  let p = compactNodeNsec.get(node);
-  if (p === undefined) {
-    // RFC 9077 §3: NSEC TTL = min(SOA TTL, SOA MINIMUM), the negative SOA's TTL.
-    p = proof(node.name, RRType.NSEC, zone.negativeSoa.ttl, nodataNsec(node.name, bitmapTypes(node)));
-    compactNodeNsec.set(node, p);
-  }
-  return p;
+function compactNsecFor(zone: ZoneSnapshot, node: ZoneNode, variant = 0): Proof {
+  // RFC 9077 §3: NSEC TTL = min(SOA TTL, SOA MINIMUM), the negative SOA's TTL.
+  return (proofList(compactNodeNsec, node)[variant] ??= proof(node.name, RRType.NSEC, zone.negativeSoa.ttl, nodataNsec(node.name, bitmapTypes(node, variant))));
 }
 
 function hashOf(name: Name): Uint8Array {
@@ -87,17 +126,15 @@ function hashOf(name: Name): Uint8Array {
  * other hash), bitmap = the node's types plus RRSIG when anything there is signed (an ENT has an empty bitmap,
  * an unsigned delegation only NS).
  */
-function nsec3MatchFor(zone: ZoneSnapshot, origin: Name, node: ZoneNode): Proof {
-  let p = nsec3NodeMatch.get(node);
-  if (p === undefined) {
-    const h = hashOf(node.name);
-    const types = bitmapTypes(node);
-    const insecureCut = (node.flags & NodeFlag.DELEGATION) !== 0 && !types.includes(RRType.DS);
-    const bitmap = types.length > 0 && !insecureCut ? [...types, RRType.RRSIG] : types;
-    p = proof(nsec3Owner(h, origin), RRType.NSEC3, zone.negativeSoa.ttl, nsec3Rdata({ nextHashed: hashPlusOne(h), types: bitmap }));
-    nsec3NodeMatch.set(node, p);
-  }
-  return p;
+function nsec3MatchFor(zone: ZoneSnapshot, origin: Name, node: ZoneNode, variant = 0): Proof {
+  const list = proofList(nsec3NodeMatch, node);
+  const hit = list[variant];
+  if (hit !== undefined) return hit;
+  const h = hashOf(node.name);
+  const types = bitmapTypes(node, variant);
+  const insecureCut = (node.flags & NodeFlag.DELEGATION) !== 0 && !types.includes(RRType.DS);
+  const bitmap = types.length > 0 && !insecureCut ? [...types, RRType.RRSIG] : types;
+  return (list[variant] = proof(nsec3Owner(h, origin), RRType.NSEC3, zone.negativeSoa.ttl, nsec3Rdata({ nextHashed: hashPlusOne(h), types: bitmap })));
 }
 
 /** A white-lie NSEC3 covering H(name) (RFC 7129 Appendix B): owner H-1, next H+1, empty bitmap. */
@@ -112,6 +149,12 @@ function nextCloser(name: Name, ce: Name): Name {
 }
 
 const WILDCARD_LABEL = '*';
+
+/** True when `e` is authoritative data of `zone`: an existing node that is neither a cut nor below one. */
+function authoritative(zone: ZoneSnapshot, e: SectionEntry): boolean {
+  const node = zone.nodes.get(e.owner.key);
+  return node !== undefined && (node.flags & (NodeFlag.DELEGATION | NodeFlag.OCCLUDED)) === 0 && node.rrsets.get(e.type) === e;
+}
 
 function signLive(res: Resolution, response: Response, s: LiveSigning, opts: SignOptions): Response {
   const zone = res.zone;
@@ -168,23 +211,37 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
     authority.push(rrsigOf(e, signer.sign(canon(e), now)));
   }
 
+  // RFC 4035 §3.1.1: a signed RRset placed in the additional section gets its RRSIGs there too; if they do not fit,
+  // the encoder drops them without TC (additional data is optional, RFC 2181 §9). Referral glue, and any address
+  // at or below a zone cut, is not authoritative and has no signatures (RFC 4035 §2.2).
+  let additional = response.additional;
+  if (additional.length > 0 && res.kind !== 'referral') {
+    const out: SectionEntry[] = [];
+    for (const e of additional) {
+      out.push(e);
+      if (authoritative(zone, e)) out.push(rrsigOf(e, signer.sign(canon(e), now)));
+    }
+    additional = out;
+  }
+
   let rcode = response.rcode;
   let logicalRcode: number | undefined;
   switch (res.kind) {
     case 'nodata': {
       const wc = res.wildcard;
+      const variant = variantOf(res.node, opts.qtype ?? 0);
       if (!nsec3) {
-        if (wc === undefined) addProof(compactNsecFor(zone, res.node), true);
+        if (wc === undefined) addProof(compactNsecFor(zone, res.node, variant), true);
         // RFC 9824 §3.3: wildcard NODATA: an NSEC at QNAME with the wildcard's types (one-off, not cached).
-        else addProof(proof(res.name, RRType.NSEC, zone.negativeSoa.ttl, nodataNsec(res.name, bitmapTypes(res.node))), false);
+        else addProof(proof(res.name, RRType.NSEC, zone.negativeSoa.ttl, nodataNsec(res.name, bitmapTypes(res.node, variant))), false);
       } else if (wc === undefined) {
         // RFC 5155 §7.2.3 / §7.2.4: the NSEC3 matching QNAME, without the QTYPE (or DS) bit.
-        addProof(nsec3MatchFor(zone, origin, res.node), true);
+        addProof(nsec3MatchFor(zone, origin, res.node, variant), true);
       } else {
         // RFC 5155 §7.2.5: closest encloser proof plus the NSEC3 matching the wildcard.
         addProof(nsec3MatchFor(zone, origin, wc.closestEncloser), true);
         addProof(nsec3CoverFor(zone, origin, nextCloser(wc.qname, wc.closestEncloser.name)), false);
-        addProof(nsec3MatchFor(zone, origin, wc.source), true);
+        addProof(nsec3MatchFor(zone, origin, wc.source, variant), true);
       }
       break;
     }
@@ -221,6 +278,36 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
     }
   }
   for (const p of proofs) authority.push(p);
-  const out: Response = { ...response, rcode, answer, authority };
+  const out: Response = { ...response, rcode, answer, authority, additional };
   return logicalRcode === undefined ? out : { ...out, logicalRcode };
+}
+
+/** Longest time a signed answer may be served from the encoded-answer cache, ms. */
+export const SIGNED_ANSWER_MAX_AGE_MS = 3_600_000;
+/** Encoded bytes are dropped at least this long before the earliest RRSIG in them expires, seconds. */
+const EXPIRY_MARGIN = 3600;
+
+/**
+ * Until when (Date.now() ms) the encoded bytes of `res` may be reused by an answer cache. Infinity when the response
+ * holds no RRSIG. Otherwise at most SIGNED_ANSWER_MAX_AGE_MS: the signature cache re-makes signatures after 75% of
+ * their validity and cached bytes must pick the new ones up soon after; and never later than an hour before the
+ * earliest RRSIG expiration (pre-signed data). A result <= nowMs means "do not cache".
+ */
+export function signedAnswerExpiry(res: Response, nowMs: number): number {
+  const nowSec = Math.floor(nowMs / 1000);
+  let earliest = Infinity;
+  for (const section of [res.answer, res.authority, res.additional]) {
+    for (const e of section) {
+      if (e.type !== RRType.RRSIG) continue;
+      for (const rd of e.rdata) {
+        if (rd.length < 12) continue;
+        // RFC 4034 §3.1.5: 32-bit serial-number time (RFC 1982); resolve it to the instant closest to now.
+        const exp = ((rd[8]! << 24) | (rd[9]! << 16) | (rd[10]! << 8) | rd[11]!) >>> 0;
+        const abs = nowSec + ((exp - nowSec) | 0);
+        if (abs < earliest) earliest = abs;
+      }
+    }
+  }
+  if (earliest === Infinity) return Infinity;
+  return Math.min(nowMs + SIGNED_ANSWER_MAX_AGE_MS, (earliest - EXPIRY_MARGIN) * 1000);
 }

@@ -16,7 +16,7 @@ import { FLATTEN_RESOLVE_OPTIONS, Flattener, needsFlattening, type Shaped } from
 import type { FlatteningConfig } from '../config/types.js';
 import { bare, type Response } from './response.js';
 import type { Resolution } from './resolution.js';
-import { signResponse } from '../dnssec/sign-stage.js';
+import { signResponse, signedAnswerExpiry } from '../dnssec/sign-stage.js';
 
 /** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log. */
 const logicalRcodes = new WeakMap<Uint8Array, number>();
@@ -146,7 +146,12 @@ export class QueryEngine {
     }
 
     const bytes = this.finalize(q, rawQuestion, res, maxSize);
-    if (useCache) this.remember(key, bytes, Infinity);
+    if (useCache) {
+      // Signed answers leave the cache well before their RRSIGs expire (src/dnssec/sign-stage.ts).
+      const now = Date.now();
+      const until = signedAnswerExpiry(res, now);
+      if (until > now) this.remember(key, bytes, until);
+    }
     return bytes;
   }
 
@@ -159,7 +164,8 @@ export class QueryEngine {
       res = shaped.ede ? { ...built, ede: shaped.ede } : built;
     }
     const bytes = this.finalize(q, rawQuestion, res, maxSize);
-    if (key !== '' && generation === this.cacheGeneration && shaped.cacheUntil > Date.now()) this.remember(key, bytes, shaped.cacheUntil);
+    const until = Math.min(shaped.cacheUntil, signedAnswerExpiry(res, Date.now()));
+    if (key !== '' && generation === this.cacheGeneration && until > Date.now()) this.remember(key, bytes, until);
     return bytes;
   }
 
@@ -189,7 +195,7 @@ export class QueryEngine {
   private dnssec(q: Query, r: Resolution, res: Response): Response {
     const e = q.edns;
     if (e === undefined || (e.flags & EdnsFlag.DO) === 0) return res;
-    return signResponse(r, res, { co: (e.flags & EdnsFlag.CO) !== 0, now: Math.floor(Date.now() / 1000) });
+    return signResponse(r, res, { co: (e.flags & EdnsFlag.CO) !== 0, now: Math.floor(Date.now() / 1000), qtype: q.question.type });
   }
 
   private special(q: Query, kind: Exclude<ReturnType<typeof classify>, 'normal'>, ctx: QueryContext): Response {
@@ -228,7 +234,7 @@ export class QueryEngine {
       answer: res.answer,
       authority: res.authority,
       additional: res.additional,
-      ...(q.edns ? { edns: { udpSize: this.opts.udpSize, do: (q.edns.flags & EdnsFlag.DO) !== 0, options: this.ednsOptions(q, res) } } : {}),
+      ...(q.edns ? { edns: { udpSize: this.opts.udpSize, do: (q.edns.flags & EdnsFlag.DO) !== 0, co: (q.edns.flags & EdnsFlag.CO) !== 0, options: this.ednsOptions(q, res) } } : {}),
     };
     const bytes = encodeResponse(msg, maxSize);
     if (res.logicalRcode !== undefined) logicalRcodes.set(bytes, res.logicalRcode);

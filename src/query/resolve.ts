@@ -113,7 +113,11 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
     }
 
     const set = found.rrsets.get(qtype);
-    if (set) return answer(zone, chain, name, found, [wildcard ? { ...set, owner: name } : set], wildcard);
+    // A flattened CNAME is never shown (seed "CNAME flattening"): a CNAME query there gets NODATA, which is also
+    // what the signer's type bitmap for the name says.
+    if (set && !(qtype === RRType.CNAME && opts.isFlattened !== undefined && opts.isFlattened(set))) {
+      return answer(zone, chain, name, found, [wildcard ? { ...set, owner: name } : set], wildcard);
+    }
     return wildcard ? { kind: 'nodata', zone, chain, name, node: found, wildcard } : { kind: 'nodata', zone, chain, name, node: found };
   }
 }

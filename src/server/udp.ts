@@ -112,6 +112,10 @@ export class UdpListener {
     this.log.warn({ err, transport: 'udp' }, 'UDP socket error');
   };
 
+  private readonly onSent = (err: Error | null): void => {
+    if (err !== null) this.stats.udpSendErrors++;
+  };
+
   private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
     const stats = this.stats;
     if (this.closing) {
@@ -155,11 +159,7 @@ export class UdpListener {
 
   private send(m: Uint8Array, port: number, address: string): void {
     this.stats.udpResponses++;
-    // No callback on the hot path: with one, node:dgram defers it with process.nextTick for every datagram
-    // (measured ~0.5-1 µs/query, see bench/README.md). Without one, a synchronous send error is dropped silently by
-    // node:dgram, so udpSendErrors counts only the slow path; on an unconnected UDP socket such errors are limited
-    // to local conditions (no route, EPERM from a firewall), and a full send buffer queues instead of failing.
-    this.socket.send(m, port, address);
+    this.socket.send(m, port, address, this.onSent);
   }
 
   /** Slow path: send, and count the request as settled only once the socket is done with it (close waits). */

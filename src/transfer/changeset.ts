@@ -96,37 +96,115 @@ export function soaSerial(rdata: Uint8Array): number {
   return ((rdata[p]! << 24) | (rdata[p + 1]! << 16) | (rdata[p + 2]! << 8) | rdata[p + 3]!) >>> 0;
 }
 
-function findSoa(records: readonly RR[], which: string): RR {
-  for (const r of records) if (r.type === RRType.SOA) return r;
-  throw new ChangesetError('no-soa', `${which} records have no SOA`);
-}
-
 /**
  * Diff two versions of a zone (RFC 1995 §4): records only in `oldRecords` are removed, records only in
  * `newRecords` added; identity is owner + type + class + canonical RDATA + TTL. Both SOAs always lead their list.
  */
-export function diffRecords(oldRecords: readonly RR[], newRecords: readonly RR[]): Changeset {
-  const oldSoa = findSoa(oldRecords, 'old');
-  const newSoa = findSoa(newRecords, 'new');
+export function diffRecords(oldRecords: Iterable<RR>, newRecords: Iterable<RR>): Changeset {
+  const steps = diffSteps(oldRecords, newRecords);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * diffRecords for large zones: the same result, computed in slices with a macrotask break between them so a
+ * serving process keeps answering queries while a million-record reload is diffed.
+ */
+export async function diffRecordsAsync(oldRecords: Iterable<RR>, newRecords: Iterable<RR>): Promise<Changeset> {
+  const steps = diffSteps(oldRecords, newRecords);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    await new Promise<void>((res) => setImmediate(res));
+  }
+}
+
+/** Records handled between two breaks of diffRecordsAsync. */
+const DIFF_SLICE = 32_768;
+
+function sameRdata(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Two owners' record lists are the same when equal record by record (the common case of an untouched name). */
+function sameGroup(a: readonly RR[], b: readonly RR[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x === y) continue;
+    if (x.type !== y.type || x.class !== y.class || x.ttl !== y.ttl || !sameRdata(x.rdata, y.rdata) || x.owner.key !== y.owner.key) return false;
+  }
+  return true;
+}
+
+const NONE: readonly RR[] = [];
+
+/** Keyed diff of one owner's records (duplicates dropped), appended to `added` / `removed`. */
+function diffGroup(og: readonly RR[], ng: readonly RR[], added: RR[], removed: RR[]): void {
   const oldKeys = new Set<string>();
-  for (const r of oldRecords) if (r.type !== RRType.SOA) oldKeys.add(recordKey(r));
+  for (const r of og) oldKeys.add(recordKey(r));
   const newKeys = new Set<string>();
-  const added: RR[] = [newSoa];
-  for (const r of newRecords) {
-    if (r.type === RRType.SOA) continue;
+  for (const r of ng) {
     const k = recordKey(r);
     if (newKeys.has(k)) continue;
     newKeys.add(k);
     if (!oldKeys.has(k)) added.push(r);
   }
-  const removed: RR[] = [oldSoa];
   const seen = new Set<string>();
-  for (const r of oldRecords) {
-    if (r.type === RRType.SOA) continue;
+  for (const r of og) {
     const k = recordKey(r);
     if (seen.has(k)) continue;
     seen.add(k);
     if (!newKeys.has(k)) removed.push(r);
+  }
+}
+
+/**
+ * The diff as a generator that yields between slices. Records are grouped by owner (`Name.key`: existing strings,
+ * so the maps hash nothing new); an owner whose records are byte-identical in both versions costs one comparison,
+ * and only changed owners get the keyed, canonical-form comparison.
+ */
+function* diffSteps(oldRecords: Iterable<RR>, newRecords: Iterable<RR>): Generator<void, Changeset> {
+  let oldSoa: RR | undefined;
+  let newSoa: RR | undefined;
+  const group = function* (records: Iterable<RR>, into: Map<string, RR[]>, isOld: boolean): Generator<void> {
+    let n = 0;
+    for (const r of records) {
+      if (++n % DIFF_SLICE === 0) yield;
+      if (r.type === RRType.SOA) {
+        if (isOld) oldSoa ??= r;
+        else newSoa ??= r;
+        continue;
+      }
+      const g = into.get(r.owner.key);
+      if (g === undefined) into.set(r.owner.key, [r]);
+      else g.push(r);
+    }
+  };
+  const oldBy = new Map<string, RR[]>();
+  const newBy = new Map<string, RR[]>();
+  yield* group(oldRecords, oldBy, true);
+  if (!oldSoa) throw new ChangesetError('no-soa', 'old records have no SOA');
+  yield* group(newRecords, newBy, false);
+  if (!newSoa) throw new ChangesetError('no-soa', 'new records have no SOA');
+  const added: RR[] = [newSoa];
+  const removed: RR[] = [oldSoa];
+  let n = 0;
+  for (const [k, ng] of newBy) {
+    if (++n % DIFF_SLICE === 0) yield;
+    const og = oldBy.get(k);
+    if (og !== undefined && sameGroup(og, ng)) continue;
+    diffGroup(og ?? NONE, ng, added, removed);
+  }
+  for (const [k, og] of oldBy) {
+    if (++n % DIFF_SLICE === 0) yield;
+    if (!newBy.has(k)) diffGroup(og, NONE, added, removed);
   }
   return { fromSerial: soaSerial(oldSoa.rdata), toSerial: soaSerial(newSoa.rdata), removed, added };
 }

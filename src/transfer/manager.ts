@@ -19,6 +19,8 @@ import { controlSocketPath, startControlServer, type ControlReply, type ControlR
 import { Journal } from './journal.js';
 import { effectiveSerial, journalChange, Notifier, readSerialState, snapshotSoa, writeSerialState, type SerialState } from './primary.js';
 import { applyOverlay, SecondaryZone } from './secondary.js';
+import { OutgoingFlattener, type FlatView } from './outgoing.js';
+import { Flattener } from '../query/flatten.js';
 import { TransferServer, transferRecords, type TransferZoneInfo } from './server.js';
 
 export interface TransferManagerOptions {
@@ -53,13 +55,17 @@ export class TransferManager {
   private readonly notifier: Notifier;
   private control: Server | undefined;
   private readonly leader: boolean;
+  /** Flattened CNAMEs of outgoing transfers (own Flattener instance: same code and resolvers as queries). */
+  private readonly outgoing: OutgoingFlattener;
 
   private constructor(private readonly opts: TransferManagerOptions) {
     this.config = opts.config;
     this.leader = opts.leader ?? true;
     this.indexZones(opts.config);
     this.notifier = new Notifier(opts.logger, opts.notify ?? {});
+    this.outgoing = new OutgoingFlattener(new Flattener(opts.store, { config: opts.config.flattening, logger: opts.logger }), opts.logger);
     this.hook = new TransferServer({
+      flatView: (snap, cfg) => this.outgoing.view(snap, cfg),
       store: opts.store,
       zone: (k) => this.zoneInfo(k),
       keys: opts.config.tsigKeys,
@@ -148,6 +154,7 @@ export class TransferManager {
       const old = prev.get(key);
       if (old === snap) continue;
       if (old) await this.recordChange(zc, old, snap);
+      else await this.outgoing.view(snap, zc);
       if (startup || !old || old.soaInfo.serial !== snap.soaInfo.serial) this.notifier.notify(zc.name, snapshotSoa(snap), zc.notify);
     }
   }
@@ -156,7 +163,9 @@ export class TransferManager {
     try {
       const j = await this.journal(zc.name);
       const cfg = zc;
-      if (await journalChange(j, old, snap, (s) => transferRecords(s, cfg))) {
+      // The old version's view was fixed when it was published: the diff matches what went out then.
+      const views = new Map<ZoneSnapshot, FlatView>([[old, await this.outgoing.view(old, cfg)], [snap, await this.outgoing.view(snap, cfg)]]);
+      if (await journalChange(j, old, snap, (s) => transferRecords(s, cfg, views.get(s)))) {
         this.opts.logger?.info({ event: 'journal.appended', zone: zc.name.toString(), from: old.soaInfo.serial, to: snap.soaInfo.serial }, 'journal appended');
       }
     } catch (e) {
@@ -183,6 +192,7 @@ export class TransferManager {
         if (!this.leader) return;
         const cur = this.zones.get(key) ?? zc;
         if (old) await this.recordChange(cur, old, snap);
+        else await this.outgoing.view(snap, cur);
         this.opts.broadcast?.({ t: 'xfr.updated', zone: zc.name.toString() });
         if (!old || old.soaInfo.serial !== snap.soaInfo.serial) this.notifier.notify(zc.name, snapshotSoa(snap), cur.notify);
       },
@@ -234,6 +244,7 @@ export class TransferManager {
   /** SIGHUP: new zone list and settings. */
   async reconfigure(config: Config): Promise<void> {
     this.config = config;
+    this.outgoing.use(new Flattener(this.opts.store, { config: config.flattening, logger: this.opts.logger }));
     this.indexZones(config);
     const wanted = new Set<string>();
     for (const zc of config.zones) {

@@ -8,7 +8,7 @@ import type { Name } from '../wire/name.js';
 import { RRType } from '../wire/constants.js';
 import type { RR } from '../zone/model.js';
 import type { ZoneSnapshot } from '../zone/snapshot.js';
-import { diffRecords, soaSerial } from './changeset.js';
+import { diffRecordsAsync, soaSerial } from './changeset.js';
 import { sendNotify } from './client.js';
 import { atomicWrite, Journal } from './journal.js';
 import { nextSerial, serialGt } from './serial.js';
@@ -118,7 +118,13 @@ export function snapshotSoa(snap: ZoneSnapshot): RR {
  */
 export async function journalChange(journal: Journal, oldSnap: ZoneSnapshot, newSnap: ZoneSnapshot, records: (s: ZoneSnapshot) => Iterable<RR>): Promise<boolean> {
   if (oldSnap.soaInfo.serial === newSnap.soaInfo.serial) return false;
-  const cs = diffRecords([snapshotSoa(oldSnap), ...records(oldSnap)], [snapshotSoa(newSnap), ...records(newSnap)]);
+  // Sliced (diffRecordsAsync): a reload of a million-record zone must not stop the query path for seconds.
+  const cs = await diffRecordsAsync(withSoa(snapshotSoa(oldSnap), records(oldSnap)), withSoa(snapshotSoa(newSnap), records(newSnap)));
   await journal.append(cs);
   return true;
+}
+
+function* withSoa(soa: RR, rest: Iterable<RR>): Generator<RR> {
+  yield soa;
+  yield* rest;
 }

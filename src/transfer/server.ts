@@ -18,6 +18,7 @@ import type { QueryContext, TransferHook } from '../query/pipeline.js';
 import type { Changeset } from './changeset.js';
 import { soaSerial } from './changeset.js';
 import { readJournalSince } from './journal.js';
+import { flattensOnTransfer, NO_FLAT, type FlatView } from './outgoing.js';
 import { serialCompare } from './serial.js';
 import { signMessage, tsigErrorResponse, TsigResponseSigner, verifyMessage, type TsigKey, type VerifyOk } from './tsig.js';
 
@@ -38,6 +39,8 @@ export interface TransferServerOptions {
   readonly logger?: Logger | undefined;
   /** Largest AXFR/IXFR message (default 65535, RFC 5936 §2.2 "as large as possible"); smaller in tests. */
   readonly maxMessage?: number;
+  /** Flattened CNAME replacements of a snapshot (src/transfer/outgoing.ts); default: none (apex CNAMEs left out). */
+  readonly flatView?: (snap: ZoneSnapshot, cfg: ZoneConfig) => FlatView | Promise<FlatView>;
 }
 
 /** Types a live-signed zone never sends out: the secondary signs or serves it unsigned (seed "Zone transfers"). */
@@ -88,13 +91,22 @@ export function accessAllowed(refs: readonly AccessRef[], address: string, keyNa
   return false;
 }
 
-/** The records a transfer carries, in order after the leading SOA (content rules of seed "Set up outgoing zone transfers"). */
-export function* transferRecords(snap: ZoneSnapshot, cfg: ZoneConfig | undefined): Generator<RR> {
+/**
+ * The records a transfer carries, in order after the leading SOA (content rules of seed "Set up outgoing zone
+ * transfers"). Proxied names already carry the pool addresses in the snapshot. A CNAME at the apex, or any CNAME
+ * under flatten-all-cnames, goes out as its flattened A/AAAA records from `flat`; when it could not be flattened
+ * the apex CNAME is left out (RFC 2181 §10.1: a CNAME cannot sit next to the apex SOA/NS) and others go out as CNAMEs.
+ */
+export function* transferRecords(snap: ZoneSnapshot, cfg: ZoneConfig | undefined, flat: FlatView = NO_FLAT): Generator<RR> {
   const live = cfg?.dnssec?.mode === 'live';
   for (const r of snap.records) {
     if (r.type === RRType.SOA) continue;
-    // An apex CNAME is not valid DNS data for other servers (RFC 2181 §10.1): it is flattened for queries only.
-    if (r.type === RRType.CNAME && r.owner.equals(snap.origin)) continue;
+    if (r.type === RRType.CNAME && flattensOnTransfer(r, snap, cfg)) {
+      const rep = flat.get(r.owner.key);
+      if (rep !== undefined) yield* rep;
+      else if (!r.owner.equals(snap.origin)) yield r;
+      continue;
+    }
     if (live && LIVE_SIGNED_DROP.has(r.type)) continue;
     // Live signing: only DNSKEY/CDS/CDNSKEY written in the zone file (multi-signer) go out, not generated ones.
     if (live && (r.type === RRType.DNSKEY || r.type === RRType.CDS || r.type === RRType.CDNSKEY) && !r.meta.pos) continue;
@@ -181,7 +193,13 @@ export class TransferServer implements TransferHook {
       // RFC 5936 §4.2: AXFR is defined over TCP only.
       if (ctx.transport !== 'tcp') return reply(Rcode.REFUSED);
       log?.info({ event: 'transfer.out', zone: zoneName.toString(), type: 'AXFR', client: ctx.address, serial: snap.soaInfo.serial }, 'AXFR out');
-      return this.stream(q, buf, verified, [fullZone(snap, info.config)]);
+      const flat = this.opts.flatView?.(snap, info.config) ?? NO_FLAT;
+      if (!(flat instanceof Promise)) return this.stream(q, buf, verified, [fullZone(snap, info.config, flat)]);
+      const self = this;
+      return (async function* (): AsyncGenerator<Uint8Array> {
+        const view = await flat;
+        yield* self.stream(q, buf, verified, [fullZone(snap, info.config, view)]);
+      })();
     }
     // IXFR: RFC 1995 §3 the client's SOA is in the authority section.
     let clientSerial: number | undefined;
@@ -208,7 +226,8 @@ export class TransferServer implements TransferHook {
       if (!chain || !last || last.toSerial !== current) {
         // RFC 1995 §4: history unknown or too old: the whole zone, AXFR-style.
         log?.info({ event: 'transfer.out', zone: zoneName.toString(), type: 'IXFR-AXFR', client: ctx.address, from: clientSerial, serial: current }, 'IXFR out as full zone');
-        yield* self.stream(q, buf, verified, [fullZone(snap, info.config)]);
+        const view = await (self.opts.flatView?.(snap, info.config) ?? NO_FLAT);
+        yield* self.stream(q, buf, verified, [fullZone(snap, info.config, view)]);
         return;
       }
       log?.info({ event: 'transfer.out', zone: zoneName.toString(), type: 'IXFR', client: ctx.address, from: clientSerial, serial: current, changesets: chain.length }, 'IXFR out');
@@ -279,10 +298,10 @@ function soaRecord(snap: ZoneSnapshot): RR {
 }
 
 /** RFC 5936 §2.2: SOA, every other record, SOA. */
-function* fullZone(snap: ZoneSnapshot, cfg: ZoneConfig): Generator<RR> {
+function* fullZone(snap: ZoneSnapshot, cfg: ZoneConfig, flat: FlatView): Generator<RR> {
   const soa = soaRecord(snap);
   yield soa;
-  yield* transferRecords(snap, cfg);
+  yield* transferRecords(snap, cfg, flat);
   yield soa;
 }
 

@@ -185,7 +185,8 @@ export class MessageWriter {
     this.put16(edns.udpSize);
     b[this.pos++] = rcodeHigh & 0xff;
     b[this.pos++] = 0; // VERSION 0
-    this.put16(edns.do ? 0x8000 : 0); // DO bit (RFC 3225 §3)
+    // DO bit (RFC 3225 §3); CO bit (RFC 9824 §5.1: echoed by servers implementing compact denial).
+    this.put16((edns.do ? 0x8000 : 0) | (edns.co === true ? 0x4000 : 0));
     const lenAt = this.pos;
     this.pos += 2;
     for (const o of edns.options) {

@@ -125,6 +125,8 @@ export interface EdnsOut {
   /** Our advertised UDP payload size (OPT CLASS). */
   readonly udpSize: number;
   readonly do: boolean;
+  /** RFC 9824 §5.1 Compact Answers OK: set in responses to queries that set it (0x4000 in the OPT flags). */
+  readonly co?: boolean;
   readonly options: readonly EdnsOptionData[];
 }
 

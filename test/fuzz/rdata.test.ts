@@ -304,6 +304,30 @@ describe('rdata fuzz', () => {
     expect(survivors).toBeGreaterThan(1500);
   });
 
+  it('regressions: wire forms without a text form are invalid (as in BIND), in both wire and \\# input', () => {
+    const cases: [number, string, string][] = [
+      [T.CERT, '0003000708', 'RDATA too short for base64 data'], // empty certificate
+      [T.DNSKEY, '01010d03', 'RDATA too short for base64 data'], // empty public key
+      [T.IPSECKEY, '0a0002', 'RDATA too short for base64 data'], // no gateway, no key
+      [T.DS, '00010d09', 'RDATA too short for hex data'], // unknown digest type, empty digest
+      [T.SSHFP, '0101', 'RDATA too short for hex data'],
+      [T.LOC, '00091616890321' + '0070c3da8000989680', 'LOC precision byte with a zero mantissa and a non-zero exponent'],
+      [T.RRSIG, '00010d0000000e106553f1005f5e10003039076578616d706c6503636f6d00010203', "labels 0 is below the signer's 2 labels"],
+      [T.APL, '000220042001b800', 'APL address with a trailing zero octet'],
+    ];
+    for (const [type, h, message] of cases) {
+      const b = Uint8Array.from(Buffer.from(h, 'hex'));
+      expect(() => rdataValidateWire(type, b)).toThrow(new RdataError(message, 0));
+      expect(() => rdataToText(type, b)).toThrow(message);
+      expect(() => rdataFromText(type, [tok('\\#'), tok(String(b.length)), tok(h)], origin)).toThrow(message);
+    }
+    // A quoted empty token is not base64 data either.
+    expect(() => rdataFromText(T.CERT, [tok('PGP'), tok('7'), tok('RSASHA256'), tok('', true)], origin)).toThrow(RdataError);
+    // The valid neighbours still print and parse back.
+    expect(checkWire(T.LOC, Uint8Array.from(Buffer.from('00121613890321' + '0070c3da8000989680', 'hex')))).toBe(true);
+    expect(checkWire(T.APL, Uint8Array.from(Buffer.from('000220032001b8', 'hex')))).toBe(true);
+  });
+
   it('oversized RDATA is refused with RdataError', () => {
     const big = new Uint8Array(0x10000);
     expect(() => rdataValidateWire(T.TXT, big)).toThrow(RdataError);

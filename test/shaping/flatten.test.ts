@@ -125,7 +125,9 @@ describe('flattening with targets in served zones', () => {
   it('other types at a flattened non-apex name answer from its own (empty) data', async () => {
     const r = await ask(e, 'chain.example.com.', 'TXT');
     expect({ rcode: r.rcode, answer: r.answer, authority: r.authority }).toEqual({ rcode: Rcode.NOERROR, answer: [], authority: [SOA_NEG] });
-    expect((await ask(e, 'chain.example.com.', 'CNAME')).answer).toEqual(['chain.example.com. 3600 CNAME hop1.example.com.']);
+    // The flattened CNAME itself is never shown: a CNAME query gets NODATA too.
+    const c = await ask(e, 'chain.example.com.', 'CNAME');
+    expect({ rcode: c.rcode, answer: c.answer, authority: c.authority }).toEqual({ rcode: Rcode.NOERROR, answer: [], authority: [SOA_NEG] });
   });
 
   it('loops and chains longer than max-chain: SERVFAIL with EDE', async () => {

@@ -451,7 +451,10 @@ const apl: Codec = {
       if (size === 0) throw new RdataError(`APL address family ${afi} unsupported`, 0);
       if (n > size || prefix > size * 8) throw new RdataError('APL item too long', 0);
       const full = new Uint8Array(size);
-      full.set(r.take(n, 'APL address'));
+      const addr = r.take(n, 'APL address');
+      // RFC 3123 §4: trailing zero octets of AFDPART must not be sent (BIND answers FORMERR).
+      if (n > 0 && addr[n - 1] === 0) throw new RdataError('APL address with a trailing zero octet', 0);
+      full.set(addr);
       items.push(`${nl & 0x80 ? '!' : ''}${afi}:${size === 4 ? ipv4ToText(full) : ipv6ToText(full)}/${prefix}`);
     }
     return items.join(' ');

@@ -1,0 +1,176 @@
+// Fuzz test of the config loader: random YAML-ish text and mutated valid configs must give {ok:false, errors} with
+// positioned, path-carrying errors (or a valid config), and parseConfigText must never throw.
+
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { formatConfigError, parseConfigText, type ConfigError, type LoadResult } from '../../src/config/index.js';
+import { SCALE, int, mutateText, pick, prng, seed } from './fuzz-helpers.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const EXAMPLE = readFileSync(join(repo, 'config.example.yaml'), 'utf8');
+/** The example with every commented-out key enabled. */
+const EXAMPLE_ALL = EXAMPLE.replace(/^(\s*)# /gm, '$1');
+
+/** The documented schema snippet from the configuration issue (as in test/config/load.test.ts). */
+const ISSUE_SNIPPET = `
+listen: ["127.0.0.1:5353", "[::1]:5353"]
+workers: auto
+zones-dir: zones
+log: { level: info, queries: false }
+identity: { version: false, hostname: false, id-server: true, nsid: false }
+edns: { udp-size: 1232 }
+tcp: { idle-timeout-ms: 10000, max-connections: 1000, max-connections-per-client: 50, max-inflight-per-connection: 100 }
+answer-cache: { max-entries: 100000 }
+signature-cache: { memory-mb: 64 }
+proxy:
+  ipv4: ["203.0.113.1", "203.0.113.2"]
+  ipv6: ["2001:db8:cf::1", "2001:db8:cf::2"]
+  https: { alpn: ["h3", "h2"] }
+flattening: { resolvers: ["127.0.0.1:5300"], timeout-ms: 2000, max-chain: 8, stale-ttl: 86400 }
+tsig-keys:
+  - { name: xfr-key, algorithm: hmac-sha256, secret: "c2VjcmV0LXNlY3JldC1zZWNyZXQ=" }
+peers:
+  - { name: hidden-primary, address: 192.0.2.53, port: 53, tsig: xfr-key, ixfr: true }
+  - { name: backup-ns, address: 198.51.100.53, port: 53, tsig: xfr-key }
+acl:
+  - { name: ops, address: 10.0.0.0/24, key: xfr-key }
+zones:
+  - name: example.com
+    file: zones/example.com.zone
+    type: primary
+    notify: [backup-ns]
+    allow-transfer: [backup-ns, ops]
+    serial: keep
+    flatten-all-cnames: false
+    multi-provider: false
+    proxy: { ipv4: ["203.0.113.9"], ipv6: ["2001:db8:cf::9"], https: {alpn: ["h2"]} }
+    dnssec: { state: active, denial: compact, keys: keys/, mode: live, validity-days: 7 }
+  - name: example.net
+    type: secondary
+    primaries: [hidden-primary]
+    allow-notify: [hidden-primary]
+    refresh: 1h30m
+    overlay: zones/example.net.overlay
+    file: var/example.net.zone
+state-dir: var
+journal: { max-changesets: 100, max-bytes: 10485760 }
+`;
+
+const VALID = [EXAMPLE, EXAMPLE_ALL, ISSUE_SNIPPET];
+
+const YAML_ALPHABET = [
+  ' ', ' ', '  ', '\n', '\n  ', '\n- ', ':', ': ', '-', '[', ']', '{', '}', ',', '"', "'", '#', '&a', '*a', '!', '!!binary ',
+  '|', '>', '?', '%', '@', '`', '\t', '0', '1', '99999999999999999999', '-1', '.5', 'null', '~', 'true', 'yes', 'a', 'zones',
+  'name', 'dnssec', 'peers', '<<: ', '__proto__', 'constructor', '\\', '\u00e9', '\u0000', '\r', '\ufeff', '---\n', '...\n',
+];
+
+/** Top-level keys: a non-empty path starts with one of them, or with the unknown key being reported. */
+const TOP = new Set(['listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'tcp', 'answer-cache', 'signature-cache', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal']);
+
+function check(text: string, file: string): LoadResult {
+  let r: LoadResult;
+  try {
+    r = parseConfigText(text, file);
+  } catch (e) {
+    throw new Error(`parseConfigText threw ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack ?? ''}` : String(e)}\n  input: ${JSON.stringify(text)}`);
+  }
+  const all: readonly ConfigError[] = [...r.warnings, ...(r.ok ? [] : r.errors)];
+  for (const e of all) {
+    const bad = (why: string): never => {
+      throw new Error(`${why}: ${JSON.stringify(e)}\n  input: ${JSON.stringify(text)}`);
+    };
+    if (e.file !== file) bad('error without the file name');
+    if (typeof e.message !== 'string' || e.message.length === 0) bad('error without a message');
+    if (!['io', 'syntax', 'schema', 'reference', 'semantic'].includes(e.kind)) bad('unknown error kind');
+    if (typeof e.path !== 'string') bad('path missing');
+    if (e.kind === 'syntax' && e.path !== '') bad('syntax error with a path');
+    // Keys are not escaped in paths, so only the first segment can be checked (an unknown top key is reported as is).
+    const first = /^[^.[]*/.exec(e.path)![0];
+    if (e.path !== '' && !TOP.has(first) && !e.message.startsWith('unknown key')) bad('path does not start at a top-level key');
+    if (e.line !== undefined && (!Number.isInteger(e.line) || e.line < 1)) bad('bad line');
+    if (e.col !== undefined && (!Number.isInteger(e.col) || e.col < 1)) bad('bad column');
+    // Schema problems are always pinned to a YAML path and a position in the file.
+    if ((e.kind === 'schema' || e.kind === 'reference') && e.severity === 'error' && e.line === undefined) bad('schema error without position');
+    formatConfigError(e);
+  }
+  if (!r.ok) {
+    if (r.errors.length === 0) throw new Error(`ok:false without errors\n  input: ${JSON.stringify(text)}`);
+    if (r.errors.some((e) => e.severity !== 'error')) throw new Error('warning among errors');
+  } else if (!Object.isFrozen(r.config)) {
+    throw new Error('config not frozen');
+  }
+  return r;
+}
+
+describe('config fuzz', () => {
+  it('the valid bases load', () => {
+    for (const v of VALID) expect(check(v, '/etc/apexdns/apexdns.yaml').ok).toBe(true);
+  });
+
+  it('mutated valid configs never throw; every error carries file, path and position (300)', () => {
+    const rnd = prng(seed(0xc0f19));
+    let failed = 0;
+    let schemaErrors = 0;
+    for (let n = 0; n < 300 * SCALE; n++) {
+      const r = check(mutateText(rnd, pick(rnd, VALID), YAML_ALPHABET, 4), '/etc/apexdns/fuzz.yaml');
+      if (!r.ok) {
+        failed++;
+        if (r.errors.some((e) => e.kind !== 'syntax' && e.path.length > 0)) schemaErrors++;
+      }
+    }
+    expect(failed).toBeGreaterThan(100 * SCALE);
+    expect(schemaErrors).toBeGreaterThan(25 * SCALE);
+  });
+
+  it('random YAML-ish text never throws (1500)', () => {
+    const rnd = prng(seed(0x7a31));
+    for (let n = 0; n < 1500 * SCALE; n++) {
+      let text = '';
+      const len = int(rnd, 60);
+      for (let i = 0; i < len; i++) text += rnd() < 0.85 ? pick(rnd, YAML_ALPHABET) : String.fromCharCode(int(rnd, 0x3000));
+      check(text, rnd() < 0.5 ? '' : 'rel/c.yaml');
+    }
+  });
+
+  it('structurally valid YAML of the wrong shape gives schema errors at the right paths (800)', () => {
+    const rnd = prng(seed(0x5ca1a));
+    const keys = ['listen', 'workers', 'zones', 'peers', 'acl', 'tsig-keys', 'tcp', 'edns', 'log', 'identity', 'proxy', 'flattening', 'journal', 'name', 'file', 'type', 'dnssec', 'state', 'address', 'secret', 'x'];
+    const scalars = ['1', '-1', '0', '65536', '1.5', 'true', 'null', '""', '"a"', '"1h"', '"::1"', '"192.0.2.1:53"', '"10.0.0.0/8"', 'auto', '[]', '{}', '"AAAA"', '"a..b"', `"${'a'.repeat(300)}"`];
+    const value = (depth: number): string => {
+      const k = int(rnd, depth > 2 ? 1 : 3);
+      if (k === 0) return pick(rnd, scalars);
+      const items = Array.from({ length: int(rnd, 4) }, () => (k === 1 ? value(depth + 1) : `${pick(rnd, keys)}: ${value(depth + 1)}`));
+      return k === 1 ? `[${items.join(', ')}]` : `{${[...new Set(items.map((i) => i.split(':')[0]))].map((key) => items.find((i) => i.startsWith(`${key}:`))).join(', ')}}`;
+    };
+    let errors = 0;
+    for (let n = 0; n < 800 * SCALE; n++) {
+      const top = Array.from({ length: 1 + int(rnd, 4) }, () => pick(rnd, keys));
+      const text = [...new Set(top)].map((k) => `${k}: ${value(0)}`).join('\n') + '\n';
+      const r = check(text, '/c.yaml');
+      if (!r.ok && r.errors.every((e) => e.kind !== 'syntax')) errors++;
+    }
+    expect(errors).toBeGreaterThan(400 * SCALE);
+  });
+
+  it('hostile documents stay bounded: deep nesting, alias bombs, huge scalars', () => {
+    const cases = [
+      '['.repeat(2000) + ']'.repeat(2000),
+      'zones: ' + '['.repeat(5000),
+      '- '.repeat(3000) + 'x',
+      'a: &a [1,2,3,4,5,6,7,8,9,10]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\nzones: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n',
+      'listen: ["' + '1'.repeat(200000) + '"]\n',
+      'zones:\n' + '  - {name: a.test, file: a.zone}\n'.repeat(3000),
+      'x: 1\n'.repeat(2) + 'tcp: {idle-timeout-ms: 1e309}\n',
+      '__proto__: {listen: 1}\nconstructor: 2\n',
+      'zones: [{name: "\\u0100.example", file: a}]\n',
+    ];
+    for (const text of cases) {
+      const t0 = performance.now();
+      const r = check(text, '/c.yaml');
+      expect(r.ok).toBe(false);
+      expect(performance.now() - t0).toBeLessThan(2000);
+    }
+  });
+});
