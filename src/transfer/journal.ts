@@ -12,7 +12,7 @@
 import { open, readFile, rename, rm, stat, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { Name } from '../wire/name.js';
+import { Name, NameError } from '../wire/name.js';
 import { NO_META, type RR } from '../zone/model.js';
 import type { Changeset } from './changeset.js';
 
@@ -97,7 +97,13 @@ function decodePayload(buf: Uint8Array, start: number, end: number): Changeset {
   const na = dv.getUint32(start + 12);
   let p = start + 16;
   const read = (): RR => {
-    const owner = Name.fromWire(buf, p);
+    let owner: Name;
+    try {
+      owner = Name.fromWire(buf, p);
+    } catch (e) {
+      if (e instanceof NameError) throw new JournalError(`bad owner name in a changeset: ${e.message}`);
+      throw e;
+    }
     p += owner.wireLength;
     if (p + 10 > end) throw new JournalError('record runs past its changeset');
     const type = dv.getUint16(p);

@@ -120,6 +120,8 @@ export class Name {
           cur += String.fromCharCode(v);
           i += 3;
         } else {
+          // RFC 1035 §5.1: \X stands for the octet X; a character that is not an octet cannot be one.
+          if (next.charCodeAt(0) > 0xff) throw new NameError(`non-ASCII character after "\\" in "${text}" (use \\DDD)`);
           cur += next;
           i += 1;
         }
