@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { Name } from '../wire/name.js';
 import type { Diagnostic, RR } from './model.js';
 import { parseZoneFile } from './parser.js';
-import { buildSnapshot, type ZoneSnapshot } from './snapshot.js';
+import { buildSnapshotAsync, type ZoneSnapshot } from './snapshot.js';
 import { applyFlattenAll, applyProxy } from './proxy.js';
 import type { ProxyConfig } from '../config/types.js';
 import { RRType } from '../wire/constants.js';
@@ -68,7 +68,7 @@ export async function loadZone(origin: Name, file: string, zonesDir: string, sha
       }
     }
   }
-  const built = buildSnapshot(origin, records);
+  const built = await buildSnapshotAsync(origin, records);
   const diagnostics = [...parsed.diagnostics, ...proxied.diagnostics, ...built.diagnostics];
   if (!built.snapshot) return { ok: false, diagnostics };
   const fingerprint = await fingerprintFiles(parsed.files);

@@ -12,6 +12,7 @@ import { parseRecordComment } from './cf-attrs.js';
 import { Lexer, type LexComment, type LexRecord } from './lexer.js';
 import type { Diagnostic, RR, RecordMeta, RecordTag, SourcePos } from './model.js';
 import { AUTO_TTL_MARKER, AUTO_TTL_SECONDS, MAX_TTL, parseTtl } from './ttl.js';
+import { TimeSlice } from './slice.js';
 
 export interface ParseOptions {
   /** Zone origin; the initial $ORIGIN. */
@@ -42,9 +43,14 @@ const DEFAULT_TTL = 3600;
 const DEFAULT_MAX_INCLUDE_DEPTH = 10;
 const DEFAULT_MAX_RECORDS = 10_000_000;
 const EMPTY_TAGS: readonly RecordTag[] = Object.freeze([]);
+const PAUSE: IoRequest = Object.freeze({ op: 'pause' });
 
 /** Requests the sync/async drivers fulfil for the generator core. */
-type IoRequest = { readonly op: 'read'; readonly path: string } | { readonly op: 'realpath'; readonly path: string };
+type IoRequest =
+  | { readonly op: 'read'; readonly path: string }
+  | { readonly op: 'realpath'; readonly path: string }
+  /** A chance to let the event loop run (the async driver yields; the sync one carries on). */
+  | { readonly op: 'pause' };
 type IoReply = string | Error;
 type Core = Generator<IoRequest, void, IoReply>;
 
@@ -615,7 +621,10 @@ function* parseText(st: State, text: string, file: string, depth: number, origin
   const ctx: FileCtx = { st, file, depth, origin };
   const body = text.startsWith('\xef\xbb\xbf') ? text.slice(3) : text; // UTF-8 byte-order mark
   const lexer = new Lexer(body, (line, col, message) => addDiag(st, 'error', file, line, col, message));
+  let n = 0;
   for (let rec = lexer.next(); rec !== undefined && !st.stop; rec = lexer.next()) {
+    // Large zones are parsed while the server keeps answering: offer a pause every few hundred records.
+    if ((++n & 511) === 0) yield PAUSE;
     const first = rec.tokens[0]!;
     try {
       if (!rec.blankOwner && !first.quoted && first.text.charCodeAt(0) === 0x24 /* $ */) {
@@ -703,7 +712,7 @@ export function parseZoneText(
     const req = step.value;
     let reply: IoReply;
     try {
-      reply = req.op === 'read' ? readFile(req.path) : fs.realpathSync(req.path);
+      reply = req.op === 'pause' ? '' : req.op === 'read' ? readFile(req.path) : fs.realpathSync(req.path);
     } catch (e) {
       reply = e instanceof Error ? e : new Error(String(e));
     }
@@ -729,12 +738,16 @@ export async function parseZoneFile(file: string, opts: ParseOptions): Promise<P
   }
   const st = newState(opts, zonesDirReal);
   const gen = parseMain(st, text, file, mainReal);
+  const slice = new TimeSlice();
   let step = gen.next();
   while (!step.done) {
     const req = step.value;
     let reply: IoReply;
     try {
-      reply = req.op === 'read' ? (await fsp.readFile(req.path)).toString('latin1') : await fsp.realpath(req.path);
+      if (req.op === 'pause') {
+        await slice.maybeYield();
+        reply = '';
+      } else reply = req.op === 'read' ? (await fsp.readFile(req.path)).toString('latin1') : await fsp.realpath(req.path);
     } catch (e) {
       reply = e instanceof Error ? e : new Error(String(e));
     }

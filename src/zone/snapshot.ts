@@ -4,6 +4,7 @@
 import { Name, parentKey } from '../wire/name.js';
 import { RRType, typeToString as typeName } from '../wire/constants.js';
 import { rdataTargetName, soaFields } from '../wire/rdata/index.js';
+import { runSliced, runToEnd } from './slice.js';
 import { NO_META, type Diagnostic, type RR, type RRset, type RecordMeta, type SourcePos } from './model.js';
 
 /** Node flags (bit set). */
@@ -105,6 +106,17 @@ const UNKNOWN_POS: SourcePos = { file: '(zone)', line: 0, col: 0 };
  * `snapshot` undefined; warnings (TTL mismatch, occluded data) do not.
  */
 export function buildSnapshot(origin: Name, records: readonly RR[]): BuildResult {
+  return runToEnd(buildSteps(origin, records));
+}
+
+/** buildSnapshot in time slices, letting queries through while a large zone is built (reloads). */
+export function buildSnapshotAsync(origin: Name, records: readonly RR[]): Promise<BuildResult> {
+  return runSliced(buildSteps(origin, records));
+}
+
+/** The build as a generator that yields every few thousand steps (see slice.ts). */
+function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, BuildResult, void> {
+  let steps = 0;
   const diags: Diagnostic[] = [];
   const err = (pos: SourcePos | undefined, message: string): void => {
     diags.push({ severity: 'error', pos: pos ?? UNKNOWN_POS, message });
@@ -130,6 +142,7 @@ export function buildSnapshot(origin: Name, records: readonly RR[]): BuildResult
   ensure(origin);
 
   for (const rr of records) {
+    if ((++steps & 2047) === 0) yield;
     if (!rr.owner.isSubdomainOf(origin)) {
       err(rr.meta.pos, `owner ${rr.owner.toString()} is outside the zone ${origin.toString()}`);
       continue;
@@ -160,6 +173,7 @@ export function buildSnapshot(origin: Name, records: readonly RR[]): BuildResult
 
   // Per-node checks and flags, parents before children (insertion order of `nodes`).
   for (const n of nodes.values()) {
+    if ((++steps & 2047) === 0) yield;
     const isApex = n === apex;
     if (isApex) n.flags |= NodeFlag.APEX;
     if (n.children > 0) n.flags |= NodeFlag.HAS_CHILDREN;
@@ -205,9 +219,13 @@ export function buildSnapshot(origin: Name, records: readonly RR[]): BuildResult
   const frozenSets = new Map<string, Map<number, RRset>>();
   let recordCount = 0;
   let rdataBytes = 0;
-  for (const n of nodes.values()) for (const st of n.sets.values()) for (const r of st.rdata) rdataBytes += r.length;
-  packRdata(allSets(nodes), rdataBytes);
   for (const n of nodes.values()) {
+    if ((++steps & 4095) === 0) yield;
+    for (const st of n.sets.values()) for (const r of st.rdata) rdataBytes += r.length;
+  }
+  yield* packRdata(allSets(nodes), rdataBytes);
+  for (const n of nodes.values()) {
+    if ((++steps & 2047) === 0) yield;
     const m = new Map<number, RRset>();
     for (const [t, s] of n.sets) {
       // Exact-size arrays: arrays grown by push keep spare capacity (about 100 bytes each on V8).
@@ -232,6 +250,7 @@ export function buildSnapshot(origin: Name, records: readonly RR[]): BuildResult
   let hasDelegations = false;
   let hasDnames = false;
   for (const n of nodes.values()) {
+    if ((++steps & 2047) === 0) yield;
     const sets = frozenSets.get(n.name.key)!;
     const additional = new Map<number, readonly RRset[]>();
     for (const [t, s] of sets) {
@@ -295,10 +314,12 @@ function makeSnapshot(fields: Omit<ZoneSnapshot, 'records'>): ZoneSnapshot {
  * Copy every RDATA into one buffer and replace the arrays by views of it: one ArrayBuffer per zone instead of one
  * per record (about 90 bytes saved per record on V8).
  */
-function packRdata(sets: Iterable<{ rdata: Uint8Array[] }>, total: number): void {
+function* packRdata(sets: Iterable<{ rdata: Uint8Array[] }>, total: number): Generator<void, void, void> {
   const slab = new Uint8Array(total);
   let p = 0;
+  let steps = 0;
   for (const s of sets) {
+    if ((++steps & 4095) === 0) yield;
     for (let i = 0; i < s.rdata.length; i++) {
       const r = s.rdata[i]!;
       slab.set(r, p);
