@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A/B of two apexdns builds under the same load, interleaved to cancel the shared box's drift:
 //   node bench/ab.mjs --a bench/data/distA --b dist [--rounds 4] [--seconds 8] [--workers 1] [--names 10000] [--do]
+//   --qps Q: open loop at Q qps (dnsperf -Q, -q 2000) instead of closed loop; compare lost %.
 //   --wa N / --wb N: workers for side A / B only (e.g. --a dist --b dist --wa 1 --wb 2 compares worker counts)
 // Both servers run side by side (idle one costs nothing); each round runs the kit's run-dnsperf.sh (closed loop) on A
 // then on B. Prints per-round qps and server µs/q and the medians. Copy a build first: cp -r dist bench/data/distA.
@@ -12,11 +13,14 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KIT = process.env.APEXDNS_BENCH_KIT || '/work/shared/bench';
-const a = { a: 'bench/data/distA', b: 'dist', rounds: 4, seconds: 8, workers: 1, wa: 0, wb: 0, names: 10000, do: false };
+const a = { a: 'bench/data/distA', b: 'dist', rounds: 4, seconds: 8, workers: 1, wa: 0, wb: 0, qps: 0, names: 10000, do: false };
 for (let i = 2; i < process.argv.length; i++) {
   const k = process.argv[i].replace(/^--/, '');
   if (k === 'do') a.do = true;
-  else if (k in a) a[k] = typeof a[k] === 'number' ? Number(process.argv[++i]) : process.argv[++i];
+  else if (k in a) {
+    const v = process.argv[++i];
+    a[k] = typeof a[k] === 'number' && v !== 'auto' ? Number(v) : v;
+  }
   else {
     console.error(`unknown option ${process.argv[i]}`);
     process.exit(2);
@@ -45,7 +49,7 @@ function run(tag) {
   return new Promise((res) => {
     const p = spawn('bash', [join(KIT, 'run-dnsperf.sh'), String(s.port), queries, String(a.seconds)], {
       stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, SERVER_PID: String(s.p.pid), TAG: `ab-${tag}`, DO: a.do ? '1' : '0' },
+      env: { ...process.env, SERVER_PID: String(s.p.pid), TAG: `ab-${tag}`, DO: a.do ? '1' : '0', ...(a.qps > 0 ? { QPS: String(a.qps) } : {}) },
     });
     let t = '';
     p.stdout.on('data', (d) => (t += d));
@@ -64,5 +68,5 @@ try {
 const med = (x) => [...x].sort((p, q) => p - q)[Math.floor((x.length - 1) / 2)];
 for (const tag of ['a', 'b']) {
   const r = servers[tag].runs;
-  console.log(`${tag} (${a[tag]}): qps ${r.map((x) => x.qps).join(' ')} | µs/q ${r.map((x) => x.server_us_per_q).join(' ')} | other cores ${r.map((x) => x.other_cores).join(' ')} | median qps ${med(r.map((x) => x.qps))}, µs/q ${med(r.map((x) => x.server_us_per_q))}`);
+  console.log(`${tag} (${a[tag]}): qps ${r.map((x) => x.qps).join(' ')} | lost % ${r.map((x) => x.lost_pct).join(' ')} | µs/q ${r.map((x) => x.server_us_per_q).join(' ')} | other cores ${r.map((x) => x.other_cores).join(' ')} | median qps ${med(r.map((x) => x.qps))}, µs/q ${med(r.map((x) => x.server_us_per_q))}`);
 }

@@ -522,7 +522,9 @@ async function scaleSection() {
     const rssReady = treeRssKb(s.pid);
     const procs = tree(s.pid).length;
     say(`ready after ${(s.readyMs / 1000).toFixed(2)} s, RSS ${(rssReady / 1024).toFixed(0)} MB over ${procs} processes`);
-    // Baseline: the same steady load without a reload (the box's own loss floor).
+    // Warm-up (JIT, answer cache, the GC of the load's garbage), then a baseline: the same steady load without a
+    // reload (the box's own loss floor).
+    await dnsperfRun(PORTS.scale, queries, 3, { SERVER_PID: String(s.pid), TAG: `${name}-warmup` });
     const env = { SERVER_PID: String(s.pid), QPS: String(opts.scaleQps), TAG: name };
     const base = await dnsperfRun(PORTS.scale, queries, secs, env);
     // Reload: bump the serial (a real re-parse; unchanged files are skipped), SIGHUP after 3 s of load.

@@ -1,7 +1,7 @@
 // DNSSEC zone keys (ECDSA P-256, algorithm 13): generation, key tags, and BIND-compatible K<zone>.+013+<tag> files.
 
 import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { p256 } from '@noble/curves/nist.js';
 import { Name } from '../wire/name.js';
@@ -370,14 +370,46 @@ export async function writeKey(dir: string, zone: Name, key: ZoneKey): Promise<Z
  */
 export async function ensureKeys(dir: string, zone: Name, warnings?: string[]): Promise<ZoneKey[]> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const keys = await loadKeys(dir, zone, warnings);
-  for (const role of ['ksk', 'zsk'] as const) {
-    if (keys.some((k) => k.role === role && isActive(k))) continue;
-    let k = generateKey(zone, role);
-    while (keys.some((o) => o.tag === k.tag)) k = generateKey(zone, role);
-    keys.push(await writeKey(dir, zone, k));
+  const missing = (keys: readonly ZoneKey[]): boolean => !(['ksk', 'zsk'] as const).every((role) => keys.some((k) => k.role === role && isActive(k)));
+  const first = await loadKeys(dir, zone, warnings);
+  if (!missing(first)) return first;
+  // Several worker processes may load the same zone at once: one of them generates, the others wait for its files,
+  // so every process signs with the same keys.
+  const release = await lockKeygen(dir, zone);
+  try {
+    const keys = await loadKeys(dir, zone, warnings);
+    for (const role of ['ksk', 'zsk'] as const) {
+      if (keys.some((k) => k.role === role && isActive(k))) continue;
+      let k = generateKey(zone, role);
+      while (keys.some((o) => o.tag === k.tag)) k = generateKey(zone, role);
+      keys.push(await writeKey(dir, zone, k));
+    }
+    return keys;
+  } finally {
+    await release();
   }
-  return keys;
+}
+
+/** Locks older than this are left over from a crash and are taken over. */
+const STALE_LOCK_MS = 30_000;
+
+/** An exclusive lock file per zone in the key directory (O_CREAT|O_EXCL); resolves to its release function. */
+async function lockKeygen(dir: string, zone: Name): Promise<() => Promise<void>> {
+  const path = join(dir, `.${keyFileZone(zone)}.keygen.lock`);
+  for (;;) {
+    try {
+      const fh = await open(path, 'wx', 0o600);
+      await fh.close();
+      return async () => {
+        await unlink(path).catch(() => undefined);
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const st = await stat(path).catch(() => undefined);
+      if (st && Date.now() - st.mtimeMs > STALE_LOCK_MS) await unlink(path).catch(() => undefined);
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 /** True when the key's BIND timing metadata says it signs at `now` (Activate passed, Inactive not yet). */

@@ -18,9 +18,10 @@ import { bare, type Response } from './response.js';
 import type { Resolution } from './resolution.js';
 import { signResponse, signedAnswerExpiry } from '../dnssec/sign-stage.js';
 
+import { route } from './route.js';
+
 /** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log. */
 const logicalRcodes = new WeakMap<Uint8Array, number>();
-import { route } from './route.js';
 
 /** What the pipeline needs to know about the client (structurally compatible with server/handler ClientInfo). */
 export interface QueryContext {
@@ -105,7 +106,7 @@ export class QueryEngine {
     const maxSize = ctx.transport === 'tcp' ? TCP_MAX : edns ? Math.min(Math.max(edns.udpSize, CLASSIC_UDP), this.opts.udpSize) : CLASSIC_UDP;
 
     const kind = classify(q);
-    if (kind !== 'normal') return this.finalize(q, rawQuestion, this.special(q, kind, ctx), maxSize);
+    if (kind !== 'normal') return this.finalize(q, rawQuestion, this.special(q, kind), maxSize);
 
     const set = this.store.current;
     const useCache = this.opts.answerCacheEntries > 0;
@@ -198,7 +199,7 @@ export class QueryEngine {
     return signResponse(r, res, { co: (e.flags & EdnsFlag.CO) !== 0, now: Math.floor(Date.now() / 1000), qtype: q.question.type });
   }
 
-  private special(q: Query, kind: Exclude<ReturnType<typeof classify>, 'normal'>, ctx: QueryContext): Response {
+  private special(q: Query, kind: Exclude<ReturnType<typeof classify>, 'normal'>): Response {
     switch (kind) {
       case 'chaos':
         return chaosAnswer(this.opts.identity, q.question.name, q.question.type);
@@ -207,7 +208,6 @@ export class QueryEngine {
       case 'notify':
         // Handled by the transfer hook in handle() when one is configured; without it transfers and NOTIFY are
         // refused (closed by default).
-        void ctx;
         return bare(Rcode.REFUSED);
       case 'notimp':
         return bare(Rcode.NOTIMP);

@@ -14,7 +14,10 @@ import type { ListenAddress } from './listen.js';
 import { RateLimitedLog, silentLogger } from './log.js';
 
 export interface UdpOptions {
-  /** SO_RCVBUF in bytes (the kernel caps it at net.core.rmem_max); undefined keeps the system default. */
+  /**
+   * SO_RCVBUF in bytes (the kernel caps it at net.core.rmem_max); undefined asks for DEFAULT_RECV_BUFFER, 0 keeps
+   * the system default.
+   */
   readonly recvBufferSize?: number;
   /** SO_SNDBUF in bytes. */
   readonly sendBufferSize?: number;
@@ -25,6 +28,13 @@ export interface UdpOptions {
 }
 
 const MAPPED_V4 = '::ffff:';
+
+/**
+ * 4 MiB receive buffer by default. With the usual 208 KiB rmem_default a queue holds only ~270 queries, so a
+ * scavenge GC or a few ms of descheduling overflows it and the kernel drops queries; bench/README.md (open-loop
+ * loss at 30k qps) has the measurement. The kernel silently caps it at net.core.rmem_max.
+ */
+export const DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
 
 /** A bound UDP socket serving one address. */
 export class UdpListener {
@@ -56,7 +66,7 @@ export class UdpListener {
       reuseAddr: opts.reuseAddr ?? false,
       // `[::]` means IPv6 only; the `:53` form asks for a dual-stack socket.
       ipv6Only: addr.family === 'IPv6' && !addr.dualStack,
-      ...(opts.recvBufferSize !== undefined ? { recvBufferSize: opts.recvBufferSize } : {}),
+      ...(opts.recvBufferSize !== 0 ? { recvBufferSize: opts.recvBufferSize ?? DEFAULT_RECV_BUFFER } : {}),
       ...(opts.sendBufferSize !== undefined ? { sendBufferSize: opts.sendBufferSize } : {}),
     });
     const l = new UdpListener(socket, handler, stats, addr.dualStack, logger);

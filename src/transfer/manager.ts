@@ -7,7 +7,8 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { resolveZoneProxy } from '../config/schema.js';
-import type { Config, ZoneConfig } from '../config/types.js';
+import type { Config, DnssecConfig, ZoneConfig } from '../config/types.js';
+import { prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, type ZoneDnssecPrep } from '../dnssec/zone-keys.js';
 import type { JsonValue } from '../server/cluster.js';
 import { Name } from '../wire/name.js';
 import type { RR } from '../zone/model.js';
@@ -18,7 +19,7 @@ import type { ServedZone, ZoneStore } from '../zone/store.js';
 import { controlSocketPath, startControlServer, type ControlReply, type ControlRequest } from './control.js';
 import { Journal } from './journal.js';
 import { effectiveSerial, journalChange, Notifier, readSerialState, snapshotSoa, writeSerialState, type SerialState } from './primary.js';
-import { applyOverlay, SecondaryZone } from './secondary.js';
+import { applyOverlay, SecondaryZone, type ShapedZone } from './secondary.js';
 import { OutgoingFlattener, type FlatView } from './outgoing.js';
 import { Flattener } from '../query/flatten.js';
 import { TransferServer, transferRecords, type TransferZoneInfo } from './server.js';
@@ -57,6 +58,8 @@ export class TransferManager {
   private readonly leader: boolean;
   /** Flattened CNAMEs of outgoing transfers (own Flattener instance: same code and resolvers as queries). */
   private readonly outgoing: OutgoingFlattener;
+  /** DNSSEC keys and record rewriting of each secondary zone, made once per `dnssec` block (re-read on SIGHUP). */
+  private readonly dnssecPreps = new Map<string, { readonly dnssec: DnssecConfig | undefined; readonly cacheMb: number; readonly prep: Promise<ZoneDnssecPrep | undefined> }>();
 
   private constructor(private readonly opts: TransferManagerOptions) {
     this.config = opts.config;
@@ -202,8 +205,45 @@ export class TransferManager {
     await sz.loadPersisted();
   }
 
-  /** Overlay, proxy pool and flatten-all applied to transferred data (seed "Secondary DNS override"). */
-  private async shape(zc: ZoneConfig, raw: readonly RR[]): Promise<readonly RR[]> {
+  /**
+   * The DNSSEC context of a secondary zone, as for a primary (src/dnssec/zone-keys.ts): keys loaded (generated the
+   * first time) from the zone's key directory; reused until the zone's `dnssec` block or the signature cache changes.
+   */
+  private dnssecPrep(zc: ZoneConfig): Promise<ZoneDnssecPrep | undefined> {
+    const key = zc.name.key;
+    const cacheMb = this.config.signatureCache.memoryMb;
+    const cur = this.dnssecPreps.get(key);
+    if (cur && cur.cacheMb === cacheMb && sameDnssecConfig(cur.dnssec, zc.dnssec)) return cur.prep;
+    const prep = prepareZoneDnssec(zc.name, zc.dnssec, sharedSignatureCache(cacheMb));
+    const entry = { dnssec: zc.dnssec, cacheMb, prep };
+    this.dnssecPreps.set(key, entry);
+    prep.then(
+      (p) => {
+        for (const w of p?.warnings ?? []) this.opts.logger?.warn({ zone: zc.name.toString() }, `dnssec keys: ${w}`);
+      },
+      () => {
+        // A failed preparation (unwritable key directory ...) is retried with the next transfer.
+        if (this.dnssecPreps.get(key) === entry) this.dnssecPreps.delete(key);
+      },
+    );
+    return prep;
+  }
+
+  /**
+   * Transferred data → records to serve (seed "Secondary DNS override", "DNSSEC for Secondary DNS"). Unsigned and
+   * live-signed zones get the overlay, the proxy pool and flatten-all; a live-signed zone then drops whatever
+   * RRSIG/NSEC/NSEC3/NSEC3PARAM/CDS/CDNSKEY the primary sent (we sign at query time) and gains our DNSKEY/CDS/CDNSKEY
+   * (and NSEC3PARAM). A pre-signed zone is served exactly as transferred: no overlay, no substitution.
+   */
+  private async shape(zc: ZoneConfig, raw: readonly RR[]): Promise<ShapedZone> {
+    let prep: ZoneDnssecPrep | undefined;
+    try {
+      prep = await this.dnssecPrep(zc);
+    } catch (e) {
+      throw new Error(`dnssec keys: ${(e as Error).message}`);
+    }
+    // Seed "Proxying limitations": with pre-signed DNSSEC every record is DNS-only (a new RRset has no RRSIG).
+    if (zc.dnssec?.mode === 'presigned') return { records: raw, signing: prep?.signing };
     let records: readonly RR[] = raw;
     if (zc.overlay) {
       const parsed = await parseZoneFile(zc.overlay, { origin: zc.name, zonesDir: this.config.zonesDir });
@@ -214,7 +254,10 @@ export class TransferManager {
     const proxied = applyProxy(records, zc.name, resolveZoneProxy(this.config, zc));
     const perr = proxied.diagnostics.find((d) => d.severity === 'error');
     if (perr) throw new Error(perr.message);
-    return zc.flattenAllCnames ? applyFlattenAll(proxied.records) : proxied.records;
+    const shaped = zc.flattenAllCnames ? applyFlattenAll(proxied.records) : proxied.records;
+    // A live-signed zone keeps the primary's apex DNSKEYs in its DNSKEY RRset (RFC 8901 model 2), as a primary zone
+    // keeps those of its file.
+    return { records: prep ? prep.augment(shaped) : shaped, signing: prep?.signing };
   }
 
   private onNotify(zone: Name): void {
@@ -245,6 +288,8 @@ export class TransferManager {
   /** SIGHUP: new zone list and settings. */
   async reconfigure(config: Config): Promise<void> {
     this.config = config;
+    // SIGHUP re-reads the key directories (new or retired keys), as a primary zone's reload does.
+    this.dnssecPreps.clear();
     this.outgoing.use(new Flattener(this.opts.store, { config: config.flattening, logger: this.opts.logger }));
     this.indexZones(config);
     const wanted = new Set<string>();
@@ -263,6 +308,7 @@ export class TransferManager {
       s.stop();
       this.secondaries.delete(k);
       this.served.delete(k);
+      this.dnssecPreps.delete(k);
     }
   }
 

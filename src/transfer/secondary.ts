@@ -9,11 +9,19 @@ import type { Name } from '../wire/name.js';
 import { rdataToText, soaFields } from '../wire/rdata/index.js';
 import { typeToString, classToString } from '../wire/constants.js';
 import type { RR } from '../zone/model.js';
-import { buildSnapshot, type ZoneSnapshot } from '../zone/snapshot.js';
+import { buildSnapshotAsync, type ZoneSnapshot } from '../zone/snapshot.js';
+import { attachSigning, type ZoneSigning } from '../dnssec/zone-keys.js';
 import { applyChangeset, ChangesetError, soaSerial } from './changeset.js';
 import { pullZone, querySoa, type Endpoint } from './client.js';
 import { atomicWrite, encodeZoneImage, readZoneImage } from './journal.js';
 import { serialGt } from './serial.js';
+
+/** Transferred records made ready to serve, with the zone's DNSSEC context (live-signed or pre-signed). */
+export interface ShapedZone {
+  readonly records: readonly RR[];
+  /** Attached to the built snapshot before it is published; undefined for unsigned zones. */
+  readonly signing?: ZoneSigning | undefined;
+}
 
 /** Persisted timer state next to the zone copy. */
 interface SecondaryState {
@@ -26,8 +34,8 @@ export interface SecondaryDeps {
   readonly logger?: Logger | undefined;
   /** Where the exact binary copy and the state file go (`<base>.xfr`, `<base>.state.json`). */
   readonly statePath: string;
-  /** Raw transferred records → records to serve (overlay, proxy). Throws with a message when invalid. */
-  readonly shape: (raw: readonly RR[]) => Promise<readonly RR[]>;
+  /** Raw transferred records → records to serve (overlay, proxy, DNSSEC records). Throws with a message when invalid. */
+  readonly shape: (raw: readonly RR[]) => Promise<ShapedZone>;
   /** Publish the zone (new data or expiry) to the query path. */
   readonly publish: (snapshot: ZoneSnapshot, expired: boolean) => void;
   /** Called after new data was published (journal, downstream NOTIFY, other workers). */
@@ -287,12 +295,16 @@ export class SecondaryZone {
   /** Build, (persist,) publish. Throws when the data is not a valid zone; nothing changes then. */
   private async install(raw: readonly RR[], persist: boolean, why: string): Promise<number> {
     const shaped = await this.deps.shape(raw);
-    const built = buildSnapshot(this.cfg.name, shaped);
+    // Built in time slices: a large transfer does not stall the query path.
+    const built = await buildSnapshotAsync(this.cfg.name, shaped.records);
     if (!built.snapshot) {
       const first = built.diagnostics.find((d) => d.severity === 'error');
       throw new Error(`transferred zone is invalid: ${first?.message ?? 'unknown error'}`);
     }
     const snap = built.snapshot;
+    // The signing context must be attached before the snapshot can be seen by a query (RFC 4035 §3.1: DO=1 answers
+    // of a signed zone carry RRSIGs from the first one on).
+    if (shaped.signing) attachSigning(snap, shaped.signing);
     if (persist) await this.persist(raw, snap.soaInfo.serial);
     const old = this.snap;
     this.raw = raw;

@@ -19,6 +19,7 @@ import type { Changeset } from './changeset.js';
 import { soaSerial } from './changeset.js';
 import { readJournalSince } from './journal.js';
 import { flattensOnTransfer, NO_FLAT, type FlatView } from './outgoing.js';
+import { signingOf } from '../dnssec/zone-keys.js';
 import { serialCompare } from './serial.js';
 import { signMessage, tsigErrorResponse, TsigResponseSigner, verifyMessage, type TsigKey, type VerifyOk } from './tsig.js';
 
@@ -99,6 +100,7 @@ export function accessAllowed(refs: readonly AccessRef[], address: string, keyNa
  */
 export function* transferRecords(snap: ZoneSnapshot, cfg: ZoneConfig | undefined, flat: FlatView = NO_FLAT): Generator<RR> {
   const live = cfg?.dnssec?.mode === 'live';
+  const ours = live ? ownDnskeys(snap) : undefined;
   for (const r of snap.records) {
     if (r.type === RRType.SOA) continue;
     if (r.type === RRType.CNAME && flattensOnTransfer(r, snap, cfg)) {
@@ -108,10 +110,23 @@ export function* transferRecords(snap: ZoneSnapshot, cfg: ZoneConfig | undefined
       continue;
     }
     if (live && LIVE_SIGNED_DROP.has(r.type)) continue;
-    // Live signing: only DNSKEY/CDS/CDNSKEY written in the zone file (multi-signer) go out, not generated ones.
-    if (live && (r.type === RRType.DNSKEY || r.type === RRType.CDS || r.type === RRType.CDNSKEY) && !r.meta.pos) continue;
+    // Live signing: DNSKEYs of other signers (zone file or primary, RFC 8901 model 2) go out; our own keys and the
+    // CDS/CDNSKEY made from them do not (a live-signed zone's CDS/CDNSKEY are always ours: the file's are dropped).
+    if (live && (r.type === RRType.CDS || r.type === RRType.CDNSKEY)) continue;
+    if (live && r.type === RRType.DNSKEY && ours?.has(bytesKey(r.rdata))) continue;
     yield r;
   }
+}
+
+/** The DNSKEY RDATA of our own keys in a live-signed snapshot (as latin1 strings). */
+function ownDnskeys(snap: ZoneSnapshot): ReadonlySet<string> | undefined {
+  const s = signingOf(snap);
+  if (s?.kind !== 'live') return undefined;
+  return new Set([s.signer.ksk, s.signer.zsk, ...s.keys].map((k) => bytesKey(k.dnskeyRdata)));
+}
+
+function bytesKey(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 export class TransferServer implements TransferHook {

@@ -155,6 +155,16 @@ describe('generate / write / load', () => {
     expect(text).toMatch(/^; This is a key-signing key, keyid \d+, for example\.com\.\n/);
     expect(b64(text.trim().split(' ').pop()!).length).toBe(64);
   });
+
+  it('ensureKeys run concurrently (several workers loading one zone) generates one KSK and one ZSK in all', async () => {
+    const kd = join(dir, 'keys-race');
+    const results = await Promise.all([1, 2, 3, 4].map(() => ensureKeys(kd, exampleCom)));
+    const tags = results.map((ks) => ks.map((k) => k.tag).sort((a, b) => a - b).join(','));
+    expect(new Set(tags).size).toBe(1);
+    expect(results[0]!.map((k) => k.role).sort()).toEqual(['ksk', 'zsk']);
+    expect((await readdir(kd)).sort().filter((f) => f.startsWith('K')).length).toBe(4);
+    expect((await readdir(kd)).some((f) => f.endsWith('.lock'))).toBe(false);
+  });
 });
 
 describe('activeKeys', () => {
