@@ -131,6 +131,9 @@ export class QueryEngine {
 
     const routed = route(set, q.question.name, q.question.type);
     let res: Response;
+    // Answers for names that only exist once (NXDOMAIN, wildcard expansions: what a random-subdomain flood asks)
+    // are not cached, so such a flood cannot push the real names out of the cache.
+    let oneOff = false;
     // RFC 8914 §4.21: EDE 20 "Not Authoritative" explains the REFUSED for names outside our zones.
     if (!routed) res = bare(Rcode.REFUSED, false, NOT_AUTHORITATIVE);
     else if (routed.expired) res = bare(Rcode.SERVFAIL);
@@ -144,10 +147,11 @@ export class QueryEngine {
         return shaped.then((s) => this.finishShaped(q, question, s, maxSize, key, set.generation));
       }
       res = this.dnssec(q, r, buildResponse(r));
+      oneOff = r.kind === 'nxdomain' || ((r.kind === 'answer' || r.kind === 'nodata') && r.wildcard !== undefined);
     }
 
     const bytes = this.finalize(q, rawQuestion, res, maxSize);
-    if (useCache) {
+    if (useCache && !oneOff) {
       // Signed answers leave the cache well before their RRSIGs expire (src/dnssec/sign-stage.ts).
       const now = Date.now();
       const until = signedAnswerExpiry(res, now);
@@ -289,7 +293,8 @@ function cacheKey(q: Query, maxSize: number, transport: 'udp' | 'tcp'): string {
 
 /** Copy a cached answer, then write the request's ID and question bytes into it. */
 function patchCached(cached: Uint8Array, id: number, rawQuestion: Uint8Array): Uint8Array {
-  const out = new Uint8Array(cached.length);
+  // allocUnsafe: pooled and not zero-filled; every byte is written just below.
+  const out = Buffer.allocUnsafe(cached.length);
   out.set(cached);
   out[0] = id >> 8;
   out[1] = id & 0xff;

@@ -113,16 +113,26 @@ describe('signed answers in the encoded-answer cache', () => {
     expect(dnskeys.some((k) => verifyRRsig(rrset, first.answer.find((r) => r.type === RRType.RRSIG)!.rdata, k, { now: now / 1000 }))).toBe(false);
   });
 
-  it('negative answers (compact NSEC + SOA signatures) follow the same cap', () => {
+  it('NODATA answers (compact NSEC + SOA signatures) follow the same cap', () => {
+    at(T0);
+    ask('www.c.test.', 'TXT', true);
+    const [h, m] = counts();
+    at(T0 + 30 * 60_000);
+    ask('www.c.test.', 'TXT', true);
+    expect(counts()).toEqual([h + 1, m]);
+    at(T0 + HOUR);
+    ask('www.c.test.', 'TXT', true);
+    expect(counts()).toEqual([h + 1, m + 1]);
+  });
+
+  it('NXDOMAIN answers are never cached (a random-subdomain flood cannot evict real names)', () => {
     at(T0);
     ask('nope.c.test.', 'A', true);
     const [h, m] = counts();
-    at(T0 + 30 * 60_000);
     ask('nope.c.test.', 'A', true);
-    expect(counts()).toEqual([h + 1, m]);
-    at(T0 + HOUR);
-    ask('nope.c.test.', 'A', true);
-    expect(counts()).toEqual([h + 1, m + 1]);
+    ask('nope.c.test.', 'A', false);
+    ask('nope.c.test.', 'A', false);
+    expect(counts()).toEqual([h, m + 3]);
   });
 
   it('unsigned (DO=0) answers stay cached until the zone set changes', () => {
