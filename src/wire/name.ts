@@ -25,9 +25,11 @@ export class Name {
     // RFC 1035 §2.3.4: names are at most 255 octets in wire form.
     if (wireLen > 255) throw new NameError(`name is ${wireLen} octets in wire form, more than 255`);
     this.labels = labels;
-    let k = '';
-    for (const l of labels) k += String.fromCharCode(l.length) + asciiLower(l);
-    this.key = flatten(k + '\0');
+    // join() yields one flat string (repeated += would leave a chain of V8 cons strings, 32 bytes a piece).
+    const parts: string[] = [];
+    for (const l of labels) parts.push(String.fromCharCode(l.length), asciiLower(l));
+    parts.push('\0');
+    this.key = parts.join('');
   }
 
   static readonly root = new Name([]);
@@ -105,11 +107,14 @@ export class Name {
     if (text === '.') return Name.root;
     if (text.length === 0) throw new NameError('empty name');
     const labels: string[] = [];
-    let cur = '';
+    // A label without escapes is one slice of the text (a flat string); escaped labels are built piece by piece.
+    let start = 0;
+    let cur: string | undefined;
     let absolute = false;
     for (let i = 0; i < text.length; i++) {
       const c = text[i]!;
       if (c === '\\') {
+        cur ??= text.slice(start, i);
         const next = text[i + 1];
         if (next === undefined) throw new NameError('dangling "\\" at end of name');
         if (isDigit(next)) {
@@ -126,19 +131,20 @@ export class Name {
           i += 1;
         }
       } else if (c === '.') {
-        if (cur.length === 0) throw new NameError(`empty label in "${text}"`);
-        labels.push(cur);
-        cur = '';
+        const label = cur === undefined ? text.slice(start, i) : flatten(cur);
+        if (label.length === 0) throw new NameError(`empty label in "${text}"`);
+        labels.push(label);
+        cur = undefined;
+        start = i + 1;
         if (i === text.length - 1) absolute = true;
       } else {
         const code = c.charCodeAt(0);
         if (code > 0xff) throw new NameError(`non-ASCII character in "${text}" (use punycode or \\DDD)`);
-        cur += c;
+        if (cur !== undefined) cur += c;
       }
     }
-    if (cur.length > 0) labels.push(cur);
-    // Flat label strings and exact-size arrays: zone names live for the life of the zone.
-    for (let i = 0; i < labels.length; i++) labels[i] = flatten(labels[i]!);
+    const last = cur === undefined ? text.slice(start) : flatten(cur);
+    if (last.length > 0) labels.push(last);
     if (absolute) return new Name(labels.slice());
     if (!origin) throw new NameError(`relative name "${text}" without an origin`);
     return new Name(labels.concat(origin.labels));

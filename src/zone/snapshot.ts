@@ -71,9 +71,21 @@ const ADDITIONAL_SOURCE_TYPES: ReadonlySet<number> = new Set([RRType.NS, RRType.
 /** RFC 4035 §2.5: RRSIG and NSEC may share a node with a CNAME. */
 const CNAME_COMPANIONS: ReadonlySet<number> = new Set([RRType.CNAME, RRType.RRSIG, RRType.NSEC]);
 
+/** An RRset while the zone is built; after the build it is the served (readonly) RRset itself. */
+interface BuildingRRset {
+  readonly owner: Name;
+  readonly type: number;
+  readonly class: number;
+  ttl: number;
+  rdata: Uint8Array[];
+  /** Grown while building; afterwards never written (it may be one of the shared PLAIN_METAS arrays). */
+  meta: RecordMeta[];
+}
+
 interface MutableNode {
   name: Name;
-  sets: Map<number, { owner: Name; type: number; cls: number; ttl: number; rdata: Uint8Array[]; meta: RecordMeta[] }>;
+  /** Built in place and served as they are: the RRset objects of the snapshot. */
+  sets: Map<number, BuildingRRset>;
   children: number;
   wildcardChild: boolean;
   flags: number;
@@ -91,9 +103,9 @@ function servedMeta(m: RecordMeta): RecordMeta {
 }
 
 /** Shared arrays of NO_META by length, so plain RRsets carry no metadata array of their own. */
-const PLAIN_METAS: readonly (readonly RecordMeta[])[] = Array.from({ length: 9 }, (_, n) => Object.freeze(Array.from({ length: n }, () => NO_META)));
+const PLAIN_METAS: readonly RecordMeta[][] = Array.from({ length: 9 }, (_, n) => Array.from({ length: n }, () => NO_META));
 
-function servedMetas(metas: readonly RecordMeta[]): readonly RecordMeta[] {
+function servedMetas(metas: readonly RecordMeta[]): RecordMeta[] {
   const out = metas.map(servedMeta);
   const plain = out.every((m) => m === NO_META);
   return plain && out.length < PLAIN_METAS.length ? PLAIN_METAS[out.length]! : out;
@@ -150,7 +162,7 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
     const node = ensure(rr.owner);
     let set = node.sets.get(rr.type);
     if (!set) {
-      set = { owner: rr.owner, type: rr.type, cls: rr.class, ttl: rr.ttl, rdata: [], meta: [] };
+      set = { owner: rr.owner, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: [], meta: [] };
       node.sets.set(rr.type, set);
     } else if (isDuplicate(set.rdata, rr.rdata)) {
       continue; // RFC 2181 §5: an RRset holds no duplicate records.
@@ -191,7 +203,7 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
       if (cname.rdata.length > 1) err(cname.meta[1]?.pos, `more than one CNAME record at ${n.name.toString()}`);
       if (isApex) {
         // An apex CNAME is legal in apexdns zone files: it is answered by flattening (seed "CNAME flattening").
-        for (let i = 0; i < cname.meta.length; i++) cname.meta[i] = { ...cname.meta[i]!, flatten: true };
+        cname.meta = cname.meta.map((m) => ({ ...m, flatten: true }));
       } else {
         for (const [t, s] of n.sets) {
           // RFC 2181 §10.1: a CNAME cannot coexist with other data.
@@ -215,8 +227,8 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
 
   if (diags.some((d) => d.severity === 'error') || !soaSet) return { diagnostics: diags };
 
-  // Final RRsets (readonly by type; not frozen: freezing a million objects costs seconds at load).
-  const frozenSets = new Map<string, Map<number, RRset>>();
+  // Final RRsets: the building objects themselves, trimmed (readonly by type; not frozen: freezing a million
+  // objects costs seconds at load).
   let recordCount = 0;
   let rdataBytes = 0;
   for (const n of nodes.values()) {
@@ -226,17 +238,16 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
   yield* packRdata(allSets(nodes), rdataBytes);
   for (const n of nodes.values()) {
     if ((++steps & 2047) === 0) yield;
-    const m = new Map<number, RRset>();
-    for (const [t, s] of n.sets) {
+    for (const s of n.sets.values()) {
       // Exact-size arrays: arrays grown by push keep spare capacity (about 100 bytes each on V8).
-      m.set(t, { owner: s.owner, type: s.type, class: s.cls, ttl: s.ttl, rdata: s.rdata.slice(), meta: servedMetas(s.meta) });
+      s.rdata = s.rdata.slice();
+      s.meta = servedMetas(s.meta);
       recordCount += s.rdata.length;
     }
-    frozenSets.set(n.name.key, m);
   }
 
   const addressSets = (target: Name): RRset[] => {
-    const sets = frozenSets.get(target.key);
+    const sets = nodes.get(target.key)?.sets;
     if (!sets) return [];
     const out: RRset[] = [];
     const a = sets.get(RRType.A);
@@ -251,8 +262,8 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
   let hasDnames = false;
   for (const n of nodes.values()) {
     if ((++steps & 2047) === 0) yield;
-    const sets = frozenSets.get(n.name.key)!;
-    const additional = new Map<number, readonly RRset[]>();
+    const sets: ReadonlyMap<number, RRset> = n.sets;
+    let additional: Map<number, readonly RRset[]> | undefined;
     for (const [t, s] of sets) {
       if (!ADDITIONAL_SOURCE_TYPES.has(t)) continue;
       const extra: RRset[] = [];
@@ -267,15 +278,15 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
         if (targetNode && targetNode.flags & NodeFlag.OCCLUDED && t !== RRType.NS) continue;
         extra.push(...addressSets(target));
       }
-      if (extra.length > 0) additional.set(t, Object.freeze(extra));
+      if (extra.length > 0) (additional ??= new Map()).set(t, Object.freeze(extra));
     }
     if (n.flags & NodeFlag.DELEGATION) hasDelegations = true;
     if (n.flags & NodeFlag.DNAME) hasDnames = true;
     const types = [...sets.keys()].sort((a, b) => a - b);
-    finalNodes.set(n.name.key, { name: n.name, rrsets: sets, types, flags: n.flags, additional: additional.size > 0 ? additional : NO_ADDITIONAL });
+    finalNodes.set(n.name.key, { name: n.name, rrsets: sets, types, flags: n.flags, additional: additional ?? NO_ADDITIONAL });
   }
 
-  const soa = frozenSets.get(origin.key)!.get(RRType.SOA)!;
+  const soa: RRset = apex.sets.get(RRType.SOA)!;
   const f = soaFields(soa.rdata[0]!);
   const soaInfo: SoaInfo = Object.freeze({ serial: f.serial, refresh: f.refresh, retry: f.retry, expire: f.expire, minimum: f.minimum });
   const negativeSoa: RRset = Object.freeze({ ...soa, ttl: Math.min(soa.ttl, f.minimum) });
