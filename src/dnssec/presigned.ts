@@ -4,10 +4,10 @@
 import { RRType } from '../wire/constants.js';
 import type { SectionEntry } from '../wire/message.js';
 import { compareCanonical, type Name } from '../wire/name.js';
-import type { RRset } from '../zone/model.js';
 import type { ZoneNode, ZoneSnapshot } from '../zone/snapshot.js';
-import type { ChainLink, Resolution, WildcardInfo } from '../query/resolution.js';
+import type { Resolution, WildcardInfo } from '../query/resolution.js';
 import type { Response } from '../query/response.js';
+import { chainLinks, nextCloser, wildcardOf } from './answer-origin.js';
 import { nsec3Hash, nsec3LabelToHash } from './nsec3.js';
 
 interface Nsec3Params {
@@ -91,10 +91,6 @@ function nsec3For(ix: Index, name: Name): { readonly node: ZoneNode; readonly ma
   return { node: e.node, match: Buffer.compare(e.hash, h) === 0 };
 }
 
-function nextCloser(name: Name, ce: Name): Name {
-  return name.parent(name.labels.length - ce.labels.length - 1);
-}
-
 /** Build the DNSSEC-enriched response of a pre-signed zone for a DO=1 query. */
 export function presignedResponse(res: Resolution, response: Response): Response {
   const zone = res.zone;
@@ -130,16 +126,12 @@ export function presignedResponse(res: Resolution, response: Response): Response
     else nsecCover(wc.qname);
   };
 
-  let links: Map<SectionEntry, ChainLink> | undefined;
-  if (res.chain.length > 0) {
-    links = new Map();
-    for (const l of res.chain) links.set(l.rrset, l);
-  }
+  const links = chainLinks(res);
   for (const e of response.answer) {
     answer.push(e);
     const link = links?.get(e);
     if (link?.fromDname) continue; // RFC 6672 §5.3.1: the synthesized CNAME is unsigned
-    const wc = link !== undefined ? link.wildcard : res.kind === 'answer' && res.wildcard !== undefined && res.rrsets.includes(e as RRset) ? res.wildcard : undefined;
+    const wc = wildcardOf(res, link, e);
     const node = wc !== undefined ? wc.source : zone.nodes.get(e.owner.key);
     const sig = sigsFor(node, e.type, e.owner, e.ttl);
     if (sig) answer.push(sig);

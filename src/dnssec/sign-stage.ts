@@ -4,11 +4,11 @@
 import { Rcode, RRType } from '../wire/constants.js';
 import type { SectionEntry } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
-import type { RRset } from '../zone/model.js';
 import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js';
-import type { ChainLink, Resolution, WildcardInfo } from '../query/resolution.js';
+import type { Resolution } from '../query/resolution.js';
 import { FLATTEN_TYPES } from '../query/resolve.js';
 import type { Response } from '../query/response.js';
+import { chainLinks, nextCloser, wildcardOf } from './answer-origin.js';
 import { canonicalRRset, type CanonicalRRset } from './canonical.js';
 import { compactNxdomainNsec, nodataNsec } from './nsec.js';
 import { hashPlusOne, nsec3Cover, nsec3Hash, nsec3Owner, nsec3Rdata } from './nsec3.js';
@@ -143,11 +143,6 @@ function nsec3CoverFor(zone: ZoneSnapshot, origin: Name, name: Name): Proof {
   return proof(c.owner, RRType.NSEC3, zone.negativeSoa.ttl, nsec3Rdata({ nextHashed: c.nextHashed, types: [] }));
 }
 
-/** RFC 5155 §1.3: the next closer name is the closest encloser plus one label of `name`. */
-function nextCloser(name: Name, ce: Name): Name {
-  return name.parent(name.labels.length - ce.labels.length - 1);
-}
-
 const WILDCARD_LABEL = '*';
 
 /** True when `e` is authoritative data of `zone`: an existing node that is neither a cut nor below one. */
@@ -173,11 +168,7 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
     proofs.push(p.entry, rrsigOf(p.entry, signer.sign(p.canon, now, cache)));
   };
 
-  let links: Map<SectionEntry, ChainLink> | undefined;
-  if (res.chain.length > 0) {
-    links = new Map();
-    for (const l of res.chain) links.set(l.rrset, l);
-  }
+  const links = chainLinks(res);
 
   for (const e of response.answer) {
     answer.push(e);
@@ -185,7 +176,7 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
     const link = links?.get(e);
     // RFC 6672 §5.3.1: a CNAME synthesized from a DNAME is sent unsigned; validators synthesize it themselves.
     if (link?.fromDname) continue;
-    const wc: WildcardInfo | undefined = link !== undefined ? link.wildcard : res.kind === 'answer' && res.wildcard !== undefined && res.rrsets.includes(e as RRset) ? res.wildcard : undefined;
+    const wc = wildcardOf(res, link, e);
     if (wc === undefined) {
       answer.push(rrsigOf(e, signer.sign(canon(e), now)));
       continue;

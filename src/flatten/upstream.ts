@@ -82,7 +82,8 @@ function parse(bytes: Uint8Array, id: number, name: Name, type: number): Message
   return msg;
 }
 
-function udpExchange(server: HostPort, query: Uint8Array, timeoutMs: number): Promise<Uint8Array | null> {
+/** One datagram to `server`, the first reply from it back (null on timeout); also used by the test clients. */
+export function udpExchange(server: HostPort, query: Uint8Array, timeoutMs: number): Promise<Uint8Array | null> {
   return new Promise((resolve, reject) => {
     const sock = createSocket(server.address.family === 6 ? 'udp6' : 'udp4');
     let done = false;

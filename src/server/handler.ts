@@ -10,6 +10,29 @@ export interface ClientInfo {
   readonly localPort: number;
 }
 
+const MAPPED_V4 = '::ffff:';
+
+/**
+ * The ClientInfo of a request from `address` (`family` as the socket reports it) arriving at localAddress:localPort.
+ * RFC 4291 §2.5.5.2: on a dual-stack socket IPv4 clients appear as ::ffff:a.b.c.d; they are reported as IPv4.
+ */
+export function clientInfo(
+  transport: 'udp' | 'tcp',
+  address: string,
+  family: string | undefined,
+  port: number,
+  dualStack: boolean,
+  localAddress: string,
+  localPort: number,
+): ClientInfo {
+  let fam = family === 'IPv6' ? ('IPv6' as const) : ('IPv4' as const);
+  if (dualStack && fam === 'IPv6' && address.startsWith(MAPPED_V4) && address.includes('.')) {
+    address = address.slice(MAPPED_V4.length);
+    fam = 'IPv4';
+  }
+  return { transport, address, port, family: fam, localAddress, localPort };
+}
+
 /**
  * One request → zero or more response messages (UDP sends only the first; TCP writes all, in order: AXFR streams).
  * May return a Promise (e.g. CNAME flattening waits on an upstream) or an (async) iterable.

@@ -4,14 +4,7 @@
 import net from 'node:net';
 import type pino from 'pino';
 import { Deframer, FrameError, frame, MAX_MESSAGE } from './frame.js';
-import {
-  isAsyncIterable,
-  isPromiseLike,
-  type ClientInfo,
-  type Handler,
-  type HandlerResult,
-  type ServerStats,
-} from './handler.js';
+import { clientInfo, isAsyncIterable, isPromiseLike, type ClientInfo, type Handler, type HandlerResult, type ServerStats } from './handler.js';
 import type { ListenAddress } from './listen.js';
 import { RateLimitedLog, silentLogger } from './log.js';
 import { fmt } from './udp.js';
@@ -48,8 +41,6 @@ export interface TcpOptions {
 type Streamable = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
 /** An answer waiting for its turn behind a streaming (multi-message) answer. */
 type Queued = Uint8Array | readonly Uint8Array[] | Streamable;
-
-const MAPPED_V4 = '::ffff:';
 
 function isArray(r: object): r is readonly Uint8Array[] {
   return Array.isArray(r);
@@ -151,21 +142,7 @@ export class TcpListener {
     }
     this.perClient.set(remote, n + 1);
     this.stats.tcpConnections++;
-    let address = remote;
-    let family = socket.remoteFamily === 'IPv6' ? ('IPv6' as const) : ('IPv4' as const);
-    // RFC 4291 §2.5.5.2: IPv4-mapped addresses on a dual-stack socket are reported as IPv4.
-    if (this.dualStack && family === 'IPv6' && address.startsWith(MAPPED_V4) && address.includes('.')) {
-      address = address.slice(MAPPED_V4.length);
-      family = 'IPv4';
-    }
-    const client: ClientInfo = {
-      transport: 'tcp',
-      address,
-      port: socket.remotePort ?? 0,
-      family,
-      localAddress: this.localAddress,
-      localPort: this.localPort,
-    };
+    const client = clientInfo('tcp', remote, socket.remoteFamily, socket.remotePort ?? 0, this.dualStack, this.localAddress, this.localPort);
     this.conns.add(new Conn(this, socket, client, remote));
   };
 

@@ -3,6 +3,7 @@
 import dgram from 'node:dgram';
 import type pino from 'pino';
 import {
+  clientInfo,
   isAsyncIterable,
   isPromiseLike,
   type ClientInfo,
@@ -26,8 +27,6 @@ export interface UdpOptions {
   readonly reuseAddr?: boolean;
   readonly logger?: pino.Logger;
 }
-
-const MAPPED_V4 = '::ffff:';
 
 /**
  * 4 MiB receive buffer by default. With the usual 208 KiB rmem_default a queue holds only ~270 queries, so a
@@ -133,21 +132,7 @@ export class UdpListener {
       return;
     }
     stats.udpQueries++;
-    let address = rinfo.address;
-    let family = rinfo.family === 'IPv6' ? ('IPv6' as const) : ('IPv4' as const);
-    // RFC 4291 §2.5.5.2: on a dual-stack socket IPv4 clients appear as ::ffff:a.b.c.d; report them as IPv4.
-    if (this.dualStack && family === 'IPv6' && address.startsWith(MAPPED_V4) && address.includes('.')) {
-      address = address.slice(MAPPED_V4.length);
-      family = 'IPv4';
-    }
-    const client: ClientInfo = {
-      transport: 'udp',
-      address,
-      port: rinfo.port,
-      family,
-      localAddress: this.localAddress,
-      localPort: this.localPort,
-    };
+    const client = clientInfo('udp', rinfo.address, rinfo.family, rinfo.port, this.dualStack, this.localAddress, this.localPort);
     let r: HandlerResult;
     try {
       r = this.handler(msg, client);
@@ -191,6 +176,18 @@ export class UdpListener {
     if (this.pending === 0 && this.onIdle !== null) this.onIdle();
   }
 
+  /** Slow path: the handler produced no message. */
+  private dropAndSettle(): void {
+    this.stats.udpDropped++;
+    this.settle();
+  }
+
+  /** Slow path: the handler rejected. */
+  private failAndSettle(err: unknown, client: ClientInfo): void {
+    this.handlerError(err, client);
+    this.settle();
+  }
+
   /** Arrays, promises and iterables: one datagram carries one message (RFC 1035 §4.2.1), so only the first is sent. */
   private deliverSlow(r: Exclude<HandlerResult, Uint8Array | null>, port: number, address: string, client: ClientInfo): void {
     if (isPromiseLike(r)) {
@@ -198,15 +195,9 @@ export class UdpListener {
       r.then(
         (v) => {
           if (v instanceof Uint8Array) this.sendAndSettle(v, port, address);
-          else {
-            this.stats.udpDropped++;
-            this.settle();
-          }
+          else this.dropAndSettle();
         },
-        (err: unknown) => {
-          this.handlerError(err, client);
-          this.settle();
-        },
+        (err: unknown) => this.failAndSettle(err, client),
       );
       return;
     }
@@ -220,14 +211,10 @@ export class UdpListener {
             // Only the first message fits a datagram; let the producer clean up.
             void it.return?.()?.catch(() => undefined);
           } else {
-            this.stats.udpDropped++;
-            this.settle();
+            this.dropAndSettle();
           }
         },
-        (err: unknown) => {
-          this.handlerError(err, client);
-          this.settle();
-        },
+        (err: unknown) => this.failAndSettle(err, client),
       );
       return;
     }

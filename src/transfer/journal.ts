@@ -50,6 +50,38 @@ function headerBytes(zone: Name): Uint8Array {
   return out;
 }
 
+/**
+ * The CRC-valid records of `buf` from offset `p` on, in file order, and where the valid part ends: the scan stops at
+ * a torn or damaged record (apexdns format: 4-octet length, 4-octet CRC-32, payload of at least the two serials).
+ */
+function scanRecords(buf: Uint8Array, p: number): { readonly entries: Entry[]; readonly end: number } {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const entries: Entry[] = [];
+  while (p + REC_HEAD <= buf.length) {
+    const len = dv.getUint32(p);
+    const end = p + REC_HEAD + len;
+    if (len < 16 || end > buf.length) break;
+    if (crc32(buf.subarray(p + REC_HEAD, end)) !== dv.getUint32(p + 4)) break;
+    entries.push({ offset: p, size: REC_HEAD + len, from: dv.getUint32(p + REC_HEAD), to: dv.getUint32(p + REC_HEAD + 4) });
+    p = end;
+  }
+  return { entries, end: p };
+}
+
+/** The file at `path` when it starts with the journal header for `zone`; undefined when missing or not ours. */
+async function readOwnFile(path: string, zone: Name): Promise<{ readonly buf: Uint8Array; readonly headerLength: number } | undefined> {
+  let buf: Uint8Array;
+  try {
+    buf = await readFile(path);
+  } catch {
+    return undefined;
+  }
+  const h = headerBytes(zone);
+  if (buf.length < h.length) return undefined;
+  for (let i = 0; i < h.length; i++) if (buf[i] !== h[i]) return undefined;
+  return { buf, headerLength: h.length };
+}
+
 function rrSize(rr: RR): number {
   return rr.owner.wireLength + 10 + rr.rdata.length;
 }
@@ -224,17 +256,7 @@ export class Journal {
     for (let i = 0; i < 4; i++) if (buf[i] !== h[i]) throw new JournalError(`${this.path} is not an apexdns journal`);
     if (buf[4] !== h[4] || buf[5] !== h[5]) throw new JournalError(`${this.path}: unsupported journal version`);
     for (let i = 6; i < h.length; i++) if (buf[i] !== h[i]) throw new JournalError(`${this.path} is a journal for another zone`);
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    let p = h.length;
-    const entries: Entry[] = [];
-    while (p + REC_HEAD <= buf.length) {
-      const len = dv.getUint32(p);
-      const end = p + REC_HEAD + len;
-      if (len < 16 || end > buf.length) break;
-      if (crc32(buf.subarray(p + REC_HEAD, end)) !== dv.getUint32(p + 4)) break;
-      entries.push({ offset: p, size: REC_HEAD + len, from: dv.getUint32(p + REC_HEAD), to: dv.getUint32(p + REC_HEAD + 4) });
-      p = end;
-    }
+    const { entries, end: p } = scanRecords(buf, h.length);
     if (p !== buf.length) {
       // Torn tail (crash mid-append): cut it so later appends start on a record boundary.
       await truncate(this.path, p);
@@ -370,26 +392,10 @@ export async function journalExists(path: string): Promise<boolean> {
  * does not reach back to `serial`. A torn or half-written tail record is ignored, never repaired here.
  */
 export async function readJournalSince(path: string, zone: Name, serial: number): Promise<Changeset[] | undefined> {
-  let buf: Uint8Array;
-  try {
-    buf = await readFile(path);
-  } catch {
-    return undefined;
-  }
-  const h = headerBytes(zone);
-  if (buf.length < h.length) return undefined;
-  for (let i = 0; i < h.length; i++) if (buf[i] !== h[i]) return undefined;
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const entries: { start: number; end: number; from: number; to: number }[] = [];
-  let p = h.length;
-  while (p + REC_HEAD <= buf.length) {
-    const len = dv.getUint32(p);
-    const end = p + REC_HEAD + len;
-    if (len < 16 || end > buf.length) break;
-    if (crc32(buf.subarray(p + REC_HEAD, end)) !== dv.getUint32(p + 4)) break;
-    entries.push({ start: p + REC_HEAD, end, from: dv.getUint32(p + REC_HEAD), to: dv.getUint32(p + REC_HEAD + 4) });
-    p = end;
-  }
+  const file = await readOwnFile(path, zone);
+  if (file === undefined) return undefined;
+  const { buf } = file;
+  const { entries } = scanRecords(buf, file.headerLength);
   const s = serial >>> 0;
   let i = -1;
   // The newest chain containing `serial` as a start point.
@@ -404,7 +410,7 @@ export async function readJournalSince(path: string, zone: Name, serial: number)
   for (let k = i; k < entries.length; k++) {
     const e = entries[k]!;
     if (k > i && e.from !== entries[k - 1]!.to) return undefined;
-    out.push(decodePayload(buf, e.start, e.end));
+    out.push(decodePayload(buf, e.offset + REC_HEAD, e.offset + e.size));
   }
   return out;
 }
@@ -419,21 +425,15 @@ export function encodeZoneImage(zone: Name, serial: number, records: readonly RR
 
 /** Read a zone image written by encodeZoneImage; undefined when missing, for another zone, or damaged. */
 export async function readZoneImage(path: string, zone: Name): Promise<{ readonly serial: number; readonly records: readonly RR[] } | undefined> {
-  let buf: Uint8Array;
+  const file = await readOwnFile(path, zone);
+  if (file === undefined) return undefined;
+  const { buf } = file;
+  // Exactly one valid record, filling the rest of the file.
+  const { entries, end } = scanRecords(buf, file.headerLength);
+  const rec = entries[0];
+  if (rec === undefined || entries.length !== 1 || end !== buf.length) return undefined;
   try {
-    buf = await readFile(path);
-  } catch {
-    return undefined;
-  }
-  const h = headerBytes(zone);
-  if (buf.length < h.length + REC_HEAD) return undefined;
-  for (let i = 0; i < h.length; i++) if (buf[i] !== h[i]) return undefined;
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const len = dv.getUint32(h.length);
-  const end = h.length + REC_HEAD + len;
-  if (end !== buf.length || crc32(buf.subarray(h.length + REC_HEAD, end)) !== dv.getUint32(h.length + 4)) return undefined;
-  try {
-    const cs = decodePayload(buf, h.length + REC_HEAD, end);
+    const cs = decodePayload(buf, rec.offset + REC_HEAD, end);
     return { serial: cs.toSerial, records: cs.added };
   } catch {
     return undefined;

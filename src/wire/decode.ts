@@ -29,6 +29,20 @@ function u32(b: Uint8Array, p: number): number {
   return ((b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!) >>> 0;
 }
 
+/** The fixed RR fields after an owner name, set by readRRFixed (one shared object: no allocation per record). */
+const rrCursor = { type: 0, cls: 0, ttl: 0, rdStart: 0, rdEnd: 0 };
+
+/** RFC 1035 §4.1.3: TYPE, CLASS, TTL, RDLENGTH at `p`, then RDATA; throws WireError when cut off before `len`. */
+function readRRFixed(buf: Uint8Array, p: number, len: number): void {
+  if (p + 10 > len) throw new WireError('truncated', 'RR header cut off');
+  rrCursor.type = u16(buf, p);
+  rrCursor.cls = u16(buf, p + 2);
+  rrCursor.ttl = u32(buf, p + 4);
+  rrCursor.rdStart = p + 10;
+  rrCursor.rdEnd = p + 10 + u16(buf, p + 8);
+  if (rrCursor.rdEnd > len) throw new WireError('truncated', 'RDATA runs past the end of the message');
+}
+
 /** Reads a possibly compressed name at `pos` as a Name; nameCursor.next is set to the offset after it. */
 function readName(buf: Uint8Array, pos: number, end: number): Name {
   expandName(buf, pos, end, nameScratch, 0);
@@ -164,10 +178,8 @@ function parseQuery(buf: Uint8Array, flags: number): Query {
   for (let i = an + ns; i > 0; i--) {
     expandName(buf, p, len, null, 0);
     p = nameCursor.next;
-    if (p + 10 > len) throw new WireError('truncated', 'RR header cut off');
-    const type = u16(buf, p);
-    const rdEnd = p + 10 + u16(buf, p + 8);
-    if (rdEnd > len) throw new WireError('truncated', 'RDATA runs past the end of the message');
+    readRRFixed(buf, p, len);
+    const { type, rdEnd } = rrCursor;
     // RFC 6891 §6.1.1: OPT only in the additional section; RFC 8945 §5.1: TSIG only as the last additional RR.
     if (type === RRType.OPT) throw new WireError('bad-opt', 'OPT outside the additional section');
     if (type === RRType.TSIG) throw new WireError('bad-tsig', 'TSIG outside the additional section');
@@ -180,13 +192,8 @@ function parseQuery(buf: Uint8Array, flags: number): Query {
     const rrStart = p;
     expandName(buf, p, len, null, 0);
     p = nameCursor.next;
-    if (p + 10 > len) throw new WireError('truncated', 'RR header cut off');
-    const type = u16(buf, p);
-    const cls = u16(buf, p + 2);
-    const ttl = u32(buf, p + 4);
-    const rdStart = p + 10;
-    const rdEnd = rdStart + u16(buf, p + 8);
-    if (rdEnd > len) throw new WireError('truncated', 'RDATA runs past the end of the message');
+    readRRFixed(buf, p, len);
+    const { type, cls, ttl, rdStart, rdEnd } = rrCursor;
     if (type === RRType.OPT) {
       // RFC 6891 §6.1.1: at most one OPT, owned by the root.
       if (edns) throw new WireError('bad-opt', 'more than one OPT RR');
@@ -249,13 +256,8 @@ export function decodeMessage(buf: Uint8Array): Message {
     const rrStart = p;
     const owner = readName(buf, p, len);
     p = nameCursor.next;
-    if (p + 10 > len) throw new WireError('truncated', 'RR header cut off');
-    const type = u16(buf, p);
-    const cls = u16(buf, p + 2);
-    const ttl = u32(buf, p + 4);
-    const rdStart = p + 10;
-    const rdEnd = rdStart + u16(buf, p + 8);
-    if (rdEnd > len) throw new WireError('truncated', 'RDATA runs past the end of the message');
+    readRRFixed(buf, p, len);
+    const { type, cls, ttl, rdStart, rdEnd } = rrCursor;
     const inAdditional = i >= an + ns;
     if (type === RRType.OPT) {
       // RFC 6891 §6.1.1: one OPT, root owner, additional section only.

@@ -102,6 +102,30 @@ function plainNameLength(buf: Uint8Array, pos: number, end: number): number {
 }
 
 /**
+ * Octets taken by a non-name field at `p` of RDATA ending at `end`; throws WireError when it does not fit.
+ */
+function dataFieldLength(f: Exclude<LayoutField, { readonly kind: 'name' }>, buf: Uint8Array, p: number, end: number): number {
+  switch (f.kind) {
+    case 'fixed':
+      if (p + f.len > end) throw new WireError('bad-rdata', 'RDATA too short for its type');
+      return f.len;
+    case 'cstr': {
+      // RFC 1035 §3.3: length octet + that many octets.
+      if (p >= end) throw new WireError('bad-rdata', 'RDATA too short for its type');
+      const n = 1 + buf[p]!;
+      if (p + n > end) throw new WireError('bad-rdata', 'character-string runs past the end of RDATA');
+      return n;
+    }
+    case 'rest':
+      return end - p;
+    default: {
+      const never: never = f;
+      throw new Error(`unknown layout field ${String(never)}`);
+    }
+  }
+}
+
+/**
  * Calls `onName(start, length)` for every embedded name of an uncompressed RDATA laid out as `layout`, checking the
  * fields fit. Returns nothing; throws WireError when RDATA does not match the layout.
  */
@@ -113,29 +137,12 @@ export function forEachRdataName(
   const end = rdata.length;
   let p = 0;
   for (const f of layout) {
-    switch (f.kind) {
-      case 'name': {
-        const n = plainNameLength(rdata, p, end);
-        onName(p, n);
-        p += n;
-        break;
-      }
-      case 'fixed':
-        p += f.len;
-        if (p > end) throw new WireError('bad-rdata', 'RDATA too short for its type');
-        break;
-      case 'cstr':
-        if (p >= end) throw new WireError('bad-rdata', 'RDATA too short for its type');
-        p += 1 + rdata[p]!;
-        if (p > end) throw new WireError('bad-rdata', 'character-string runs past the end of RDATA');
-        break;
-      case 'rest':
-        p = end;
-        break;
-      default: {
-        const never: never = f;
-        throw new Error(`unknown layout field ${String(never)}`);
-      }
+    if (f.kind === 'name') {
+      const n = plainNameLength(rdata, p, end);
+      onName(p, n);
+      p += n;
+    } else {
+      p += dataFieldLength(f, rdata, p, end);
     }
   }
   if (p !== end) throw new WireError('bad-rdata', 'RDATA longer than its type allows');
@@ -268,36 +275,15 @@ export function decompressRdata(type: number, msg: Uint8Array, offset: number, r
   let p = offset;
   let o = 0;
   for (const f of layout) {
-    switch (f.kind) {
-      case 'name':
-        expandName(msg, p, end, out, o);
-        p = nameCursor.next;
-        o += nameCursor.length;
-        break;
-      case 'fixed':
-        if (p + f.len > end) throw new WireError('bad-rdata', 'RDATA too short for its type');
-        out.set(msg.subarray(p, p + f.len), o);
-        p += f.len;
-        o += f.len;
-        break;
-      case 'cstr': {
-        if (p >= end) throw new WireError('bad-rdata', 'RDATA too short for its type');
-        const n = 1 + msg[p]!;
-        if (p + n > end) throw new WireError('bad-rdata', 'character-string runs past the end of RDATA');
-        out.set(msg.subarray(p, p + n), o);
-        p += n;
-        o += n;
-        break;
-      }
-      case 'rest':
-        out.set(msg.subarray(p, end), o);
-        o += end - p;
-        p = end;
-        break;
-      default: {
-        const never: never = f;
-        throw new Error(`unknown layout field ${String(never)}`);
-      }
+    if (f.kind === 'name') {
+      expandName(msg, p, end, out, o);
+      p = nameCursor.next;
+      o += nameCursor.length;
+    } else {
+      const n = dataFieldLength(f, msg, p, end);
+      out.set(msg.subarray(p, p + n), o);
+      p += n;
+      o += n;
     }
   }
   if (p !== end) throw new WireError('bad-rdata', 'RDATA longer than its type allows');

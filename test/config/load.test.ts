@@ -1,18 +1,14 @@
 // Tests for loading and validating the YAML config: the shipped example, the documented schema, and error reports.
 
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import {
   checkConfig, formatConfigError, loadConfig, parseConfigText, resolveZoneProxy, type Config, type ConfigError,
   type LoadResult,
 } from '../../src/config/index.js';
-
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const examplePath = join(repo, 'config.example.yaml');
+import { ISSUE_SNIPPET, examplePath, repo, uncommentedExample } from './fixtures.js';
 
 function ok(r: LoadResult): Config {
   if (!r.ok) throw new Error(`expected a valid config:\n${r.errors.map(formatConfigError).join('\n')}`);
@@ -23,11 +19,6 @@ function errs(text: string): string[] {
   const r = parseConfigText(text, '/etc/apexdns/c.yaml');
   expect(r.ok).toBe(false);
   return r.ok ? [] : r.errors.map(formatConfigError);
-}
-
-/** The example with every commented-out key enabled (`## ` prose lines stay comments). */
-function uncommentedExample(): string {
-  return readFileSync(examplePath, 'utf8').replace(/^(\s*)# /gm, '$1');
 }
 
 describe('config.example.yaml', () => {
@@ -94,64 +85,6 @@ describe('config.example.yaml', () => {
     expect(rep.lines).toEqual([`${examplePath}: OK (1 zone, 2 listen addresses)`]);
   });
 });
-
-/** The schema snippet from the configuration issue, values filled in. */
-const ISSUE_SNIPPET = `
-listen: ["127.0.0.1:5353", "[::1]:5353"]
-workers: auto
-zones-dir: zones
-log: { level: info, queries: false }
-identity:
-  version: false
-  hostname: false
-  id-server: true
-  nsid: false
-edns: { udp-size: 1232 }
-tcp: { idle-timeout-ms: 10000, max-connections: 1000, max-connections-per-client: 50, max-inflight-per-connection: 100 }
-answer-cache: { max-entries: 100000 }
-signature-cache: { memory-mb: 64 }
-proxy:
-  ipv4: ["203.0.113.1", "203.0.113.2"]
-  ipv6: ["2001:db8:cf::1", "2001:db8:cf::2"]
-  https: { alpn: ["h3", "h2"] }
-flattening:
-  resolvers: ["127.0.0.1:5300"]
-  timeout-ms: 2000
-  max-chain: 8
-  stale-ttl: 86400
-tsig-keys:
-  - { name: xfr-key, algorithm: hmac-sha256, secret: "c2VjcmV0LXNlY3JldC1zZWNyZXQ=" }
-peers:
-  - { name: hidden-primary, address: 192.0.2.53, port: 53, tsig: xfr-key, ixfr: true }
-  - { name: backup-ns, address: 198.51.100.53, port: 53, tsig: xfr-key }
-acl:
-  - { name: ops, address: 10.0.0.0/24, key: xfr-key }
-zones:
-  - name: example.com
-    file: zones/example.com.zone
-    type: primary
-    notify: [backup-ns]
-    allow-transfer: [backup-ns, ops]
-    serial: keep
-    flatten-all-cnames: false
-    multi-provider: false
-    proxy: { ipv4: ["203.0.113.9"], ipv6: ["2001:db8:cf::9"], https: {alpn: ["h2"]} }
-    dnssec:
-      state: active
-      denial: compact
-      keys: keys/
-      mode: live
-      validity-days: 7
-  - name: example.net
-    type: secondary
-    primaries: [hidden-primary]
-    allow-notify: [hidden-primary]
-    refresh: 300
-    overlay: zones/example.net.overlay
-    file: var/example.net.zone
-state-dir: var
-journal: { max-changesets: 100, max-bytes: 10485760 }
-`;
 
 describe('documented schema', () => {
   it('the issue snippet validates, relative paths anchored at the config directory', () => {

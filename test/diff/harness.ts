@@ -5,6 +5,7 @@
 import { buildQuery, queryTcp, queryUdpOrTimeout, type QuerySpec } from '../helpers/dig.js';
 import { parseMessage, rrText, type ParsedMessage, type ParsedRR } from '../helpers/dnsmsg.js';
 import type { FixtureZone } from './fixture-zone.js';
+import { prng } from '../helpers/prng.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Queries
@@ -36,18 +37,6 @@ export interface DiffQuery {
   /** Flags word sent. */
   readonly flags: number;
   readonly tags: ReadonlySet<Tag>;
-}
-
-/** Deterministic PRNG (mulberry32) so the query set and 0x20 case patterns are stable between runs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TYPE_NUM: Readonly<Record<string, number>> = {

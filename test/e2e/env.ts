@@ -4,8 +4,9 @@
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { buildQuery, queryTcp, queryUdp, type QuerySpec } from '../helpers/dig.js';
-import { REPO_ROOT } from '../helpers/daemon.js';
+import { REPO_ROOT, type DaemonServer } from '../helpers/daemon.js';
 import { parseMessage, rrText, type ParsedMessage, type ParsedRR } from '../helpers/dnsmsg.js';
 
 /** The repository's example zone file. */
@@ -25,6 +26,24 @@ export function exampleZoneDir(append = ''): ZoneDir {
   copyFileSync(EXAMPLE_ZONE, zoneFile);
   if (append.length > 0) writeFileSync(zoneFile, append, { flag: 'a' });
   return { dir, zoneFile, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The daemon and zone directory of the running test. */
+export interface PerTest {
+  d: DaemonServer | undefined;
+  z: ZoneDir | undefined;
+}
+
+/** Call in a describe block: after each test the daemon set in the slots is stopped and the zone dir removed. */
+export function perTest(): PerTest {
+  const t: PerTest = { d: undefined, z: undefined };
+  afterEach(async () => {
+    await t.d?.stop();
+    t.d = undefined;
+    t.z?.remove();
+    t.z = undefined;
+  });
+  return t;
 }
 
 /** Query over UDP and decode (strictly) the response. */

@@ -8,22 +8,11 @@ import { buildQuery, type QuerySpec } from '../helpers/dig.js';
 import { daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.js';
 import { parseMessage } from '../helpers/dnsmsg.js';
 import { exampleZoneDir, lines, logLines, sleep, udp, type ZoneDir } from './env.js';
+import { prng } from '../helpers/prng.js';
 
 const built = daemonBuilt();
 const SEED = 0x5eed1234;
 const COUNT = 3000;
-
-/** mulberry32: a tiny seeded PRNG, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS: readonly QuerySpec[] = [
   { name: 'example.com', type: 'SOA' },

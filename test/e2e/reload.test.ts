@@ -6,12 +6,12 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { buildQuery } from '../helpers/dig.js';
-import { daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.js';
+import { daemonBuilt, startDaemon } from '../helpers/daemon.js';
 import { parseMessage, type ParsedMessage } from '../helpers/dnsmsg.js';
-import { EXAMPLE_ZONE, exampleZoneDir, lines, logLines, sleep, tcp, udp, waitFor, type ZoneDir } from './env.js';
+import { EXAMPLE_ZONE, exampleZoneDir, lines, logLines, perTest, sleep, tcp, udp, waitFor } from './env.js';
 
 const built = daemonBuilt();
 const BASE = readFileSync(EXAMPLE_ZONE, 'utf8');
@@ -64,87 +64,80 @@ function reloadedLines(out: string, zone: string, status: string): number {
 }
 
 describe.skipIf('skip' in built)('SIGHUP reload', () => {
-  let d: DaemonServer | undefined;
-  let z: ZoneDir | undefined;
-  afterEach(async () => {
-    await d?.stop();
-    d = undefined;
-    z?.remove();
-    z = undefined;
-  });
+  const t = perTest();
 
   it('a syntax error keeps the old zone serving and logs file:line:col; a good edit is then served', async () => {
-    z = exampleZoneDir();
-    writeAtomic(z.zoneFile, zoneText(0));
-    d = await startDaemon([{ name: 'example.com', file: z.zoneFile }]);
-    expect(txtGen(await udp(d.port, { name: 'v.example.com', type: 'TXT' }))).toBe(0);
+    t.z = exampleZoneDir();
+    writeAtomic(t.z.zoneFile, zoneText(0));
+    t.d = await startDaemon([{ name: 'example.com', file: t.z.zoneFile }]);
+    expect(txtGen(await udp(t.d.port, { name: 'v.example.com', type: 'TXT' }))).toBe(0);
 
     // Generation 1 plus an unbalanced ")" on a known line (the last line of the file).
     const bad = zoneText(1) + 'oops IN A 192.0.2.1 )\n';
     const badLine = bad.split('\n').length - 1;
-    writeAtomic(z.zoneFile, bad);
-    d.reload();
-    const where = `${z.zoneFile}:${badLine}:21`;
-    await waitFor('the reload failure in the log', () => d!.output().includes('the previous version keeps serving'));
-    const errs = logLines(d.output()).filter((l) => l.level === 50 && typeof l.msg === 'string' && l.msg.includes(z!.zoneFile));
+    writeAtomic(t.z.zoneFile, bad);
+    t.d.reload();
+    const where = `${t.z.zoneFile}:${badLine}:21`;
+    await waitFor('the reload failure in the log', () => t.d!.output().includes('the previous version keeps serving'));
+    const errs = logLines(t.d.output()).filter((l) => l.level === 50 && typeof l.msg === 'string' && l.msg.includes(t.z!.zoneFile));
     expect(errs.map((l) => l.msg)).toEqual([`${where}: error: unbalanced ")"`]);
-    expect(await soaSerial(d.port)).toBe(BASE_SERIAL);
-    expect(txtGen(await udp(d.port, { name: 'v.example.com', type: 'TXT' }))).toBe(0);
-    expect((await udp(d.port, { name: 'oops.example.com', type: 'A' })).rcode).toBe(3);
+    expect(await soaSerial(t.d.port)).toBe(BASE_SERIAL);
+    expect(txtGen(await udp(t.d.port, { name: 'v.example.com', type: 'TXT' }))).toBe(0);
+    expect((await udp(t.d.port, { name: 'oops.example.com', type: 'A' })).rcode).toBe(3);
 
-    writeAtomic(z.zoneFile, zoneText(2));
-    d.reload();
-    await waitFor('serial 2 served', async () => (await soaSerial(d!.port)) === BASE_SERIAL + 2);
-    expect(txtGen(await udp(d.port, { name: 'v.example.com', type: 'TXT' }))).toBe(2);
-    expect(mxGen(await udp(d.port, { name: 'm.example.com', type: 'MX' }))).toBe(2);
+    writeAtomic(t.z.zoneFile, zoneText(2));
+    t.d.reload();
+    await waitFor('serial 2 served', async () => (await soaSerial(t.d!.port)) === BASE_SERIAL + 2);
+    expect(txtGen(await udp(t.d.port, { name: 'v.example.com', type: 'TXT' }))).toBe(2);
+    expect(mxGen(await udp(t.d.port, { name: 'm.example.com', type: 'MX' }))).toBe(2);
     // The log line is written after the swap: wait for it rather than race it.
-    await waitFor('the reload report', () => reloadedLines(d!.output(), 'example.com.', 'loaded') === 1);
+    await waitFor('the reload report', () => reloadedLines(t.d!.output(), 'example.com.', 'loaded') === 1);
   });
 
   it('a zone added to the config is served after SIGHUP; an unchanged zone is reported unchanged', async () => {
-    z = exampleZoneDir();
-    d = await startDaemon([{ name: 'example.com', file: z.zoneFile }]);
-    expect((await udp(d.port, { name: 'example.net', type: 'SOA' })).rcode).toBe(5);
-    const netFile = join(z.dir, 'example.net.zone');
+    t.z = exampleZoneDir();
+    t.d = await startDaemon([{ name: 'example.com', file: t.z.zoneFile }]);
+    expect((await udp(t.d.port, { name: 'example.net', type: 'SOA' })).rcode).toBe(5);
+    const netFile = join(t.z.dir, 'example.net.zone');
     writeFileSync(
       netFile,
       '$ORIGIN example.net.\n$TTL 600\n@ IN SOA ns1 hostmaster 7 3600 900 604800 60\n@ IN NS ns1\nns1 IN A 192.0.2.7\nwww IN A 192.0.2.8\n',
     );
-    const cfg = parse(readFileSync(d.configFile, 'utf8')) as { zones: { name: string; file: string }[] };
+    const cfg = parse(readFileSync(t.d.configFile, 'utf8')) as { zones: { name: string; file: string }[] };
     cfg.zones.push({ name: 'example.net', file: netFile });
-    writeAtomic(d.configFile, stringify(cfg));
-    d.reload();
-    await waitFor('example.net served', async () => (await soaSerial(d!.port, 'example.net')) === 7);
-    const www = await udp(d.port, { name: 'www.example.net', type: 'A' });
+    writeAtomic(t.d.configFile, stringify(cfg));
+    t.d.reload();
+    await waitFor('example.net served', async () => (await soaSerial(t.d!.port, 'example.net')) === 7);
+    const www = await udp(t.d.port, { name: 'www.example.net', type: 'A' });
     expect(www.aa).toBe(true);
     expect(lines(www.answer)).toEqual(['www.example.net. 600 IN A 192.0.2.8']);
-    expect(await soaSerial(d.port)).toBe(BASE_SERIAL);
-    await waitFor('the reload report', () => reloadedLines(d!.output(), 'example.net.', 'loaded') === 1);
-    expect(reloadedLines(d.output(), 'example.com.', 'unchanged')).toBe(1);
+    expect(await soaSerial(t.d.port)).toBe(BASE_SERIAL);
+    await waitFor('the reload report', () => reloadedLines(t.d!.output(), 'example.net.', 'loaded') === 1);
+    expect(reloadedLines(t.d.output(), 'example.com.', 'unchanged')).toBe(1);
   });
 
   it('workers: 2 — the reload reaches every worker', async () => {
-    z = exampleZoneDir();
-    writeAtomic(z.zoneFile, zoneText(0));
-    d = await startDaemon([{ name: 'example.com', file: z.zoneFile }], { workers: 2 });
-    await waitFor('both workers ready', () => logLines(d!.output()).filter((l) => l.msg === 'worker ready' && l.workerPid !== undefined).length === 2);
-    writeAtomic(z.zoneFile, zoneText(5));
-    d.reload();
-    await waitFor('both workers reloaded', () => logLines(d!.output()).filter((l) => l.msg === 'worker reloaded').length === 2);
+    t.z = exampleZoneDir();
+    writeAtomic(t.z.zoneFile, zoneText(0));
+    t.d = await startDaemon([{ name: 'example.com', file: t.z.zoneFile }], { workers: 2 });
+    await waitFor('both workers ready', () => logLines(t.d!.output()).filter((l) => l.msg === 'worker ready' && l.workerPid !== undefined).length === 2);
+    writeAtomic(t.z.zoneFile, zoneText(5));
+    t.d.reload();
+    await waitFor('both workers reloaded', () => logLines(t.d!.output()).filter((l) => l.msg === 'worker reloaded').length === 2);
     // Fresh sockets each time (UDP is read by whichever worker is free; TCP is handed out round-robin).
     const gens: number[] = [];
-    for (let i = 0; i < 100; i++) gens.push(txtGen(await udp(d.port, { name: 'v.example.com', type: 'TXT' })));
-    for (let i = 0; i < 20; i++) gens.push(mxGen(await tcp(d.port, { name: 'm.example.com', type: 'MX' })));
+    for (let i = 0; i < 100; i++) gens.push(txtGen(await udp(t.d.port, { name: 'v.example.com', type: 'TXT' })));
+    for (let i = 0; i < 20; i++) gens.push(mxGen(await tcp(t.d.port, { name: 'm.example.com', type: 'MX' })));
     expect(gens.filter((g) => g !== 5)).toEqual([]);
-    expect(await soaSerial(d.port)).toBe(BASE_SERIAL + 5);
+    expect(await soaSerial(t.d.port)).toBe(BASE_SERIAL + 5);
   });
 
   for (const workers of [1, 2]) {
     it(`no query is lost during 20 reloads under continuous UDP load (workers: ${workers})`, async () => {
-      z = exampleZoneDir();
-      writeAtomic(z.zoneFile, zoneText(0));
-      d = await startDaemon([{ name: 'example.com', file: z.zoneFile }], { workers });
-      const port = d.port;
+      t.z = exampleZoneDir();
+      writeAtomic(t.z.zoneFile, zoneText(0));
+      t.d = await startDaemon([{ name: 'example.com', file: t.z.zoneFile }], { workers });
+      const port = t.d.port;
       const sock = createSocket('udp4');
       await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
       const pending = new Map<number, { kind: 'txt' | 'mx'; timer: NodeJS.Timeout; done: () => void }>();
@@ -196,8 +189,8 @@ describe.skipIf('skip' in built)('SIGHUP reload', () => {
       };
       const clients = Array.from({ length: 8 }, () => client());
       for (let gen = 1; gen <= 20; gen++) {
-        writeAtomic(z.zoneFile, zoneText(gen));
-        d.reload();
+        writeAtomic(t.z.zoneFile, zoneText(gen));
+        t.d.reload();
         await sleep(100);
       }
       await waitFor('the last generation served', async () => (await soaSerial(port)) === BASE_SERIAL + 20);

@@ -3,11 +3,11 @@
 // with `workers: 2` the primary and both workers (pids taken from the log) are gone afterwards, no orphans.
 
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildQuery } from '../helpers/dig.js';
-import { daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.js';
+import { daemonBuilt, startDaemon } from '../helpers/daemon.js';
 import { parseMessage } from '../helpers/dnsmsg.js';
-import { exampleZoneDir, logLines, udp, waitFor, type ZoneDir } from './env.js';
+import { exampleZoneDir, logLines, perTest, udp, waitFor } from './env.js';
 
 const built = daemonBuilt();
 const BIG = 20;
@@ -78,52 +78,45 @@ function pipelineUntilClose(port: number, n: number, onFirst: () => void): Promi
 }
 
 describe.skipIf('skip' in built)('signals', () => {
-  let d: DaemonServer | undefined;
-  let z: ZoneDir | undefined;
-  afterEach(async () => {
-    await d?.stop();
-    d = undefined;
-    z?.remove();
-    z = undefined;
-  });
+  const t = perTest();
 
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     it(`${sig}: in-flight pipelined TCP answers all arrive, then exit 0`, async () => {
-      z = exampleZoneDir(bigZone);
-      d = await startDaemon([{ name: 'example.com', file: z.zoneFile }]);
-      const pid = d.pid;
+      t.z = exampleZoneDir(bigZone);
+      t.d = await startDaemon([{ name: 'example.com', file: t.z.zoneFile }]);
+      const pid = t.d.pid;
       const N = 200;
-      const res = await pipelineUntilClose(d.port, N, () => process.kill(pid, sig));
-      expect(await d.exited).toBe(0);
+      const res = await pipelineUntilClose(t.d.port, N, () => process.kill(pid, sig));
+      expect(await t.d.exited).toBe(0);
       expect(res.malformed).toBe(0);
       expect(res.leftover).toBe(0);
       expect(res.answers).toBe(N);
       expect(res.ids.size).toBe(N);
       expect(alive(pid)).toBe(false);
       // stdout may still be draining after the exit event.
-      await waitFor(`"stopping gracefully" for ${sig} in the log`, () => logLines(d!.output()).some((l) => l.msg === 'stopping gracefully' && l.signal === sig), 2000);
+      await waitFor(`"stopping gracefully" for ${sig} in the log`, () => logLines(t.d!.output()).some((l) => l.msg === 'stopping gracefully' && l.signal === sig), 2000);
     });
   }
 
   it('workers: 2 — SIGTERM stops the primary and both workers with exit 0, no orphans', async () => {
-    z = exampleZoneDir(bigZone);
-    d = await startDaemon([{ name: 'example.com', file: z.zoneFile }], { workers: 2 });
-    await waitFor('two workers in the log', () => logLines(d!.output()).filter((l) => l.msg === 'worker ready' && typeof l.workerPid === 'number').length === 2);
-    const workerPids = logLines(d.output())
+    t.z = exampleZoneDir(bigZone);
+    t.d = await startDaemon([{ name: 'example.com', file: t.z.zoneFile }], { workers: 2 });
+    await waitFor('two workers in the log', () => logLines(t.d!.output()).filter((l) => l.msg === 'worker ready' && typeof l.workerPid === 'number').length === 2);
+    const workerPids = logLines(t.d.output())
       .filter((l) => l.msg === 'worker ready' && typeof l.workerPid === 'number')
       .map((l) => l.workerPid as number);
     expect(new Set(workerPids).size).toBe(2);
     expect(workerPids.every(alive)).toBe(true);
-    expect(workerPids.includes(d.pid)).toBe(false);
-    const soa = await udp(d.port, { name: 'example.com', type: 'SOA' });
+    expect(workerPids.includes(t.d.pid)).toBe(false);
+    const soa = await udp(t.d.port, { name: 'example.com', type: 'SOA' });
     expect(soa.rcode).toBe(0);
-    const res = await pipelineUntilClose(d.port, 100, () => process.kill(d!.pid, 'SIGTERM'));
-    expect(await d.exited).toBe(0);
+    const res = await pipelineUntilClose(t.d.port, 100, () => process.kill(t.d!.pid, 'SIGTERM'));
+    expect(await t.d.exited).toBe(0);
     expect(res.leftover).toBe(0);
     expect(res.malformed).toBe(0);
     expect(res.answers).toBe(100);
     await waitFor('workers gone', () => workerPids.every((p) => !alive(p)), 3000);
     expect(workerPids.filter(alive)).toEqual([]);
-    await waitFor('two "worker exited" lines', () => logLines(d!.output()).filter((l) => l.msg === 'worker exited').length === 2, 2000);
+    await waitFor('two "worker exited" lines', () => logLines(t.d!.output()).filter((l) => l.msg === 'worker exited').length === 2, 2000);
   });
 });

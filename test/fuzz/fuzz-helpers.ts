@@ -1,16 +1,6 @@
 // Shared helpers for the fuzz tests: a seeded PRNG, byte/text mutators and an "only this error type" checker.
 
-/** Deterministic PRNG (mulberry32) so every failure reproduces from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../helpers/prng.js';
 
 export type Rnd = () => number;
 

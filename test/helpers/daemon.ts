@@ -1,8 +1,7 @@
 // Start the built apexdns daemon (dist/cli/main.js) on a free loopback port with a temporary config, for
 // end-to-end and differential tests; reload via SIGHUP, stop via SIGTERM (SIGKILL after 5 s).
 
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +9,7 @@ import { stringify } from 'yaml';
 import { answersSoa } from './dig.js';
 import type { ZoneSpec } from './knot.js';
 import { freePort } from './ports.js';
-import { capture, register, terminate, trackChild, unregister, waitExit, waitReady, type Stoppable } from './procs.js';
+import { readyOrStop, spawnServer, waitExit, type Stoppable } from './procs.js';
 
 /** Repository root (two levels above test/helpers). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,43 +65,27 @@ export async function startDaemon(zones: readonly ZoneSpec[], o: DaemonOptions =
     ...(o.extra ?? {}),
   };
   writeFileSync(configFile, stringify(config));
-  const child = spawn(process.execPath, [DAEMON_MAIN, 'serve', '--config', configFile], {
-    cwd: dir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...(o.env ?? {}) },
-  });
-  trackChild(child);
-  const out = capture(child.stdout);
-  const err = capture(child.stderr);
-  const output = (): string => `--- stderr ---\n${err()}\n--- stdout ---\n${out()}`;
-  const exited = waitExit(child).then(() => child.exitCode);
-  let stopped = false;
-  const server: DaemonServer = {
+  const p = spawnServer(process.execPath, [DAEMON_MAIN, 'serve', '--config', configFile], {
     label: `apexdns:${port}`,
+    dir,
+    cwd: dir,
+    env: { ...process.env, ...(o.env ?? {}) },
+    output: (out, err) => `--- stderr ---\n${err}\n--- stdout ---\n${out}`,
+  });
+  const server: DaemonServer = {
+    label: p.label,
     port,
     dir,
     configFile,
-    pid: child.pid ?? -1,
-    output,
-    exited,
+    pid: p.pid,
+    output: p.output,
+    exited: waitExit(p.child).then(() => p.child.exitCode),
     reload() {
-      child.kill('SIGHUP');
+      p.child.kill('SIGHUP');
     },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      unregister(server);
-      await terminate(child, 5000);
-      rmSync(dir, { recursive: true, force: true });
-    },
+    stop: p.stop,
   };
-  register(server);
   const first = zones[0]!;
-  try {
-    await waitReady(`apexdns on port ${port}`, child, output, () => answersSoa(port, first.name), o.timeoutMs ?? 10_000);
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
+  await readyOrStop(p, `apexdns on port ${port}`, () => answersSoa(port, first.name), o.timeoutMs ?? 10_000);
   return server;
 }

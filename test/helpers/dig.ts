@@ -2,9 +2,10 @@
 // builder (dns-packet) for sending arbitrary, even malformed, packets to a server on loopback.
 
 import { execFile } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
 import dnsPacket from 'dns-packet';
+import { parseIp } from '../../src/config/ip.js';
+import { udpExchange } from '../../src/flatten/upstream.js';
+import { tcpExchange, TransferError } from '../../src/transfer/client.js';
 import { parseMessage } from './dnsmsg.js';
 import { tool } from './tools.js';
 
@@ -92,26 +93,12 @@ export class DnsTimeoutError extends Error {
   override readonly name = 'DnsTimeoutError';
 }
 
-/** Send one datagram to 127.0.0.1:port and resolve with the first datagram back, or null on timeout. */
-export function queryUdpOrTimeout(port: number, bytes: Uint8Array, timeoutMs = 2000, host = '127.0.0.1'): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
-    let done = false;
-    const finish = (v: Buffer | null, err?: Error): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.close();
-      if (err) reject(err);
-      else resolve(v);
-    };
-    const timer = setTimeout(() => finish(null), timeoutMs);
-    sock.on('message', (msg) => finish(msg));
-    sock.on('error', (e) => finish(null, e));
-    sock.send(bytes, port, host, (e) => {
-      if (e) finish(null, e);
-    });
-  });
+/** Send one datagram to host:port and resolve with the first datagram back from there, or null on timeout. */
+export async function queryUdpOrTimeout(port: number, bytes: Uint8Array, timeoutMs = 2000, host = '127.0.0.1'): Promise<Buffer | null> {
+  const address = parseIp(host);
+  if (address === undefined) throw new Error(`not an IP address: ${host}`);
+  const r = await udpExchange({ address, port, text: `${host}:${port}` }, bytes, timeoutMs);
+  return r === null ? null : Buffer.from(r.buffer, r.byteOffset, r.byteLength);
 }
 
 /** Send one datagram and resolve with the response bytes; rejects with DnsTimeoutError when none arrives. */
@@ -125,50 +112,27 @@ export async function queryUdp(port: number, bytes: Uint8Array, timeoutMs = 2000
  * Open a TCP connection, send `bytes` with the RFC 1035 §4.2.2 two-octet length prefix, and collect response
  * messages until `isLast(msg, index)` returns true or the server closes. Rejects on timeout with none received.
  */
-export function queryTcpAll(
+export async function queryTcpAll(
   port: number,
   bytes: Uint8Array,
   isLast: (msg: Buffer, index: number) => boolean,
   timeoutMs = 5000,
   host = '127.0.0.1',
 ): Promise<Buffer[]> {
-  return new Promise((resolve, reject) => {
-    const msgs: Buffer[] = [];
-    let pending: Buffer = Buffer.alloc(0);
-    let done = false;
-    const sock = connect({ port, host });
-    const finish = (err?: Error): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.destroy();
-      if (err && msgs.length === 0) reject(err);
-      else resolve(msgs);
-    };
-    const timer = setTimeout(() => finish(new DnsTimeoutError(`no TCP response from ${host}:${port} within ${timeoutMs} ms`)), timeoutMs);
-    sock.on('connect', () => {
-      const frame = Buffer.alloc(2 + bytes.length);
-      frame.writeUInt16BE(bytes.length, 0);
-      frame.set(bytes, 2);
-      sock.write(frame);
-    });
-    sock.on('data', (chunk: Buffer) => {
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-      while (pending.length >= 2) {
-        const len = pending.readUInt16BE(0);
-        if (pending.length < 2 + len) break;
-        const msg = pending.subarray(2, 2 + len);
-        pending = pending.subarray(2 + len);
-        msgs.push(Buffer.from(msg));
-        if (isLast(msg, msgs.length - 1)) {
-          finish();
-          return;
-        }
-      }
-    });
-    sock.on('error', (e) => finish(e));
-    sock.on('close', () => finish(new Error(`TCP connection to ${host}:${port} closed without a response`)));
-  });
+  const msgs: Buffer[] = [];
+  const onMessage = (m: Uint8Array): boolean => {
+    msgs.push(Buffer.from(m.buffer, m.byteOffset, m.byteLength));
+    return isLast(msgs[msgs.length - 1]!, msgs.length - 1);
+  };
+  try {
+    await tcpExchange({ address: host, port }, bytes, onMessage, timeoutMs);
+  } catch (e) {
+    // What arrived before a timeout or close is the answer; with nothing at all, the exchange failed.
+    if (msgs.length > 0) return msgs;
+    if (e instanceof TransferError && e.reason === 'timeout') throw new DnsTimeoutError(`no TCP response from ${host}:${port} within ${timeoutMs} ms`);
+    throw e;
+  }
+  return msgs;
 }
 
 /** One query over TCP, one response message. */

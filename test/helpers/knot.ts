@@ -1,13 +1,12 @@
 // Run Debian's knotd as a reference authoritative server on a loopback high port, serving given zone files from a
 // throw-away directory (config, rundir, storage, control socket), for differential and interop tests.
 
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { answersSoa, buildQuery, queryUdpOrTimeout } from './dig.js';
 import { freePort } from './ports.js';
-import { capture, register, terminate, trackChild, unregister, waitReady, type Stoppable } from './procs.js';
+import { readyOrStop, spawnServer, type Stoppable } from './procs.js';
 import { tool } from './tools.js';
 
 export interface ZoneSpec {
@@ -163,43 +162,18 @@ export async function startKnot(zones: readonly ZoneSpec[], o: KnotOptions = {})
   for (const sub of ['run', 'db', 'zones']) mkdirSync(join(dir, sub));
   const conf = join(dir, 'knot.conf');
   writeFileSync(conf, knotConfig(dir, port, zones, o));
-  const child = spawn(bin.path, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
-  trackChild(child);
-  const out = capture(child.stdout);
-  const err = capture(child.stderr);
-  const output = (): string => out() + err();
-  let stopped = false;
-  const server: KnotServer = {
-    label: `knotd:${port}`,
-    port,
-    dir,
-    pid: child.pid ?? -1,
-    output,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      unregister(server);
-      await terminate(child, 5000);
-      rmSync(dir, { recursive: true, force: true });
+  const p = spawnServer(bin.path, ['-c', conf], { label: `knotd:${port}`, dir });
+  const server: KnotServer = { label: p.label, port, dir, pid: p.pid, output: p.output, stop: p.stop };
+  await readyOrStop(
+    p,
+    `knotd on port ${port}`,
+    async () => {
+      for (const z of zones) if (!(await answersSoa(port, z.name))) return false;
+      // Secondary zones only: knotd is up once it answers anything over UDP.
+      if (zones.length === 0) return (await queryUdpOrTimeout(port, buildQuery({ name: '.', type: 'SOA' }), 300)) !== null;
+      return true;
     },
-  };
-  register(server);
-  try {
-    await waitReady(
-      `knotd on port ${port}`,
-      child,
-      output,
-      async () => {
-        for (const z of zones) if (!(await answersSoa(port, z.name))) return false;
-        // Secondary zones only: knotd is up once it answers anything over UDP.
-        if (zones.length === 0) return (await queryUdpOrTimeout(port, buildQuery({ name: '.', type: 'SOA' }), 300)) !== null;
-        return true;
-      },
-      o.timeoutMs ?? 10_000,
-    );
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
+    o.timeoutMs ?? 10_000,
+  );
   return server;
 }

@@ -1,6 +1,7 @@
 // Global registry of server processes started by tests (knotd, apexdns, ...) so nothing outlives a test file.
 
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 
 export interface Stoppable {
   readonly label: string;
@@ -96,4 +97,63 @@ export function capture(stream: NodeJS.ReadableStream | null, max = 64 * 1024): 
     if (buf.length > max) buf = buf.slice(buf.length - max);
   });
   return () => buf;
+}
+
+/** A server process spawned for a test in its own temporary directory, registered until stopped. */
+export interface ServerProcess extends Stoppable {
+  readonly child: ChildProcess;
+  readonly pid: number;
+  readonly dir: string;
+  output(): string;
+}
+
+export interface SpawnServerOptions {
+  /** Label in the registry, e.g. `knotd:5300`. */
+  readonly label: string;
+  /** Temporary directory of the server, removed by stop(). */
+  readonly dir: string;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** How the captured streams read in output() (default: stdout then stderr). */
+  readonly output?: (stdout: string, stderr: string) => string;
+}
+
+/**
+ * Spawn `cmd args` with stdout/stderr captured and register it; stop() (once) SIGTERMs it (SIGKILL after 5 s),
+ * then removes `dir`.
+ */
+export function spawnServer(cmd: string, args: readonly string[], o: SpawnServerOptions): ServerProcess {
+  const child = spawn(cmd, args, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: o.env });
+  trackChild(child);
+  const out = capture(child.stdout);
+  const err = capture(child.stderr);
+  const fmt = o.output ?? ((a: string, b: string): string => a + b);
+  const output = (): string => fmt(out(), err());
+  let stopped = false;
+  const p: ServerProcess = {
+    label: o.label,
+    child,
+    pid: child.pid ?? -1,
+    dir: o.dir,
+    output,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      unregister(p);
+      await terminate(child, 5000);
+      rmSync(o.dir, { recursive: true, force: true });
+    },
+  };
+  register(p);
+  return p;
+}
+
+/** waitReady() for a spawned server; stops it (and rethrows) when it does not come up. */
+export async function readyOrStop(p: ServerProcess, what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  try {
+    await waitReady(what, p.child, p.output, probe, timeoutMs);
+  } catch (e) {
+    await p.stop();
+    throw e;
+  }
 }

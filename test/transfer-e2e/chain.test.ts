@@ -8,21 +8,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAEMON_MAIN, daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.js';
 import { freePorts } from '../helpers/ports.js';
-import { stopAll } from '../helpers/procs.js';
 import { tool } from '../helpers/tools.js';
-import { axfrLines, cleanupDirs, digShort, events, SECRET, soaSerial, tmp, until, zone } from './util.js';
+import { axfrLines, digShort, events, KEY, READER, soaSerial, teardown, tmp, until, zone } from './util.js';
 
 const digTool = tool('dig');
 const built = daemonBuilt();
 const skip = 'skip' in digTool || 'skip' in built;
-const KEY = [{ name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET }];
-/** Lets the test read every copy with `dig AXFR -y` (any address, the key required). */
-const READER = [{ name: 'reader', key: 'xfr-key' }];
 
-afterAll(async () => {
-  await stopAll();
-  cleanupDirs();
-}, 30_000);
+afterAll(teardown, 30_000);
 
 /** `transfer.succeeded` events of a daemon as "TYPE serial". */
 function succeeded(d: DaemonServer): string[] {

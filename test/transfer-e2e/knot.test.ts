@@ -5,22 +5,18 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dig } from '../helpers/dig.js';
-import { daemonBuilt, startDaemon } from '../helpers/daemon.js';
+import { daemonBuilt } from '../helpers/daemon.js';
 import { knotd, startKnot } from '../helpers/knot.js';
 import { freePort } from '../helpers/ports.js';
-import { stopAll } from '../helpers/procs.js';
 import { tool } from '../helpers/tools.js';
-import { axfrLines, cleanupDirs, events, SECRET, soaSerial, tmp, until, zone } from './util.js';
+import { axfrLines, events, SECRET, soaSerial, startNotifyingPrimary, teardown, tmp, until, zone } from './util.js';
 
 const knot = knotd();
 const digTool = tool('dig');
 const built = daemonBuilt();
 const skip = 'skip' in knot || 'skip' in digTool || 'skip' in built;
 
-afterAll(async () => {
-  await stopAll();
-  cleanupDirs();
-}, 30_000);
+afterAll(teardown, 30_000);
 
 describe.skipIf(skip)('apexdns primary → Knot secondary', () => {
   it('AXFR then IXFR with TSIG, NOTIFY on SIGHUP, equal copies; unsigned AXFR refused', async () => {
@@ -30,15 +26,7 @@ describe.skipIf(skip)('apexdns primary → Knot secondary', () => {
     writeFileSync(f, zone('example.com', 1, body));
     const knotPort = await freePort();
     const apexPort = await freePort();
-    const apex = await startDaemon([{ name: 'example.com', file: f }], {
-      port: apexPort,
-      extra: {
-        'state-dir': join(dir, 'state'),
-        'tsig-keys': [{ name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET }],
-        peers: [{ name: 'knot', address: '127.0.0.1', port: knotPort, tsig: 'xfr-key' }],
-        zones: [{ name: 'example.com', file: f, notify: ['knot'], 'allow-transfer': ['knot'], serial: 'increment' }],
-      },
-    });
+    const apex = await startNotifyingPrimary({ dir, file: f, name: 'example.com', port: apexPort, peer: 'knot', peerPort: knotPort });
     const k = await startKnot([], {
       port: knotPort,
       keys: [{ id: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET }],

@@ -21,11 +21,13 @@ export interface NamedOptions {
   readonly zones: string;
   /** apexdns port on 127.0.0.1 that gets NOTIFY (signed with the test key). */
   readonly notifyPort?: number;
+  /** Port to listen on (default: a free one), for a BIND secondary whose port the primary must know beforehand. */
+  readonly port?: number;
 }
 
 /** Start named in the foreground (`-g`) in `dir`; resolves once it logs "running". */
 export async function startNamed(bin: string, dir: string, o: NamedOptions): Promise<Named> {
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const conf = join(dir, 'named.conf');
   writeFileSync(conf, [
     'options {',
@@ -41,6 +43,8 @@ export async function startNamed(bin: string, dir: string, o: NamedOptions): Pro
     '  max-ixfr-ratio unlimited;',
     ...(o.notifyPort !== undefined ? [`  also-notify { 127.0.0.1 port ${o.notifyPort} key "xfr-key"; };`] : []),
     '  allow-transfer { key "xfr-key"; };',
+    // A BIND secondary takes NOTIFY from the apexdns primary on loopback.
+    '  allow-notify { 127.0.0.1; };',
     '};',
     'controls { };',
     `key "xfr-key" { algorithm hmac-sha256; secret "${SECRET}"; };`,

@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.js';
 import { freePort } from '../helpers/ports.js';
-import { stopAll } from '../helpers/procs.js';
 import { tool } from '../helpers/tools.js';
 import { startNamed, type Named } from './named.js';
-import { cleanupDirs, digShort, events, SECRET, soaSerial, tmp, until, zone } from './util.js';
+import { digShort, events, KEY, soaSerial, teardown, tmp, until, zone } from './util.js';
 
 const named = tool('named');
 const built = daemonBuilt();
@@ -29,10 +28,7 @@ describe.skipIf(skip)('secondary overlay (BIND primary → apexdns secondary)', 
   const zoneFile = join(bindDir, 'example.net.zone');
   const overlay = join(bindDir, 'example.net.overlay');
 
-  afterAll(async () => {
-    await stopAll();
-    cleanupDirs();
-  }, 30_000);
+  afterAll(teardown, 30_000);
 
   it('serves the proxy pool for a name the overlay marks proxied, never its origin addresses', async () => {
     const apexPort = await freePort();
@@ -47,7 +43,7 @@ describe.skipIf(skip)('secondary overlay (BIND primary → apexdns secondary)', 
       timeoutMs: 15_000,
       extra: {
         'state-dir': join(tmp(), 'state'),
-        'tsig-keys': [{ name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET }],
+        'tsig-keys': KEY,
         peers: [{ name: 'bind', address: '127.0.0.1', port: bind.port, tsig: 'xfr-key', ixfr: true }],
         proxy: { ipv4: ['203.0.113.1', '203.0.113.2'], ipv6: ['2001:db8:ffff::1'] },
         zones: [{ name: 'example.net', type: 'secondary', primaries: ['bind'], 'allow-notify': ['bind'], overlay }],

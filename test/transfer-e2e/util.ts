@@ -1,13 +1,20 @@
 // Shared helpers of the transfer end-to-end tests: zone text, SOA serial and record look-ups with dig, polling,
-// normalised `dig AXFR` listings for comparing servers' copies, and the daemon's JSON log events.
+// normalised `dig AXFR` listings for comparing servers' copies, the daemon's JSON log events, the test TSIG key and
+// an apexdns primary that notifies one peer, and the per-file teardown.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startDaemon, type DaemonServer } from '../helpers/daemon.js';
 import { dig } from '../helpers/dig.js';
+import { stopAll } from '../helpers/procs.js';
 
 export const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==';
 export const TSIG_ARG = `hmac-sha256:xfr-key:${SECRET}`;
+/** The daemon config's `tsig-keys` with the test key. */
+export const KEY = [{ name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET }];
+/** The daemon config's `acl` that lets the test read every copy with `dig AXFR -y` (any address, the key required). */
+export const READER = [{ name: 'reader', key: 'xfr-key' }];
 
 const dirs: string[] = [];
 
@@ -20,6 +27,12 @@ export function tmp(prefix = 'apexdns-e2e-'): string {
 
 export function cleanupDirs(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** afterAll of every file: stop all registered servers, then remove the temporary directories. */
+export async function teardown(): Promise<void> {
+  await stopAll();
+  cleanupDirs();
 }
 
 /** A small zone: SOA (given timers: refresh retry expire minimum), NS, ns1 glue, then `body`. */
@@ -69,4 +82,27 @@ export function events(output: string, event: string): Record<string, unknown>[]
     }
   }
   return out;
+}
+
+/**
+ * A built apexdns primary on `port` serving `name` from `file` (state under `dir`/state, serial: increment) that
+ * sends NOTIFY to and allows TSIG-signed transfers by the peer `peer` on 127.0.0.1:`peerPort`.
+ */
+export function startNotifyingPrimary(o: {
+  readonly dir: string;
+  readonly file: string;
+  readonly name: string;
+  readonly port: number;
+  readonly peer: string;
+  readonly peerPort: number;
+}): Promise<DaemonServer> {
+  return startDaemon([{ name: o.name, file: o.file }], {
+    port: o.port,
+    extra: {
+      'state-dir': join(o.dir, 'state'),
+      'tsig-keys': KEY,
+      peers: [{ name: o.peer, address: '127.0.0.1', port: o.peerPort, tsig: 'xfr-key' }],
+      zones: [{ name: o.name, file: o.file, notify: [o.peer], 'allow-transfer': [o.peer], serial: 'increment' }],
+    },
+  });
 }

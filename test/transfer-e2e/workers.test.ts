@@ -8,20 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildQuery, dig } from '../helpers/dig.js';
 import { daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.js';
 import { freePorts } from '../helpers/ports.js';
-import { stopAll } from '../helpers/procs.js';
 import { tool } from '../helpers/tools.js';
-import { axfrLines, cleanupDirs, events, SECRET, TSIG_ARG, tmp, until, zone } from './util.js';
+import { axfrLines, events, KEY, READER, teardown, tmp, TSIG_ARG, until, zone } from './util.js';
 
 const digTool = tool('dig');
 const built = daemonBuilt();
 const skip = 'skip' in digTool || 'skip' in built;
-const KEY = [{ name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET }];
-const READER = [{ name: 'reader', key: 'xfr-key' }];
 
-afterAll(async () => {
-  await stopAll();
-  cleanupDirs();
-}, 30_000);
+afterAll(teardown, 30_000);
 
 /** One UDP query from a fresh socket (fresh source port, so the kernel may pick any worker): the first A address. */
 function udpA(port: number, name: string): Promise<string | undefined> {

@@ -2,14 +2,11 @@
 // addresses (in-zone, cross-zone and external targets), other CNAMEs as CNAMEs unless flatten-all-cnames, and the
 // IXFR journal agrees with what AXFR sends when a flattened target changes.
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app.js';
-import { loadConfig } from '../../src/config/index.js';
-import type { Config } from '../../src/config/types.js';
+import type { App } from '../../src/app.js';
 import { RRType, typeToString } from '../../src/wire/constants.js';
 import { Name } from '../../src/wire/name.js';
 import { rdataToText } from '../../src/wire/rdata/index.js';
@@ -17,29 +14,11 @@ import { pullZone } from '../../src/transfer/client.js';
 import { soaSerial } from '../../src/transfer/changeset.js';
 import { NO_META, type RR } from '../../src/zone/model.js';
 import { freePort } from '../helpers/ports.js';
+import { cleanup, startApp, tmp, track } from './helpers.js';
 
-const dirs: string[] = [];
-const apps: App[] = [];
 const quiet = pino({ level: 'silent' });
 
-afterAll(async () => {
-  for (const a of apps) await a.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'apexdns-xfr-out-'));
-  dirs.push(d);
-  return d;
-}
-
-async function config(dir: string, yaml: string): Promise<Config> {
-  const f = join(dir, 'config.yaml');
-  writeFileSync(f, yaml);
-  const r = await loadConfig(f);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
+afterAll(cleanup);
 
 function text(rr: RR): string {
   return `${rr.owner.toString()} ${rr.ttl} ${typeToString(rr.type)} ${rdataToText(rr.type, rr.rdata)}`;
@@ -80,13 +59,12 @@ describe('outgoing transfers: flattened CNAMEs', () => {
   beforeAll(async () => {
     // The "upstream resolver" for external targets: an authoritative apexdns serving upstream.test.
     upPort = await freePort();
-    const upDir = tmp();
+    const upDir = tmp('apexdns-xfr-out-');
     writeFileSync(join(upDir, 'upstream.test.zone'), [...head('upstream.test.', 1), 'www 120 IN A 203.0.113.7', 'www 120 IN A 203.0.113.8', 'v6only IN AAAA 2001:db8::77', ''].join('\n'));
-    const up = await App.start(await config(upDir, [`listen: ["127.0.0.1:${upPort}"]`, 'state-dir: state', 'zones:', '  - { name: upstream.test, file: upstream.test.zone }', ''].join('\n')), quiet);
-    apps.push(up);
+    track(await startApp(upDir, [`listen: ["127.0.0.1:${upPort}"]`, 'state-dir: state', 'zones:', '  - { name: upstream.test, file: upstream.test.zone }', ''].join('\n'), quiet));
 
     port = await freePort();
-    dir = tmp();
+    dir = tmp('apexdns-xfr-out-');
     writeFileSync(join(dir, 'example.com.zone'), comZone(1, '192.0.2.10'));
     writeFileSync(join(dir, 'other.test.zone'), [...head('other.test.', 1), 'host IN A 198.51.100.1', ''].join('\n'));
     writeFileSync(
@@ -104,8 +82,9 @@ describe('outgoing transfers: flattened CNAMEs', () => {
         '',
       ].join('\n'),
     );
-    primary = await App.start(
-      await config(dir, [
+    primary = track(await startApp(
+      dir,
+      [
         `listen: ["127.0.0.1:${port}"]`,
         'state-dir: state',
         `flattening: { resolvers: ["127.0.0.1:${upPort}"], timeout-ms: 2000 }`,
@@ -116,10 +95,9 @@ describe('outgoing transfers: flattened CNAMEs', () => {
         '  - { name: other.test, file: other.test.zone, allow-transfer: [local] }',
         '  - { name: example.net, file: example.net.zone, allow-transfer: [local], flatten-all-cnames: true }',
         '',
-      ].join('\n')),
+      ].join('\n'),
       quiet,
-    );
-    apps.push(primary);
+    ));
   });
 
   it('sends an in-zone apex CNAME as the flattened addresses and other CNAMEs as CNAMEs', async () => {

@@ -5,10 +5,8 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app.js';
-import { loadConfig } from '../../src/config/index.js';
+import type { App } from '../../src/app.js';
 import { generateKey } from '../../src/dnssec/keys.js';
 import { signingOf } from '../../src/dnssec/zone-keys.js';
 import { RRClass, RRType, typeToString } from '../../src/wire/constants.js';
@@ -20,24 +18,13 @@ import { Name } from '../../src/wire/name.js';
 import { rdataToText } from '../../src/wire/rdata/index.js';
 import type { ZoneSnapshot } from '../../src/zone/snapshot.js';
 import { freePort } from '../helpers/ports.js';
+import { Capture, SECRET, startApp, until, yamlHead } from './helpers.js';
 
-const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==';
 const LIVE = Name.parse('live.example.');
 const PRE = Name.parse('pre.example.');
 const SIG = Buffer.alloc(64, 7).toString('base64');
 const FOREIGN = generateKey(LIVE, 'zsk');
 const FOREIGN_B64 = Buffer.from(FOREIGN.publicKey).toString('base64');
-
-class Capture {
-  readonly lines: Record<string, unknown>[] = [];
-  readonly logger: Logger;
-  constructor() {
-    this.logger = pino({ level: 'debug' }, { write: (s: string) => void this.lines.push(JSON.parse(s) as Record<string, unknown>) });
-  }
-  events(name: string): Record<string, unknown>[] {
-    return this.lines.filter((l) => l.event === name);
-  }
-}
 
 /** A zone that looks signed by its primary: RRSIGs, NSECs, an NSEC3PARAM and the primary's own DNSKEY. */
 function signedLooking(origin: string, serial: number, extra: readonly string[] = []): string {
@@ -65,21 +52,6 @@ function lines(snap: ZoneSnapshot): string[] {
   return [...snap.records].map((r) => `${r.owner.toString()} ${r.ttl} ${typeToString(r.type)} ${rdataToText(r.type, r.rdata)}`).sort();
 }
 
-async function start(dir: string, yaml: string, log: Logger): Promise<App> {
-  writeFileSync(join(dir, 'config.yaml'), yaml);
-  const cfg = await loadConfig(join(dir, 'config.yaml'));
-  if (!cfg.ok) throw new Error(JSON.stringify(cfg.errors));
-  return App.start(cfg.config, log);
-}
-
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 async function queryDo(app: App, name: string, type: number): Promise<ReturnType<typeof decodeMessage>> {
   const q = encodeQuery({ id: 7, question: { name: Name.parse(name), type, class: RRClass.IN }, edns: { udpSize: 1232, do: true, options: [] } });
   const r = await app.queryEngine.handle(q, { transport: 'udp', address: '127.0.0.1', port: 5300 });
@@ -103,11 +75,8 @@ describe('secondary zones: live-signed and pre-signed', () => {
     sPort = await freePort();
     writeFileSync(join(pDir, 'live.zone'), signedLooking('live.example.', 1));
     writeFileSync(join(pDir, 'pre.zone'), signedLooking('pre.example.', 1));
-    primary = await start(pDir, [
-      `listen: ["127.0.0.1:${pPort}"]`,
-      'state-dir: state',
-      'tsig-keys:',
-      `  - { name: xfr-key, algorithm: hmac-sha256, secret: "${SECRET}" }`,
+    primary = await startApp(pDir, [
+      ...yamlHead(pPort),
       'peers:',
       `  - { name: sec, address: 127.0.0.1, port: ${sPort}, tsig: xfr-key }`,
       'zones:',
@@ -115,11 +84,8 @@ describe('secondary zones: live-signed and pre-signed', () => {
       '  - { name: pre.example, file: pre.zone, allow-transfer: [sec] }',
       '',
     ].join('\n'), new Capture().logger);
-    secondary = await start(sDir, [
-      `listen: ["127.0.0.1:${sPort}"]`,
-      'state-dir: state',
-      'tsig-keys:',
-      `  - { name: xfr-key, algorithm: hmac-sha256, secret: "${SECRET}" }`,
+    secondary = await startApp(sDir, [
+      ...yamlHead(sPort),
       'peers:',
       `  - { name: prim, address: 127.0.0.1, port: ${pPort}, tsig: xfr-key, ixfr: true }`,
       'acl:',

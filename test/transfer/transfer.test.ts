@@ -1,14 +1,10 @@
 // In-process transfer tests: an apexdns primary App feeding an apexdns secondary App over loopback (AXFR with TSIG,
 // serial policy + journal + NOTIFY → IXFR, ACL refusals, TSIG errors, persistence, expiry), plus the serial policy.
 
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app.js';
-import { loadConfig } from '../../src/config/index.js';
-import type { Config } from '../../src/config/types.js';
+import type { App } from '../../src/app.js';
 import { RRType } from '../../src/wire/constants.js';
 import { Name } from '../../src/wire/name.js';
 import { pullZone, querySoa, TransferError } from '../../src/transfer/client.js';
@@ -16,23 +12,13 @@ import { effectiveSerial } from '../../src/transfer/primary.js';
 import { tsigKeyFromConfig } from '../../src/transfer/tsig.js';
 import { sendControl, controlSocketPath } from '../../src/transfer/control.js';
 import { freePort } from '../helpers/ports.js';
+import { Capture, cleanup, release, SECRET, startApp, tmp, track, until, yamlHead } from './helpers.js';
+import { soaRdata } from './rr.js';
 
-const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==';
 const WRONG = 'd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmc=';
 const ZONE = Name.parse('example.com.');
-const dirs: string[] = [];
-const apps: App[] = [];
 
-afterAll(async () => {
-  for (const a of apps) await a.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
-
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'apexdns-xfr-'));
-  dirs.push(d);
-  return d;
-}
+afterAll(cleanup);
 
 function zoneText(serial: number, extra: string[] = [], timers = '3600 600 86400 300'): string {
   const txt: string[] = [];
@@ -49,33 +35,6 @@ function zoneText(serial: number, extra: string[] = [], timers = '3600 600 86400
     ...extra,
     '',
   ].join('\n');
-}
-
-class Capture {
-  readonly lines: Record<string, unknown>[] = [];
-  readonly logger: Logger;
-  constructor() {
-    this.logger = pino({ level: 'debug' }, { write: (s: string) => void this.lines.push(JSON.parse(s) as Record<string, unknown>) });
-  }
-  events(name: string): Record<string, unknown>[] {
-    return this.lines.filter((l) => l.event === name);
-  }
-}
-
-async function config(dir: string, yaml: string): Promise<Config> {
-  const f = join(dir, 'config.yaml');
-  writeFileSync(f, yaml);
-  const r = await loadConfig(f);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.config;
-}
-
-async function until(cond: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function servedSerial(app: App): number | undefined {
@@ -95,10 +54,7 @@ describe('apexdns primary → apexdns secondary (in process)', () => {
 
   function secondaryYaml(timers = ''): string {
     return [
-      `listen: ["127.0.0.1:${sPort}"]`,
-      'state-dir: state',
-      'tsig-keys:',
-      `  - { name: xfr-key, algorithm: hmac-sha256, secret: "${SECRET}" }`,
+      ...yamlHead(sPort),
       'peers:',
       `  - { name: prim, address: 127.0.0.1, port: ${pPort}, tsig: xfr-key, ixfr: true }`,
       'zones:',
@@ -113,14 +69,11 @@ describe('apexdns primary → apexdns secondary (in process)', () => {
   it('transfers the zone by AXFR with TSIG at startup and persists it', async () => {
     pPort = await freePort();
     sPort = await freePort();
-    pDir = tmp();
-    sDir = tmp();
+    pDir = tmp('apexdns-xfr-');
+    sDir = tmp('apexdns-xfr-');
     writeFileSync(join(pDir, 'example.com.zone'), zoneText(7));
-    const pCfg = await config(pDir, [
-      `listen: ["127.0.0.1:${pPort}"]`,
-      'state-dir: state',
-      'tsig-keys:',
-      `  - { name: xfr-key, algorithm: hmac-sha256, secret: "${SECRET}" }`,
+    primary = track(await startApp(pDir, [
+      ...yamlHead(pPort),
       'peers:',
       `  - { name: sec, address: 127.0.0.1, port: ${sPort}, tsig: xfr-key }`,
       'zones:',
@@ -130,11 +83,8 @@ describe('apexdns primary → apexdns secondary (in process)', () => {
       '    allow-transfer: [sec]',
       '    serial: increment',
       '',
-    ].join('\n'));
-    primary = await App.start(pCfg, pLog.logger);
-    apps.push(primary);
-    secondary = await App.start(await config(sDir, secondaryYaml()), sLog.logger);
-    apps.push(secondary);
+    ].join('\n'), pLog.logger));
+    secondary = track(await startApp(sDir, secondaryYaml(), sLog.logger));
     await until(() => servedSerial(secondary) === 7, 5000);
     const ok = sLog.events('transfer.succeeded');
     expect(ok[0]).toMatchObject({ zone: 'example.com.', type: 'AXFR', serial: 7, records: 304, primary: 'prim' });
@@ -173,7 +123,7 @@ describe('apexdns primary → apexdns secondary (in process)', () => {
     expect(Array.from(snap.nodes.get(Name.parse('new.example.com.').key)!.rrsets.get(RRType.A)!.rdata[0]!)).toEqual([192, 0, 2, 99]);
     expect(Array.from(snap.nodes.get(Name.parse('www.example.com.').key)!.rrsets.get(RRType.A)!.rdata[0]!)).toEqual([192, 0, 2, 11]);
     // IXFR from 7 straight from the primary: one difference sequence.
-    const r = await pullZone({ address: '127.0.0.1', port: pPort, key }, ZONE, { ...(await querySoa({ address: '127.0.0.1', port: pPort, key }, ZONE)), rdata: soaWith(7) }, 5000);
+    const r = await pullZone({ address: '127.0.0.1', port: pPort, key }, ZONE, { ...(await querySoa({ address: '127.0.0.1', port: pPort, key }, ZONE)), rdata: soaRdata(7) }, 5000);
     expect(r.kind).toBe('ixfr');
     if (r.result.kind !== 'ixfr') throw new Error('not ixfr');
     expect(r.result.changesets.map((c) => [c.fromSerial, c.toSerial, c.removed.length, c.added.length])).toEqual([[7, 8, 2, 3]]);
@@ -205,41 +155,24 @@ describe('apexdns primary → apexdns secondary (in process)', () => {
   });
 
   it('serves the persisted copy after a restart while the primary is down, then expires to SERVFAIL', async () => {
-    await primary.stop();
-    apps.splice(apps.indexOf(primary), 1);
-    await secondary.stop();
-    apps.splice(apps.indexOf(secondary), 1);
+    await release(primary);
+    await release(secondary);
     // Tiny timers: EXPIRE 2 s after the last successful contact, which is now in the past by the state file.
     const state = join(sDir, 'state', 'example.com.state.json');
     writeFileSync(state, JSON.stringify({ serial: 8, lastSuccess: Date.now() - 1000 }));
     const log = new Capture();
-    const again = await App.start(await config(sDir, secondaryYaml('    refresh: 1')), log.logger);
-    apps.push(again);
+    const again = track(await startApp(sDir, secondaryYaml('    refresh: 1'), log.logger));
     expect(servedSerial(again)).toBe(8);
     expect(again.store.current.get(ZONE.key)!.expired).toBe(false);
     await until(() => log.events('transfer.all-primaries-failed').length > 0, 5000);
     expect(log.events('transfer.primary-failed')[0]).toMatchObject({ zone: 'example.com.', primary: 'prim' });
-    await again.stop();
-    apps.splice(apps.indexOf(again), 1);
+    await release(again);
     // Now pretend the last contact was longer ago than EXPIRE (86400 s).
     writeFileSync(state, JSON.stringify({ serial: 8, lastSuccess: Date.now() - 86_401_000 }));
-    const expired = await App.start(await config(sDir, secondaryYaml()), new Capture().logger);
-    apps.push(expired);
+    const expired = track(await startApp(sDir, secondaryYaml(), new Capture().logger));
     expect(expired.store.current.get(ZONE.key)!.expired).toBe(true);
   });
 });
-
-function soaWith(serial: number): Uint8Array {
-  const m = Name.parse('ns1.example.com.').toWire();
-  const r = Name.parse('hostmaster.example.com.').toWire();
-  const out = new Uint8Array(m.length + r.length + 20);
-  out.set(m, 0);
-  out.set(r, m.length);
-  const dv = new DataView(out.buffer);
-  const p = m.length + r.length;
-  for (const [i, v] of [serial, 3600, 600, 86400, 300].entries()) dv.setUint32(p + i * 4, v);
-  return out;
-}
 
 describe('TransferError', () => {
   it('names its reason', () => {

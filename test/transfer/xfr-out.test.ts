@@ -6,10 +6,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App } from '../../src/app.js';
-import { loadConfig } from '../../src/config/index.js';
+import type { App } from '../../src/app.js';
 import { generateKey } from '../../src/dnssec/keys.js';
 import { pullZone, tcpExchange } from '../../src/transfer/client.js';
 import { findTsig, signMessage, TsigStream, tsigKeyFromConfig, verifyMessage } from '../../src/transfer/tsig.js';
@@ -19,23 +17,12 @@ import { decodeMessage } from '../../src/wire/decode.js';
 import { encodeQuery } from '../../src/wire/encode.js';
 import { Name } from '../../src/wire/name.js';
 import { freePort } from '../helpers/ports.js';
+import { Capture, SECRET, startApp, yamlHead } from './helpers.js';
 
-const SECRET = 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0IQ==';
 const ZONE = Name.parse('stream.example.');
 const TXT_RECORDS = 1200;
 const FOREIGN_B64 = Buffer.from(generateKey(Name.parse('signed.example.'), 'zsk').publicKey).toString('base64');
 const key = tsigKeyFromConfig({ name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET });
-
-class Capture {
-  readonly lines: Record<string, unknown>[] = [];
-  readonly logger: Logger;
-  constructor() {
-    this.logger = pino({ level: 'debug' }, { write: (s: string) => void this.lines.push(JSON.parse(s) as Record<string, unknown>) });
-  }
-  events(name: string): Record<string, unknown>[] {
-    return this.lines.filter((l) => l.event === name);
-  }
-}
 
 describe('AXFR out stream and TSIG BADTIME over TCP', () => {
   let dir = '';
@@ -52,11 +39,8 @@ describe('AXFR out stream and TSIG BADTIME over TCP', () => {
     writeFileSync(join(dir, 'z.zone'), ['$ORIGIN stream.example.', '$TTL 300', '@ 3600 IN SOA ns1 hostmaster 42 3600 600 86400 300', '@ IN NS ns1', 'ns1 IN A 192.0.2.1', ...body, ''].join('\n'));
     // A live-signed zone with another signer's ZSK in its file (RFC 8901 model 2).
     writeFileSync(join(dir, 's.zone'), ['$ORIGIN signed.example.', '$TTL 300', '@ 3600 IN SOA ns1 hostmaster 5 3600 600 86400 300', '@ IN NS ns1', `@ 3600 IN DNSKEY 256 3 13 ${FOREIGN_B64}`, 'ns1 IN A 192.0.2.1', ''].join('\n'));
-    writeFileSync(join(dir, 'config.yaml'), [
-      `listen: ["127.0.0.1:${port}"]`,
-      'state-dir: state',
-      'tsig-keys:',
-      `  - { name: xfr-key, algorithm: hmac-sha256, secret: "${SECRET}" }`,
+    app = await startApp(dir, [
+      ...yamlHead(port),
       'acl:',
       '  - { name: ops, key: xfr-key }',
       'zones:',
@@ -68,10 +52,7 @@ describe('AXFR out stream and TSIG BADTIME over TCP', () => {
       '    allow-transfer: [ops]',
       '    dnssec: { state: active, keys: keys }',
       '',
-    ].join('\n'));
-    const cfg = await loadConfig(join(dir, 'config.yaml'));
-    if (!cfg.ok) throw new Error(JSON.stringify(cfg.errors));
-    app = await App.start(cfg.config, log.logger);
+    ].join('\n'), log.logger);
   });
 
   afterAll(async () => {

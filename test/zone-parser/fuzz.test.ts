@@ -2,18 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { Name } from '../../src/wire/name.js';
 import { parseZoneText, type ParseResult } from '../../src/zone/parser.js';
-
-/** Deterministic PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.js';
 
 const VALID = `$TTL 1h
 $ORIGIN example.com.
