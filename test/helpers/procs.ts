@@ -83,14 +83,14 @@ export async function waitReady(
     }
     if (await probe().catch(() => false)) return;
     if (Date.now() > deadline) {
-      throw new Error(`${label} not answering after ${timeoutMs} ms; output:\n${output()}`);
+      throw new Error(`${label} not answering after ${timeoutMs} ms; output:\n${output().slice(-20_000)}`);
     }
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
 /** Keep the last `max` characters of a stream (child stdout/stderr) for error messages. */
-export function capture(stream: NodeJS.ReadableStream | null, max = 64 * 1024): () => string {
+export function capture(stream: NodeJS.ReadableStream | null, max = 4 * 1024 * 1024): () => string {
   let buf = '';
   stream?.on('data', (d: Buffer | string) => {
     buf += d.toString();

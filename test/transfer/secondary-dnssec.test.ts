@@ -146,6 +146,8 @@ describe('secondary zones: live-signed and pre-signed', () => {
     writeFileSync(join(pDir, 'live.zone'), signedLooking('live.example.', 2, ['new IN A 192.0.2.77', `new IN RRSIG A 13 3 300 20300101000000 20200101000000 4242 live.example. ${SIG}`]));
     await primary.reload();
     await until(() => snap(secondary, LIVE)?.soaInfo.serial === 2, 5000, 'secondary at serial 2');
+    // The new version is published just before transfer.succeeded is logged: wait for the log line too.
+    await until(() => sLog.events('transfer.succeeded').some((e) => e.zone === 'live.example.' && e.serial === 2), 5000, 'transfer logged');
     expect(sLog.events('transfer.succeeded').filter((e) => e.zone === 'live.example.').map((e) => [e.type, e.serial])).toEqual([['AXFR', 1], ['IXFR', 2]]);
     const s = snap(secondary, LIVE)!;
     expect(signingOf(s)?.kind).toBe('live');
