@@ -500,7 +500,10 @@ class Primary {
 
   private async reload(): Promise<readonly WorkerReloadResult[]> {
     const id = ++this.reloadSeq;
-    const results = await Promise.all(this.liveWorkers().map((w) => this.reloadOne(w, id)));
+    // One worker at a time: the others keep answering at full speed from the shared sockets while a large zone
+    // is rebuilt, and only one extra copy of the zone data is in memory at once.
+    const results: WorkerReloadResult[] = [];
+    for (const w of this.liveWorkers()) results.push(await this.reloadOne(w, id));
     for (const r of results) {
       if (r.ok) this.logger.info({ workerId: r.workerId, workerPid: r.pid, report: r.report }, 'worker reloaded');
       else this.logger.error({ workerId: r.workerId, workerPid: r.pid, error: r.error }, 'worker reload failed');
