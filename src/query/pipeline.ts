@@ -59,9 +59,7 @@ const TCP_MAX = 65535;
 const NOT_AUTHORITATIVE = { code: EdeCode.NOT_AUTHORITATIVE, text: '' };
 
 export class QueryEngine {
-  private readonly cache = new Map<string, Uint8Array>();
-  /** Expiry (Date.now() ms) of cached answers built from flattened data; other entries live until the next generation. */
-  private readonly cacheExpiry = new Map<string, number>();
+  private readonly cache = new Map<string, CacheEntry>();
   readonly flattener: Flattener;
   private cacheGeneration = -1;
   cacheHits = 0;
@@ -114,18 +112,17 @@ export class QueryEngine {
     if (useCache) {
       if (set.generation !== this.cacheGeneration) {
         this.cache.clear();
-        this.cacheExpiry.clear();
         this.cacheGeneration = set.generation;
       }
       key = cacheKey(q, maxSize, ctx.transport);
       const hit = this.cache.get(key);
-      if (hit && (this.cacheExpiry.size === 0 || !this.expired(key))) {
+      if (hit !== undefined && (hit.until === Infinity || hit.until > Date.now())) {
         this.cacheHits++;
-        const out = patchCached(hit, q.id, rawQuestion);
-        const logical = logicalRcodes.get(hit);
-        if (logical !== undefined) logicalRcodes.set(out, logical);
+        const out = patchCached(hit.bytes, q.id, rawQuestion);
+        if (hit.logical !== undefined) logicalRcodes.set(out, hit.logical);
         return out;
       }
+      if (hit !== undefined) this.cache.delete(key);
       this.cacheMisses++;
     }
 
@@ -178,22 +175,9 @@ export class QueryEngine {
     if (this.cache.size >= this.opts.answerCacheEntries) {
       // Drop the oldest entry (Map keeps insertion order).
       const first = this.cache.keys().next().value;
-      if (first !== undefined) {
-        this.cache.delete(first);
-        this.cacheExpiry.delete(first);
-      }
+      if (first !== undefined) this.cache.delete(first);
     }
-    this.cache.set(key, bytes);
-    if (until !== Infinity) this.cacheExpiry.set(key, until);
-  }
-
-  /** True (and the entry dropped) when a cached flattened answer has outlived its data. */
-  private expired(key: string): boolean {
-    const until = this.cacheExpiry.get(key);
-    if (until === undefined || until > Date.now()) return false;
-    this.cache.delete(key);
-    this.cacheExpiry.delete(key);
-    return true;
+    this.cache.set(key, { bytes, until, logical: logicalRcodes.get(bytes) });
   }
 
   /** DNSSEC stage (src/dnssec/sign-stage.ts): RRSIGs and denial proofs for DO=1 queries to signed zones. */
@@ -273,6 +257,14 @@ export class QueryEngine {
     };
     return encodeResponse(msg, CLASSIC_UDP);
   }
+}
+
+/** One encoded answer: valid until `until` (Date.now() ms; Infinity = until the zone set changes). */
+interface CacheEntry {
+  readonly bytes: Uint8Array;
+  readonly until: number;
+  /** The logical rcode for the query log when it differs from the wire rcode (compact denial). */
+  readonly logical: number | undefined;
 }
 
 /** Everything that changes the encoded bytes, besides the ID and the QNAME's case. */

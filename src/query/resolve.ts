@@ -50,7 +50,7 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
           return ds ? { kind: 'referral', zone, chain, name, cut: stop, ns, ds } : { kind: 'referral', zone, chain, name, cut: stop, ns };
         }
         const dname = stop.rrsets.get(RRType.DNAME)!;
-        const target = rdataTargetName(RRType.DNAME, dname.rdata[0]!)!;
+        const target = targetOf(RRType.DNAME, dname.rdata[0]!);
         let synthesized: Name;
         try {
           synthesized = name.replaceSuffix(stop.name, target);
@@ -89,7 +89,7 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
     const flattened = cname !== undefined && opts.isFlattened !== undefined && opts.isFlattened(cname);
     if (cname && (!flattened || FLATTEN_TYPES.has(qtype))) {
       const owned = wildcard ? { ...cname, owner: name } : cname;
-      const target = rdataTargetName(RRType.CNAME, cname.rdata[0]!)!;
+      const target = targetOf(RRType.CNAME, cname.rdata[0]!);
       if (flattened) {
         chain.push(wildcard ? { rrset: owned, wildcard, flatten: true } : { rrset: owned, flatten: true });
         return { kind: 'external', zone, chain, name: target };
@@ -120,6 +120,20 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
     }
     return wildcard ? { kind: 'nodata', zone, chain, name, node: found, wildcard } : { kind: 'nodata', zone, chain, name, node: found };
   }
+}
+
+/**
+ * The target name of a CNAME or DNAME record, parsed once per record and kept as long as the zone data lives
+ * (chains and flattened names are followed on every query).
+ */
+const targets = new WeakMap<Uint8Array, Name>();
+function targetOf(type: number, rdata: Uint8Array): Name {
+  let t = targets.get(rdata);
+  if (t === undefined) {
+    t = rdataTargetName(type, rdata)!;
+    targets.set(rdata, t);
+  }
+  return t;
 }
 
 function answer(zone: ZoneSnapshot, chain: ChainLink[], name: Name, node: ZoneNode, rrsets: readonly RRset[], wildcard: WildcardInfo | undefined): Resolution {
