@@ -636,6 +636,18 @@ async function profileSection() {
 
 // ---------- main ----------
 
+/** Flattened apex from the flattening cache vs plain A, in-process CPU per query (bench/shaping.mjs). */
+async function shapingSection() {
+  const { shapingBench } = await import('./shaping.mjs');
+  const rows = await shapingBench();
+  out('### Answer shaping: flattened apex answered from the flattening cache vs a plain A answer (in-process CPU per query)');
+  out();
+  out('| encoded-answer cache | plain A µs/q | flattened apex µs/q | ratio (target ≤ 1.2) |');
+  out('|---|---|---|---|');
+  for (const r of rows) out(`| ${r.cache} | ${r.plainUs.toFixed(2)} | ${r.flatUs.toFixed(2)} | ${r.ratio.toFixed(2)}× |`);
+  out();
+}
+
 async function main() {
   const onSignal = async () => {
     for (const pid of [...live]) await stopTree(pid, 2000);
@@ -652,6 +664,7 @@ async function main() {
     else if (s === 'signed') await signedSection();
     else if (s === 'scale') await scaleSection();
     else if (s === 'profile') await profileSection();
+    else if (s === 'shaping') await shapingSection();
   }
   writeFileSync(MD, md.join('\n') + '\n');
   say(`results: ${MD}, ${JSONL}`);
