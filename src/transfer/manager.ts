@@ -130,10 +130,16 @@ export class TransferManager {
   // ----- primary zones ------------------------------------------------------------------------------------------
 
   /** For loadZone: the serial to serve given the file's serial and fingerprint (see effectiveSerial). */
-  serialHook(zc: ZoneConfig): (fileSerial: number, fingerprint: string) => number | { readonly error: string } {
+  serialHook(zc: ZoneConfig, serving: boolean): (fileSerial: number, fingerprint: string) => number | { readonly error: string } {
     return (fileSerial, fingerprint) => {
       const path = join(this.config.stateDir, `${zoneBase(zc.name)}.serial.json`);
-      const r = effectiveSerial(readSerialState(path), fingerprint, fileSerial, zc.serial, new Date());
+      let r = effectiveSerial(readSerialState(path), fingerprint, fileSerial, zc.serial, new Date());
+      if (typeof r !== 'number' && !serving) {
+        // Nothing older is being served (start-up, or a zone new to the config): refusing would take the zone off
+        // the air, so serve the file as written and say what secondaries will miss.
+        this.opts.logger?.warn({ event: 'zone.serial-not-increased', zone: zc.name.toString(), serial: fileSerial }, `${r.error}; serving the file anyway: secondaries that already have serial ${fileSerial} will not see this change`);
+        r = fileSerial;
+      }
       if (typeof r === 'number') this.pendingSerial.set(zc.name.key, { fingerprint, fileSerial, servedSerial: r });
       return r;
     };

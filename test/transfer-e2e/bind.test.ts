@@ -1,5 +1,6 @@
 // Interop with BIND 9 (named): BIND primary → apexdns secondary (AXFR+TSIG, IXFR on NOTIFY, wrong key, restart
-// with the primary down) and apexdns primary → BIND secondary (AXFR/IXFR with TSIG, NOTIFY on SIGHUP, equal copies).
+// with the primary down, IXFR answered with a full zone) and apexdns primary → BIND secondary (AXFR/IXFR with TSIG,
+// NOTIFY on SIGHUP, equal copies).
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.j
 import { freePort } from '../helpers/ports.js';
 import { tool } from '../helpers/tools.js';
 import { startNamed, type Named } from './named.js';
-import { axfrLines, digShort, SECRET, soaSerial, startNotifyingPrimary, teardown, tmp, until, zone } from './util.js';
+import { axfrLines, digShort, events, SECRET, soaSerial, startNotifyingPrimary, teardown, tmp, TSIG_ARG, until, zone } from './util.js';
 
 const named = tool('named');
 const digTool = tool('dig');
@@ -102,6 +103,67 @@ describe.skipIf(skip)('BIND primary → apexdns secondary', () => {
     });
     // Never becomes ready: the zone is never transferred.
     await expect(d).rejects.toThrow(/transfer.primary-failed.*(BADSIG|NOTAUTH)/s);
+  }, 30_000);
+});
+
+describe.skipIf(skip)('BIND primary → apexdns secondary: IXFR answered with a full zone', () => {
+  it('takes the AXFR-style IXFR answer of a primary without a journal and serves exactly the new data', async () => {
+    const dir = tmp();
+    const st = tmp();
+    const f = join(dir, 'example.info.zone');
+    const apexPort = await freePort();
+    writeFileSync(f, zone('example.info', 200, ['www IN A 192.0.2.10', 'old IN A 192.0.2.20', 'txt IN TXT "hello"']));
+    // No ixfr-from-differences: a reload keeps no journal, so BIND cannot build a delta from serial 200 and
+    // answers an IXFR with the whole zone (RFC 1995 §4: an AXFR-style IXFR response).
+    const b = await startNamed(namedPath(), dir, {
+      zones: `zone "example.info" { type primary; file "${f}"; ixfr-from-differences no; };`,
+      notifyPort: apexPort,
+    });
+    const a = await startDaemon([{ name: 'example.info', file: f }], {
+      port: apexPort,
+      timeoutMs: 15_000,
+      extra: {
+        'state-dir': st,
+        'tsig-keys': [{ name: 'xfr-key', algorithm: 'hmac-sha256', secret: SECRET }],
+        peers: [{ name: 'bind', address: '127.0.0.1', port: b.port, tsig: 'xfr-key', ixfr: true }],
+        zones: [{ name: 'example.info', type: 'secondary', primaries: ['bind'], 'allow-notify': ['bind'] }],
+      },
+    });
+    expect(await soaSerial(a.port, 'example.info')).toBe(200);
+
+    // Add new, change www, change txt, delete old; serial bump; SIGHUP → NOTIFY → IXFR from 200.
+    writeFileSync(f, zone('example.info', 201, ['www IN A 192.0.2.11', 'new IN A 192.0.2.30', 'txt IN TXT "bye"']));
+    b.hup();
+    await until(async () => (await soaSerial(a.port, 'example.info')) === 201, 5000, 'apexdns at serial 201');
+
+    // BIND did get an IXFR and sent the full zone in its answer; no separate AXFR was asked for serial 201.
+    expect(b.output()).toMatch(/transfer of 'example\.info\/IN': IXFR version not in journal, falling back to AXFR/);
+    expect(b.output()).toMatch(/transfer of 'example\.info\/IN': AXFR-style IXFR started: TSIG xfr-key \(serial 201\)/);
+    expect(b.output()).not.toMatch(/transfer of 'example\.info\/IN': AXFR started: TSIG xfr-key \(serial 201\)/);
+    // The same request by hand: the reply is the whole zone at 201 (not the SOA 201, SOA 200, … difference form).
+    const ixfr = await dig(b.port, ['example.info', 'IXFR=200', '-y', TSIG_ARG, '+nocomments', '+nostats', '+nocmd']);
+    const got = ixfr.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';') && !/\tTSIG\t/.test(l));
+    expect(got.map((l) => l.replace(/\s+/g, ' ').trim())).toEqual([
+      'example.info. 300 IN SOA ns1.example.info. hostmaster.example.info. 201 3600 600 86400 300',
+      'example.info. 300 IN NS ns1.example.info.',
+      'new.example.info. 300 IN A 192.0.2.30',
+      'ns1.example.info. 300 IN A 192.0.2.1',
+      'txt.example.info. 300 IN TXT "bye"',
+      'www.example.info. 300 IN A 192.0.2.11',
+      'example.info. 300 IN SOA ns1.example.info. hostmaster.example.info. 201 3600 600 86400 300',
+    ]);
+
+    // apexdns took the full-zone answer as a whole zone (logged as AXFR), without an IXFR→AXFR fallback.
+    const done = events(a.output(), 'transfer.succeeded').map((e) => [e['type'], e['serial']]);
+    expect(done).toEqual([['AXFR', 200], ['AXFR', 201]]);
+    expect(events(a.output(), 'transfer.ixfr-fallback')).toEqual([]);
+    expect(await digShort(a.port, 'www.example.info', 'A')).toBe('192.0.2.11');
+    expect(await digShort(a.port, 'new.example.info', 'A')).toBe('192.0.2.30');
+    expect(await digShort(a.port, 'txt.example.info', 'TXT')).toBe('"bye"');
+    expect(await status(a.port, 'old.example.info', 'A')).toBe('NXDOMAIN');
+    expect(await digShort(a.port, 'example.info', 'SOA')).toBe('ns1.example.info. hostmaster.example.info. 201 3600 600 86400 300');
+    await a.stop();
+    await b.stop();
   }, 30_000);
 });
 
