@@ -32,11 +32,22 @@ export type ReloadReport = {
   readonly zones: readonly ZoneReport[];
 };
 
-/** A full, compacting garbage collection (V8's `gc`, reached without the --expose-gc command-line flag). */
-function collectGarbage(): void {
+/**
+ * A full garbage collection that also compacts the heap (V8's `gc`, reached without the --expose-gc flag). Zone
+ * data outlives the parser's garbage it was allocated among; without compaction V8 keeps the half-empty pages and
+ * the process stays at about twice its live size (1M records: 1.4 GB instead of 0.7 GB RSS). Costs about a second
+ * for a million records, so it runs only after zone data was (re)loaded.
+ */
+function compactHeap(): void {
   v8.setFlagsFromString('--expose-gc');
   const gc: unknown = runInNewContext('gc');
-  if (typeof gc === 'function') gc();
+  if (typeof gc !== 'function') return;
+  v8.setFlagsFromString('--compact-on-every-full-gc');
+  try {
+    gc();
+  } finally {
+    v8.setFlagsFromString('--no-compact-on-every-full-gc');
+  }
 }
 
 interface ZoneEntry {
@@ -72,7 +83,7 @@ export class App {
     const report = await app.loadZones(config, new Map());
     // Loading leaves the parser's garbage behind (about as large as the zones themselves); collect it before
     // serving so the process starts at its steady-state size.
-    collectGarbage();
+    compactHeap();
     app.logReport('startup', report);
     app.transfers.startTimers();
     app.engine = new QueryEngine(app.store, {
@@ -126,6 +137,9 @@ export class App {
     this.config = loaded.config;
     await this.transfers?.reconfigure(loaded.config);
     const report = await this.loadZones(loaded.config, this.entries);
+    // The replaced zones become garbage once this reload's promise chain has unwound: then give the memory back
+    // (workers reload one at a time, so the others keep answering during the pause).
+    if (report.zones.some((z) => z.status === 'loaded')) setTimeout(compactHeap, 100).unref();
     this.logReport('reload', report);
     return report;
   }

@@ -162,9 +162,10 @@ export class TransferManager {
       if (st) await writeSerialState(join(this.config.stateDir, `${zoneBase(zc.name)}.serial.json`), st).catch((e: unknown) => this.opts.logger?.error({ zone: zc.name.toString(), error: (e as Error).message }, 'cannot write serial state'));
       const old = prev.get(key);
       if (old === snap) continue;
-      // Only zones someone may transfer keep a journal: the diff of a large zone costs seconds of CPU.
-      if (old && (zc.allowTransfer.length > 0 || zc.notify.length > 0)) await this.recordChange(zc, old, snap);
-      else await this.outgoing.view(snap, zc);
+      // Only zones someone may transfer keep a journal and an outgoing view: both walk every record.
+      const transferable = zc.allowTransfer.length > 0 || zc.notify.length > 0;
+      if (transferable && old) await this.recordChange(zc, old, snap);
+      else if (transferable) await this.outgoing.view(snap, zc);
       if (startup || !old || old.soaInfo.serial !== snap.soaInfo.serial) this.notifier.notify(zc.name, snapshotSoa(snap), zc.notify);
     }
   }

@@ -56,8 +56,8 @@ export interface ZoneSnapshot {
   readonly hasDnames: boolean;
   readonly recordCount: number;
   /**
-   * All records as served (deduplicated, TTLs normalised per RRset), made on first use and kept: transfers and
-   * diffs use it; the query path never does.
+   * All records as served (deduplicated, TTLs normalised per RRset), SOA first, made anew on every read: transfers
+   * and diffs use it; the query path never does.
    */
   readonly records: readonly RR[];
 }
@@ -308,15 +308,15 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
 const NO_ADDITIONAL: ReadonlyMap<number, readonly RRset[]> = new Map();
 
 /**
- * The snapshot object with its lazy `records`. Built outside buildSnapshot so that the getter's closure holds only
- * the final nodes, not the build-time maps.
+ * The snapshot object with its `records` list made on demand and not kept (transfers and diffs are rare; a kept
+ * list would cost a second copy of every record). Built outside buildSnapshot so that the getter's closure holds
+ * only the final nodes, not the build-time maps.
  */
 function makeSnapshot(fields: Omit<ZoneSnapshot, 'records'>): ZoneSnapshot {
-  let allRecords: RR[] | undefined;
   return {
     ...fields,
     get records(): readonly RR[] {
-      return (allRecords ??= collectRecords(fields.nodes));
+      return collectRecords(fields.nodes);
     },
   };
 }
