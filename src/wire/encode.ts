@@ -281,24 +281,30 @@ export class MessageWriter {
 
   /** Write an owner name with compression (RFC 1035 §4.1.4), registering its new suffixes as targets. */
   private putOwner(name: Name): void {
-    const key = name.key;
-    const labels = name.labels;
+    this.pos = this.putName(name.key, this.pos, name.labels, undefined, 0);
+  }
+
+  /**
+   * Write the name whose lowercased wire key is `key` at `pos`, compressed against earlier names (RFC 1035 §4.1.4),
+   * registering its new suffixes as pointer targets; returns the position after it. Label octets (original case)
+   * come from `labels`, or from `rd` where the uncompressed name starts at `rdStart`.
+   */
+  private putName(key: string, pos: number, labels: readonly string[] | undefined, rd: Uint8Array | undefined, rdStart: number): number {
     const b = this.buf;
-    let pos = this.pos;
     let kp = 0;
     let li = 0;
     for (;;) {
       const ll = key.charCodeAt(kp);
       if (ll === 0) {
         b[pos++] = 0;
-        break;
+        return pos;
       }
       const suffix = kp === 0 ? key : key.slice(kp);
       const off = this.comp.get(suffix);
       if (off !== undefined) {
         b[pos++] = 0xc0 | (off >>> 8);
         b[pos++] = off & 0xff;
-        break;
+        return pos;
       }
       // Only offsets below 0x4000 can be pointed at (14-bit pointer).
       if (pos < POINTER_LIMIT) {
@@ -306,11 +312,14 @@ export class MessageWriter {
         this.compLog.push(suffix);
       }
       b[pos++] = ll;
-      const l = labels[li++]!;
-      for (let i = 0; i < ll; i++) b[pos++] = l.charCodeAt(i);
+      if (rd !== undefined) {
+        for (let i = 1; i <= ll; i++) b[pos++] = rd[rdStart + kp + i]!;
+      } else {
+        const l = labels![li++]!;
+        for (let i = 0; i < ll; i++) b[pos++] = l.charCodeAt(i);
+      }
       kp += ll + 1;
     }
-    this.pos = pos;
   }
 
   /**
@@ -337,29 +346,7 @@ export class MessageWriter {
           }
           const nlen = q + 1 - s;
           if (nlen > 255) return this.abandon(logMark);
-          const key = keyOf(rd, s, nlen);
-          let kp = 0;
-          for (;;) {
-            const ll = key.charCodeAt(kp);
-            if (ll === 0) {
-              b[pos++] = 0;
-              break;
-            }
-            const suffix = kp === 0 ? key : key.slice(kp);
-            const off = this.comp.get(suffix);
-            if (off !== undefined) {
-              b[pos++] = 0xc0 | (off >>> 8);
-              b[pos++] = off & 0xff;
-              break;
-            }
-            if (pos < POINTER_LIMIT) {
-              this.comp.set(suffix, pos);
-              this.compLog.push(suffix);
-            }
-            for (let i = 0; i <= ll; i++) b[pos + i] = rd[s + kp + i]!;
-            pos += ll + 1;
-            kp += ll + 1;
-          }
+          pos = this.putName(keyOf(rd, s, nlen), pos, undefined, rd, s);
           s += nlen;
           break;
         }
