@@ -337,20 +337,19 @@ function skip(name, why) {
 const k = (x) => (x == null ? '–' : x >= 1000 ? `${(x / 1000).toFixed(1)}k` : String(Math.round(x)));
 const f = (x, d = 1) => (x == null ? '–' : Number(x).toFixed(d));
 
-function serverTable(title, rows) {
+/** A markdown table under a heading; rows of kind 'skip' get a "skipped" line, the others `line(row)`. */
+function table(title, headers, rows, line) {
   out(`### ${title}`);
   out();
-  out('| server | ceiling qps (runs) | sustained qps <1% loss (loss %) | server µs/q | server cores | dnsperf cores | p50 / p99 ms @ qps | RSS idle / peak MB | noise: other cores max (before) |');
-  out('|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows) {
-    if (r.kind === 'skip') {
-      out(`| ${r.name} | skipped: ${r.reason} | | | | | | | |`);
-      continue;
-    }
-    out(
+  out(`| ${headers.join(' | ')} |`);
+  out(`|${headers.map(() => '---|').join('')}`);
+  for (const r of rows) out(r.kind === 'skip' ? `| ${r.name} | skipped: ${r.reason} |${' |'.repeat(headers.length - 2)}` : line(r));
+}
+
+function serverTable(title, rows) {
+  table(title, ['server', 'ceiling qps (runs)', 'sustained qps <1% loss (loss %)', 'server µs/q', 'server cores', 'dnsperf cores', 'p50 / p99 ms @ qps', 'RSS idle / peak MB', 'noise: other cores max (before)'], rows, (r) =>
       `| ${r.name} | ${k(r.ceiling_qps)} (${(r.ceiling_runs ?? []).map(k).join(', ')}) | ${r.sustained_qps == null ? 'none passed' : `${k(r.sustained_qps)} (${f(r.sustained_lost_pct, 2)})`} | ${f(r.server_us_per_q)} | ${f(r.server_cores, 2)} | ${f(r.dnsperf_cores, 2)} | ${f(r.p50_ms, 3)} / ${f(r.p99_ms, 2)} @${k(r.latency_at_qps)} | ${f(r.rss_idle_mb, 0)} / ${f(r.rss_peak_mb, 0)} | ${f(r.other_cores_max, 2)} (${f(r.load_before_cores, 2)}) |`,
-    );
-  }
+  );
   const ours = rows.find((r) => r.kind === 'server' && r.name.startsWith('apexdns'));
   const knot = rows.find((r) => r.kind === 'server' && r.name.startsWith('knot'));
   if (ours && knot) {
@@ -567,19 +566,13 @@ async function scaleSection() {
     record(row);
     rows.push(row);
   }
-  out(`### Scale: ${zoneLines} records (${names} hosts × A+AAAA + CNAMEs), load time and SIGHUP reload under ${opts.scaleQps} qps`);
-  out();
-  out('| workers | processes | ready (start → SOA answered) | RSS MB (sum): load peak / ready+2 s / reload peak / after reload | reload (SIGHUP → new serial) | during reload: sent of planned, lost | lost, same load, no reload | latency during reload avg / max ms | noise: other cores (reload run) |');
-  out('|---|---|---|---|---|---|---|---|---|');
-  for (const r of rows) {
-    if (r.kind === 'skip') {
-      out(`| ${r.name} | skipped: ${r.reason} | | | | | | | |`);
-      continue;
-    }
-    out(
+  table(
+    `Scale: ${zoneLines} records (${names} hosts × A+AAAA + CNAMEs), load time and SIGHUP reload under ${opts.scaleQps} qps`,
+    ['workers', 'processes', 'ready (start → SOA answered)', 'RSS MB (sum): load peak / ready+2 s / reload peak / after reload', 'reload (SIGHUP → new serial)', 'during reload: sent of planned, lost', 'lost, same load, no reload', 'latency during reload avg / max ms', 'noise: other cores (reload run)'],
+    rows,
+    (r) =>
       `| ${r.workers} | ${r.processes} | ${f(r.ready_ms / 1000, 2)} s | ${r.rss_start_peak_mb} / ${r.rss_ready_mb} / ${r.rss_reload_peak_mb} / ${r.rss_after_mb} | ${r.reload_ms === null ? 'not seen' : f(r.reload_ms / 1000, 2) + ' s'} | ${r.reload ? `${r.reload.sent} of ${r.reload.expected}, lost ${r.reload.lost} (${f(r.reload.lost_pct, 2)} %)` : '–'} | ${r.baseline ? `${r.baseline.lost} of ${r.baseline.sent} (${f(r.baseline.lost_pct, 2)} %)` : '–'} | ${r.reload ? `${f(r.reload.avg_ms, 1)} / ${f(r.reload.max_ms, 0)}` : '–'} | ${r.reload ? f(r.reload.other_cores, 2) : '–'} |`,
-    );
-  }
+  );
   out();
   out('Targets: load < 15 s, RSS < 1.5 GB total. dnsperf keeps at most 2000 queries outstanding, so a stalled server shows up as fewer queries sent and high latency rather than loss.');
   out();
@@ -640,11 +633,9 @@ async function profileSection() {
 async function shapingSection() {
   const { shapingBench } = await import('./shaping.mjs');
   const rows = await shapingBench();
-  out('### Answer shaping: flattened apex answered from the flattening cache vs a plain A answer (in-process CPU per query)');
-  out();
-  out('| encoded-answer cache | plain A µs/q | flattened apex µs/q | ratio (target ≤ 1.2) |');
-  out('|---|---|---|---|');
-  for (const r of rows) out(`| ${r.cache} | ${r.plainUs.toFixed(2)} | ${r.flatUs.toFixed(2)} | ${r.ratio.toFixed(2)}× |`);
+  table('Answer shaping: flattened apex answered from the flattening cache vs a plain A answer (in-process CPU per query)',
+    ['encoded-answer cache', 'plain A µs/q', 'flattened apex µs/q', 'ratio (target ≤ 1.2)'], rows,
+    (r) => `| ${r.cache} | ${r.plainUs.toFixed(2)} | ${r.flatUs.toFixed(2)} | ${r.ratio.toFixed(2)}× |`);
   out();
 }
 
