@@ -501,9 +501,10 @@ class Primary {
   private async reload(): Promise<readonly WorkerReloadResult[]> {
     const id = ++this.reloadSeq;
     // One worker at a time: the others keep answering at full speed from the shared sockets while a large zone
-    // is rebuilt, and only one extra copy of the zone data is in memory at once.
+    // is rebuilt, and only one extra copy of the zone data is in memory at once. Slot 0 goes last: the app makes
+    // it the leader (e.g. it sends NOTIFY), which must act only once every other worker serves the new data.
     const results: WorkerReloadResult[] = [];
-    for (const w of this.liveWorkers()) results.push(await this.reloadOne(w, id));
+    for (const w of this.liveWorkers().reverse()) results.push(await this.reloadOne(w, id));
     for (const r of results) {
       if (r.ok) this.logger.info({ workerId: r.workerId, workerPid: r.pid, report: r.report }, 'worker reloaded');
       else this.logger.error({ workerId: r.workerId, workerPid: r.pid, error: r.error }, 'worker reload failed');
