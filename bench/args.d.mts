@@ -1,7 +1,7 @@
 // Types of bench/args.mjs (for test/bench/args.test.ts under `strict`).
 
 export interface BenchOptions {
-  sections: ('unsigned' | 'signed' | 'scale' | 'profile' | 'shaping')[];
+  sections: ('unsigned' | 'signed' | 'scale' | 'profile' | 'profile-signed' | 'shaping')[];
   quick: boolean;
   only: string[] | null;
   names: number | null;

@@ -6,6 +6,7 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
     --signed              apexdns live signing vs Knot online / PowerDNS online, DO=1, + random-subdomain flood
     --scale               1M-record zone: load time, RSS (workers 1 and auto), SIGHUP reload under load
     --profile             apexdns (1 worker) under dnsperf with node --cpu-prof; prints the top frames
+    --profile-signed      the same with live signing (compact denial) and DO=1 on every query
     --shaping             in-process CPU per query: flattened apex (from the flattening cache) vs plain A
   options:
     --quick               short runs, fewer levels (~5 min for unsigned apexdns+knot)
@@ -21,7 +22,7 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
     --out DIR             results directory (default bench/results)
 `;
 
-const SECTIONS = ['unsigned', 'signed', 'scale', 'profile', 'shaping'];
+const SECTIONS = ['unsigned', 'signed', 'scale', 'profile', 'profile-signed', 'shaping'];
 const SERVERS = ['apexdns', 'knot', 'nsd', 'pdns'];
 
 /** Parses argv (without node and script) into a plain options object; throws Error with a message on bad input. */

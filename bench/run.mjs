@@ -239,6 +239,9 @@ function apexConfig(name, port, zone, workers, extraZone = '') {
   return file;
 }
 
+/** Live-signing config block for the bench zone (compact denial, keys generated in DIR/keys). */
+const dnssecBlock = (dir) => ['    dnssec:', '      state: active', '      denial: compact', `      keys: ${join(dir, 'keys')}`].join('\n');
+
 const apexCmd = (config, nodeArgs = []) => ['node', ...nodeArgs, join(ROOT, 'dist/cli/main.js'), 'serve', '--config', config];
 
 // ---------- one server through the kit ----------
@@ -422,7 +425,6 @@ async function signedSection() {
   const names = opts.names ?? 10000;
   const { zone, queries } = inputs(names, opts.count);
   const flood = floodQueries(names, opts.count);
-  const dnssecBlock = (dir) => ['    dnssec:', '      state: active', '      denial: compact', `      keys: ${join(dir, 'keys')}`].join('\n');
   for (const [label, qf] of [['mixed load, DO=1', queries], ['random-subdomain flood (every query a new nonexistent name), DO=1', flood]]) {
     const tag = qf === flood ? ' flood' : '';
     const rows = [];
@@ -597,17 +599,18 @@ function topFrames(profileFile, n = 30) {
   return { totalMs: total / 1000, frames: [...self].sort((a, b) => b[1] - a[1]).slice(0, n).map(([key, us]) => ({ frame: key, self_ms: +(us / 1000).toFixed(1), pct: +((100 * us) / total).toFixed(1) })) };
 }
 
-async function profileSection() {
+async function profileSection(signed) {
   const names = opts.names ?? 10000;
   const { zone, queries } = inputs(names, opts.count);
-  const dir = join(WORK, 'apexdns-profile');
+  const name = signed ? 'apexdns-profile-signed' : 'apexdns-profile';
+  const dir = join(WORK, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'prof'), { recursive: true });
-  const cfg = apexConfig('apexdns-profile', PORTS.profile, zone, 1);
-  say('=== profile: apexdns workers 1 under closed-loop dnsperf with --cpu-prof');
+  const cfg = apexConfig(name, PORTS.profile, zone, 1, signed ? dnssecBlock(dir) : '');
+  say(`=== profile: apexdns workers 1 under closed-loop dnsperf with --cpu-prof${signed ? ', live signing, DO=1' : ''}`);
   const s = await startTimed(cfg, PORTS.profile, join(dir, 'server.log'), ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`]);
   const secs = opts.quick ? 10 : 20;
-  const r = await dnsperfRun(PORTS.profile, queries, secs, { SERVER_PID: String(s.pid), TAG: 'apexdns-profile' });
+  const r = await dnsperfRun(PORTS.profile, queries, secs, { SERVER_PID: String(s.pid), TAG: name, ...(signed ? { DO: '1' } : {}) });
   await stopTree(s.pid, 20000);
   s.flush();
   const files = readdirSync(join(dir, 'prof')).filter((x) => x.endsWith('.cpuprofile'));
@@ -616,8 +619,8 @@ async function profileSection() {
     return;
   }
   const top = topFrames(join(dir, 'prof', files[0]));
-  record({ kind: 'profile', dnsperf: r, profile: join(dir, 'prof', files[0]), ...top });
-  out(`### Profile: apexdns (1 worker) under closed-loop dnsperf, ${secs}s, ${k(r?.qps)} qps, ${f(r?.server_us_per_q)} µs/q (profiler on), other cores ${f(r?.other_cores, 2)}`);
+  record({ kind: 'profile', signed, dnsperf: r, profile: join(dir, 'prof', files[0]), ...top });
+  out(`### Profile: apexdns (1 worker${signed ? ', live signing, DO=1' : ''}) under closed-loop dnsperf, ${secs}s, ${k(r?.qps)} qps, ${f(r?.server_us_per_q)} µs/q (profiler on), other cores ${f(r?.other_cores, 2)}`);
   out();
   out(`Self time, top frames of ${f(top.totalMs / 1000, 1)} s sampled (${join(dir, 'prof', files[0])}):`);
   out();
@@ -654,7 +657,8 @@ async function main() {
     if (s === 'unsigned') await unsignedSection();
     else if (s === 'signed') await signedSection();
     else if (s === 'scale') await scaleSection();
-    else if (s === 'profile') await profileSection();
+    else if (s === 'profile') await profileSection(false);
+    else if (s === 'profile-signed') await profileSection(true);
     else if (s === 'shaping') await shapingSection();
   }
   writeFileSync(MD, md.join('\n') + '\n');

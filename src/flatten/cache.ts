@@ -5,6 +5,7 @@ import { RRType, Rcode } from '../wire/constants.js';
 import type { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import { rdataTargetName, soaFields } from '../wire/rdata/index.js';
+import { FifoMap } from '../util/fifo-map.js';
 
 /** What one upstream question told us about `name`/`type`. */
 export type UpstreamData =
@@ -80,7 +81,7 @@ export function interpretReply(msg: Message, name: Name, type: number): Upstream
 
 /** TTL-honouring cache of UpstreamData keyed by `name.key + type`, bounded in entries (oldest dropped first). */
 export class UpstreamCache {
-  private readonly map = new Map<string, CacheEntry>();
+  private readonly map = new FifoMap<string, CacheEntry>();
 
   constructor(
     private readonly maxEntries: number,
@@ -106,10 +107,7 @@ export class UpstreamCache {
     const expiresAt = now + ttl * 1000;
     const entry: CacheEntry = { value, expiresAt, staleUntil: expiresAt + this.staleTtl * 1000, failedAt: 0 };
     this.map.delete(key);
-    if (this.map.size >= this.maxEntries) {
-      const first = this.map.keys().next().value;
-      if (first !== undefined) this.map.delete(first);
-    }
+    if (this.map.size >= this.maxEntries) this.map.shift();
     this.map.set(key, entry);
     return entry;
   }

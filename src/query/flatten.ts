@@ -12,6 +12,7 @@ import { upstreamClient, type UpstreamQuery, type UpstreamReply } from '../flatt
 import { resolve, type ResolveOptions } from './resolve.js';
 import type { ChainLink, Resolution } from './resolution.js';
 import type { Ede } from './response.js';
+import { FifoMap } from '../util/fifo-map.js';
 
 /** The flattening stage's result: the resolution to answer from, an optional EDE, and how long the bytes may be reused. */
 export interface Shaped {
@@ -93,7 +94,7 @@ export class Flattener {
    * Finished answers per qtype by `qname.key` (whose hash V8 already computed during routing), valid for one zone-set
    * generation and until their data expires.
    */
-  private readonly shapedCache = new Map<number, Map<string, ShapedEntry>>();
+  private readonly shapedCache = new Map<number, FifoMap<string, ShapedEntry>>();
   private readonly inflight = new Map<string, Promise<FetchOutcome>>();
   private readonly upstream: UpstreamQuery;
   private readonly now: () => number;
@@ -117,7 +118,7 @@ export class Flattener {
   shape(res: Resolution & { kind: 'external' }, qname: Name, qtype: number): Shaped | Promise<Shaped> {
     const set = this.store.current;
     let byName = this.shapedCache.get(qtype);
-    if (byName === undefined) this.shapedCache.set(qtype, (byName = new Map()));
+    if (byName === undefined) this.shapedCache.set(qtype, (byName = new FifoMap()));
     const key = qname.key;
     const hit = byName.get(key);
     if (hit !== undefined) {
@@ -296,7 +297,7 @@ export class Flattener {
   }
 
   /** Build the Shaped result and remember it when it may be reused. */
-  private finish(res: Resolution & { kind: 'external' }, link: ChainLink, w: Walk, step: Step, byName: Map<string, ShapedEntry>, key: string): Shaped {
+  private finish(res: Resolution & { kind: 'external' }, link: ChainLink, w: Walk, step: Step, byName: FifoMap<string, ShapedEntry>, key: string): Shaped {
     const zone = res.zone;
     const chain = res.chain.slice(0, -1);
     // The flattened CNAME's owner: the QNAME, or the last target of the (non-flattened) chain before it.
@@ -346,10 +347,7 @@ export class Flattener {
       }
     }
     if (shaped.cacheUntil > this.now()) {
-      if (byName.size >= this.maxEntries) {
-        const first = byName.keys().next().value;
-        if (first !== undefined) byName.delete(first);
-      }
+      if (byName.size >= this.maxEntries) byName.shift();
       byName.set(key, { shaped, generation: w.set.generation, expiresAt: shaped.cacheUntil });
     }
     return shaped;

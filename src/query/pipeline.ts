@@ -19,6 +19,7 @@ import type { Resolution } from './resolution.js';
 import { signResponse, signedAnswerExpiry } from '../dnssec/sign-stage.js';
 
 import { route } from './route.js';
+import { FifoMap } from '../util/fifo-map.js';
 
 /** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log. */
 const logicalRcodes = new WeakMap<Uint8Array, number>();
@@ -59,7 +60,7 @@ const TCP_MAX = 65535;
 const NOT_AUTHORITATIVE = { code: EdeCode.NOT_AUTHORITATIVE, text: '' };
 
 export class QueryEngine {
-  private readonly cache = new Map<string, CacheEntry>();
+  private readonly cache = new FifoMap<string, CacheEntry>();
   readonly flattener: Flattener;
   private cacheGeneration = -1;
   cacheHits = 0;
@@ -173,9 +174,7 @@ export class QueryEngine {
 
   private remember(key: string, bytes: Uint8Array, until: number): void {
     if (this.cache.size >= this.opts.answerCacheEntries) {
-      // Drop the oldest entry (Map keeps insertion order).
-      const first = this.cache.keys().next().value;
-      if (first !== undefined) this.cache.delete(first);
+      this.cache.shift();
     }
     this.cache.set(key, { bytes, until, logical: logicalRcodes.get(bytes) });
   }

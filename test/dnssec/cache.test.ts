@@ -1,4 +1,4 @@
-// Tests for src/dnssec/cache.ts, validity.ts and signer.ts: LRU byte budget, refresh threshold, validity windows.
+// Tests for src/dnssec/cache.ts, validity.ts and signer.ts: CLOCK eviction within the byte budget, refresh threshold, validity windows.
 
 import { describe, expect, it } from 'vitest';
 import { SignatureCache, signatureCacheKey } from '../../src/dnssec/cache.js';
@@ -57,6 +57,19 @@ describe('SignatureCache', () => {
     expect(c.get('d', 10)).toBeDefined();
     expect(c.bytes).toBe(3 * 261);
     expect(c.stats()).toMatchObject({ entries: 3, evictions: 1, bytes: 783 });
+  });
+
+  it('CLOCK: referenced entries get a second round; with all referenced, the oldest goes after one sweep', () => {
+    const c = new SignatureCache({ maxBytes: 3 * 261 });
+    for (const k of ['a', 'b', 'c']) c.set(k, sig(1), 0, 8 * DAY);
+    for (const k of ['a', 'b', 'c']) expect(c.get(k, 10)).toBeDefined();
+    c.set('d', sig(4), 0, 8 * DAY); // a, b, c all referenced: their bits are cleared, then a (the oldest) goes
+    expect(c.evictions).toBe(1);
+    expect(c.get('a', 10)).toBeUndefined();
+    c.set('e', sig(5), 0, 8 * DAY); // b and c were passed once already and not hit since: b goes
+    expect(c.get('b', 10)).toBeUndefined();
+    expect([c.get('c', 10), c.get('d', 10), c.get('e', 10)].every((x) => x !== undefined)).toBe(true);
+    expect(c.bytes).toBe(3 * 261);
   });
 
   it('replacing a key keeps the byte count exact', () => {
