@@ -12,6 +12,7 @@ export interface BenchOptions {
   runs: number;
   scaleQps: number;
   install: boolean;
+  denials: ('compact' | 'nsec3' | 'nsec')[];
   kit: string;
   out: string | null;
   help: boolean;

@@ -15,6 +15,7 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
     --count N             queries in the query file (default 500000, --quick 200000)
     --workers W           apexdns workers: a number or auto (default 1 with --pin, auto otherwise)
     --pin                 server on CPU 0 (1 thread), dnsperf on CPU 1
+    --denial LIST         apexdns denial modes for --signed, comma separated: compact,nsec3,nsec (default compact,nsec)
     --seconds S --runs R  per dnsperf run / repetitions (default 15 / 3; --quick 5 / 1)
     --scale-qps Q         steady open-loop load during the SIGHUP reload (default 5000)
     --install             apt-get install missing peers (PowerDNS) instead of skipping them
@@ -24,6 +25,7 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
 
 const SECTIONS = ['unsigned', 'signed', 'scale', 'profile', 'profile-signed', 'shaping'];
 const SERVERS = ['apexdns', 'knot', 'nsd', 'pdns'];
+const DENIALS = ['compact', 'nsec3', 'nsec'];
 
 /** Parses argv (without node and script) into a plain options object; throws Error with a message on bad input. */
 export function parseArgs(argv) {
@@ -39,6 +41,7 @@ export function parseArgs(argv) {
     runs: null,
     scaleQps: 5000,
     install: false,
+    denials: ['compact', 'nsec'],
     kit: process.env.APEXDNS_BENCH_KIT || '/work/shared/bench',
     out: null,
     help: false,
@@ -69,6 +72,12 @@ export function parseArgs(argv) {
         const list = next().split(',').map((s) => s.trim()).filter(Boolean);
         for (const s of list) if (!SERVERS.includes(s)) throw new Error(`--only: unknown server ${s} (known: ${SERVERS.join(', ')})`);
         o.only = list;
+        break;
+      }
+      case '--denial': {
+        const list = next().split(',').map((s) => s.trim()).filter(Boolean);
+        for (const d of list) if (!DENIALS.includes(d)) throw new Error(`--denial: unknown mode ${d} (known: ${DENIALS.join(', ')})`);
+        o.denials = list;
         break;
       }
       case '--names': o.names = num(a, argv[++i]); break;

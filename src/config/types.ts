@@ -9,8 +9,8 @@ export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info'
 export type DnssecState = 'pending' | 'active' | 'pending-disabled' | 'disabled' | 'deleted';
 export const DNSSEC_STATES: readonly DnssecState[] = ['pending', 'active', 'pending-disabled', 'disabled', 'deleted'];
 
-export type DenialMode = 'compact' | 'nsec3';
-export const DENIAL_MODES: readonly DenialMode[] = ['compact', 'nsec3'];
+export type DenialMode = 'compact' | 'nsec3' | 'nsec';
+export const DENIAL_MODES: readonly DenialMode[] = ['compact', 'nsec3', 'nsec'];
 
 export type SerialPolicy = 'keep' | 'increment' | 'unixtime' | 'dateserial';
 export const SERIAL_POLICIES: readonly SerialPolicy[] = ['keep', 'increment', 'unixtime', 'dateserial'];

@@ -1,5 +1,6 @@
-// Query-time DNSSEC stage: adds RRSIGs and denial-of-existence proofs (compact NSEC, NSEC3 white lies, or the stored
-// chain of a pre-signed zone) to a response built for a DO=1 query, after resolution and answer shaping.
+// Query-time DNSSEC stage: adds RRSIGs and denial-of-existence proofs (compact NSEC, NSEC3 white lies, the zone's
+// NSEC chain, or the stored chain of a pre-signed zone) to a response built for a DO=1 query, after resolution and
+// answer shaping.
 
 import { Rcode, RRType } from '../wire/constants.js';
 import type { SectionEntry } from '../wire/message.js';
@@ -10,7 +11,8 @@ import { FLATTEN_TYPES } from '../query/resolve.js';
 import type { Response } from '../query/response.js';
 import { chainLinks, nextCloser, wildcardOf } from './answer-origin.js';
 import { canonicalRRset, type CanonicalRRset } from './canonical.js';
-import { compactNxdomainNsec, nodataNsec } from './nsec.js';
+import { compactNxdomainNsec, nodataNsec, nsecRdata } from './nsec.js';
+import { chainNext, chainPosition, nsecChain, type NsecChain } from './nsec-chain.js';
 import { hashPlusOne, nsec3Cover, nsec3Hash, nsec3Owner, nsec3Rdata } from './nsec3.js';
 import { presignedResponse } from './presigned.js';
 import { NSEC3_ITERATIONS, NSEC3_SALT, signingOf, type LiveSigning } from './zone-keys.js';
@@ -143,6 +145,28 @@ function nsec3CoverFor(zone: ZoneSnapshot, origin: Name, name: Name): Proof {
   return proof(c.owner, RRType.NSEC3, zone.negativeSoa.ttl, nsec3Rdata({ nextHashed: c.nextHashed, types: [] }));
 }
 
+/** Per NSEC chain, its NSEC records by `position * CHAIN_VARIANTS + bitmap variant`, made on first use. */
+const chainProofs = new WeakMap<NsecChain, Map<number, Proof>>();
+const CHAIN_VARIANTS = FLATTEN_LIST.length + 1;
+
+/**
+ * The chain NSEC at `index` (RFC 4034 §4.1): next = the following chain name (the apex after the last, §4.1.1),
+ * bitmap = the types there plus RRSIG and NSEC (at a cut only NS and DS, RFC 4035 §2.3).
+ */
+function chainNsecAt(zone: ZoneSnapshot, chain: NsecChain, index: number, variant = 0): Proof {
+  let byIndex = chainProofs.get(chain);
+  if (byIndex === undefined) chainProofs.set(chain, (byIndex = new Map()));
+  const k = index * CHAIN_VARIANTS + variant;
+  let p = byIndex.get(k);
+  if (p === undefined) {
+    const node = chain.nodes[index]!;
+    const rdata = nsecRdata(chainNext(chain, index), [...bitmapTypes(node, variant), RRType.RRSIG, RRType.NSEC]);
+    p = proof(node.name, RRType.NSEC, zone.negativeSoa.ttl, rdata);
+    byIndex.set(k, p);
+  }
+  return p;
+}
+
 const WILDCARD_LABEL = '*';
 
 /** True when `e` is authoritative data of `zone`: an existing node that is neither a cut nor below one. */
@@ -157,6 +181,7 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
   const signer = s.signer;
   const now = opts.now;
   const nsec3 = s.denial === 'nsec3';
+  const chain = s.denial === 'nsec' ? nsecChain(zone) : undefined;
   const answer: SectionEntry[] = [];
   const authority: SectionEntry[] = [];
   const proofs: SectionEntry[] = [];
@@ -166,6 +191,14 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
     if (proofOwners.has(p.entry.owner.key)) return;
     proofOwners.add(p.entry.owner.key);
     proofs.push(p.entry, rrsigOf(p.entry, signer.sign(p.canon, now, cache)));
+  };
+
+  // denial nsec: the chain NSEC covering a nonexistent `name` (RFC 4035 §3.1.3.2), and the one at an existing node,
+  // or for an empty non-terminal (no NSEC of its own) the one before it, whose next name lies below it (§3.1.3.1).
+  const cover = (c: NsecChain, name: Name): void => addProof(chainNsecAt(zone, c, chainPosition(c, name).index), true);
+  const nsecAt = (c: NsecChain, node: ZoneNode, variant = 0): void => {
+    const at = chainPosition(c, node.name);
+    addProof(chainNsecAt(zone, c, at.index, at.match ? variant : 0), true);
   };
 
   const links = chainLinks(res);
@@ -182,11 +215,12 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
       continue;
     }
     const source = wc.source.rrsets.get(e.type);
-    if (nsec3 && source !== undefined) {
+    if ((nsec3 || chain !== undefined) && source !== undefined) {
       // RFC 4035 §5.3.2: sign with the wildcard's label count (the source RRset's signature, shared by every
-      // expansion), and RFC 5155 §7.2.6: prove the next closer name does not exist.
+      // expansion), and prove that QNAME does not exist: RFC 5155 §7.2.6 (the next closer name), RFC 4035 §3.1.3.3.
       answer.push(rrsigOf(e, signer.sign(canon(source), now)));
-      addProof(nsec3CoverFor(zone, origin, nextCloser(wc.qname, wc.closestEncloser.name)), false);
+      if (chain !== undefined) cover(chain, wc.qname);
+      else addProof(nsec3CoverFor(zone, origin, nextCloser(wc.qname, wc.closestEncloser.name)), false);
     } else {
       // Compact denial: sign the expansion as if the name existed (labels = QNAME's count, as Knot's onlinesign
       // and Cloudflare do), so no proof is needed; it is valid RFC 4034 data at QNAME.
@@ -221,7 +255,14 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
     case 'nodata': {
       const wc = res.wildcard;
       const variant = variantOf(res.node, opts.qtype ?? 0);
-      if (!nsec3) {
+      if (chain !== undefined) {
+        if (wc === undefined) nsecAt(chain, res.node, variant);
+        else {
+          // RFC 4035 §3.1.3.4: QNAME does not exist, and the wildcard has no data of the type.
+          cover(chain, res.name);
+          nsecAt(chain, wc.source, variant);
+        }
+      } else if (!nsec3) {
         if (wc === undefined) addProof(compactNsecFor(zone, res.node, variant), true);
         // RFC 9824 §3.3: wildcard NODATA: an NSEC at QNAME with the wildcard's types (one-off, not cached).
         else addProof(proof(res.name, RRType.NSEC, zone.negativeSoa.ttl, nodataNsec(res.name, bitmapTypes(res.node, variant))), false);
@@ -237,7 +278,11 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
       break;
     }
     case 'nxdomain': {
-      if (!nsec3) {
+      if (chain !== undefined) {
+        // RFC 4035 §3.1.3.2: QNAME does not exist, and neither does the wildcard at the closest encloser.
+        cover(chain, res.name);
+        cover(chain, res.closestEncloser.name.child(WILDCARD_LABEL));
+      } else if (!nsec3) {
         // RFC 9824 §3.1: one NSEC at QNAME, next `\000.QNAME`, bitmap {RRSIG, NSEC, NXNAME}; not cached (one-off).
         addProof(proof(res.name, RRType.NSEC, zone.negativeSoa.ttl, compactNxdomainNsec(res.name)), false);
         // RFC 9824 §3.5: RCODE NOERROR unless the query set the Compact Answers OK flag.
@@ -256,7 +301,10 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
     }
     case 'referral':
       // RFC 4035 §3.1.4.1 / RFC 5155 §7.2.7: at a cut without DS, prove its absence (NS bit set, no DS, no SOA).
-      if (res.ds === undefined) addProof(nsec3 ? nsec3MatchFor(zone, origin, res.cut) : compactNsecFor(zone, res.cut), true);
+      if (res.ds === undefined) {
+        if (chain !== undefined) nsecAt(chain, res.cut);
+        else addProof(nsec3 ? nsec3MatchFor(zone, origin, res.cut) : compactNsecFor(zone, res.cut), true);
+      }
       break;
     case 'answer':
     case 'external':

@@ -32,6 +32,12 @@ describe('bench parseArgs', () => {
     expect(() => parseArgs(['--only', 'apexdns,bind'])).toThrow('--only: unknown server bind (known: apexdns, knot, nsd, pdns)');
   });
 
+  it('--denial picks the apexdns denial modes of --signed (default compact,nsec) and rejects unknown ones', () => {
+    expect(parseArgs([]).denials).toEqual(['compact', 'nsec']);
+    expect(parseArgs(['--denial', 'nsec3,nsec']).denials).toEqual(['nsec3', 'nsec']);
+    expect(() => parseArgs(['--denial', 'nsec5'])).toThrow('--denial: unknown mode nsec5 (known: compact, nsec3, nsec)');
+  });
+
   it('numbers: --workers N|auto, --names, --seconds; bad values throw', () => {
     const o = parseArgs(['--workers', '2', '--names', '500000', '--seconds', '7', '--runs', '2']);
     expect([o.workers, o.names, o.seconds, o.runs]).toEqual([2, 500000, 7, 2]);

@@ -166,7 +166,7 @@ describe.skipIf(skip)('unbound validates flattened, proxied and HTTPS-synthesize
     const zones: Record<string, unknown>[] = [];
     const specs: { name: string; file: string }[] = [];
     const anchors: string[] = [];
-    for (const denial of ['compact', 'nsec3'] as const) {
+    for (const denial of ['compact', 'nsec3', 'nsec'] as const) {
       for (const [z, text] of [[`shape-${denial}.test.`, shapeZone], [`flat-${denial}.test.`, flatZone]] as const) {
         const file = join(dir, `${z}zone`);
         writeFileSync(file, text(z));
@@ -191,7 +191,7 @@ describe.skipIf(skip)('unbound validates flattened, proxied and HTTPS-synthesize
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const denial of ['compact', 'nsec3'] as const) {
+  for (const denial of ['compact', 'nsec3', 'nsec'] as const) {
     const s = `shape-${denial}.test.`;
     const f = `flat-${denial}.test.`;
     for (const c of cases(s, f)) {
@@ -254,6 +254,17 @@ describe.skipIf(skip)('unbound validates flattened, proxied and HTTPS-synthesize
     expect(await bitmaps(`ext.${s}`, 'AAAA')).toEqual([]);
   });
 
+  it('nsec: the chain NSEC at a flattened name has the same bitmap rules, and points to the next name', async () => {
+    const s = 'shape-nsec.test.';
+    const nsecs = async (name: string, type: string): Promise<string[]> =>
+      section((await dig(daemon!.port, ['+norec', '+dnssec', name, type])).stdout, 'AUTHORITY').filter((l) => /^\S+ \d+ NSEC /.test(l));
+    const apex = await nsecs(s, 'SRV');
+    expect(apex).toHaveLength(1);
+    expect(apex[0]).toMatch(new RegExp(`^${s.replace(/\./g, '\\.')} 300 NSEC \\S+\\.${s.replace(/\./g, '\\.')} A NS SOA MX TXT AAAA RRSIG NSEC DNSKEY CDS CDNSKEY HTTPS$`));
+    expect((await nsecs(s, 'HTTPS'))[0]).toMatch(/ A NS SOA MX TXT AAAA RRSIG NSEC DNSKEY CDS CDNSKEY$/);
+    expect((await nsecs(`ext.${s}`, 'HTTPS'))[0]).toMatch(new RegExp(`^ext\\.${s.replace(/\./g, '\\.')} 300 NSEC \\S+ A AAAA RRSIG NSEC$`));
+  });
+
   it('additional data of answers is signed (RFC 4035 §3.1.1); referral glue is not', async () => {
     const s = 'shape-compact.test.';
     const mx = await dig(daemon!.port, ['+norec', '+dnssec', `mx2.${s}`, 'MX']);
@@ -276,7 +287,7 @@ describe.skipIf(skip)('unbound validates flattened, proxied and HTTPS-synthesize
   it('no origin address of a proxied record appears in any answer, signed or validated', async () => {
     let all = '';
     const types = ['A', 'AAAA', 'ANY', 'HTTPS', 'CNAME', 'MX', 'TXT', 'NSEC', 'SVCB', 'RRSIG'];
-    for (const denial of ['compact', 'nsec3'] as const) {
+    for (const denial of ['compact', 'nsec3', 'nsec'] as const) {
       const s = `shape-${denial}.test.`;
       for (const n of ['', 'www.', 'six.', 'shop.', 'api.', 'mx2.', 'foo.wild.', '*.wild.', 'wild.']) {
         const runs = await Promise.all(types.flatMap((t) => [

@@ -1,4 +1,4 @@
-// End-to-end proof of live signing: apexdns serves signed zones (compact and nsec3 denial, multi-signer) and an
+// End-to-end proof of live signing: apexdns serves signed zones (compact, nsec3 and nsec denial, multi-signer) and an
 // independent validator (unbound, and delv on a sample) must set AD / report "fully validated", never SERVFAIL.
 
 import { execFileSync } from 'node:child_process';
@@ -83,7 +83,7 @@ describe.skipIf(skip)('unbound validates apexdns live signing', () => {
       specs.push({ name, file });
       stubs.push(name);
     };
-    for (const denial of ['compact', 'nsec3'] as const) {
+    for (const denial of ['compact', 'nsec3', 'nsec'] as const) {
       const z = `${denial}.test.`;
       const child = `secure.${z}`;
       const childKeys = await zoneKeys(keys, child);
@@ -115,7 +115,7 @@ describe.skipIf(skip)('unbound validates apexdns live signing', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const [denial, nx] of [['compact', 'NOERROR'], ['nsec3', 'NXDOMAIN']] as const) {
+  for (const [denial, nx] of [['compact', 'NOERROR'], ['nsec3', 'NXDOMAIN'], ['nsec', 'NXDOMAIN']] as const) {
     for (const c of cases(`${denial}.test.`, nx)) {
       it(`${denial}: ${c.name} ${c.type} → ${c.status}${c.ad ? ' +AD' : ''}`, async () => {
         const r = await query(unbound!.port, c.name, c.type);
@@ -164,8 +164,10 @@ describe.skipIf(skip)('unbound validates apexdns live signing', () => {
       ['foo.wild.nsec3.test.', 'A', '; fully validated'],
       ['nope.nsec3.test.', 'A', '; negative response, fully validated'],
       ['www.nsec3.test.', 'TXT', '; negative response, fully validated'],
+      ['nope.nsec.test.', 'A', '; negative response, fully validated'],
+      ['foo.wild.nsec.test.', 'A', '; fully validated'],
     ] as const) {
-      const root = name.endsWith('nsec3.test.') ? 'nsec3.test' : 'compact.test';
+      const root = /\.(nsec3|nsec|compact)\.test\.$/.exec(name)![1] + '.test';
       const out = await delv(bin, daemon!.port, anchorFile, root, name, type);
       expect(out, out).toContain(want);
     }

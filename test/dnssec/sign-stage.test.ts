@@ -16,6 +16,7 @@ import { buildResponse } from '../../src/query/answer.js';
 import type { Response } from '../../src/query/response.js';
 import { attachSigning, prepareZoneDnssec, type LiveSigning } from '../../src/dnssec/zone-keys.js';
 import { signResponse } from '../../src/dnssec/sign-stage.js';
+import { SignatureCache } from '../../src/dnssec/cache.js';
 import { parseRrsig, verifyRRsig } from '../../src/dnssec/rrsig.js';
 import { compactNxdomainNsec } from '../../src/dnssec/nsec.js';
 import { hashMinusOne, hashPlusOne, nsec3Hash, nsec3Label } from '../../src/dnssec/nsec3.js';
@@ -39,9 +40,9 @@ ns.sub A 192.0.2.8
 const NOW = Math.floor(Date.now() / 1000);
 let dir = '';
 
-async function signedZone(dnssec: DnssecConfig, text = ZONE): Promise<{ zone: ZoneSnapshot; signing: LiveSigning | undefined }> {
+async function signedZone(dnssec: DnssecConfig, text = ZONE, cache?: SignatureCache): Promise<{ zone: ZoneSnapshot; signing: LiveSigning | undefined }> {
   const origin = Name.parse('example.');
-  const prep = await prepareZoneDnssec(origin, dnssec, undefined);
+  const prep = await prepareZoneDnssec(origin, dnssec, cache);
   const parsed = parseZoneText(text, 'z', { origin, zonesDir: '/nonexistent' });
   const built = buildSnapshot(origin, prep!.augment(parsed.records));
   if (!built.snapshot) throw new Error(built.diagnostics.map((d) => d.message).join('\n'));
@@ -142,6 +143,83 @@ describe('compact denial zone (state active)', () => {
     expect(res.aa).toBe(false);
     expect(res.authority.map(types)).toEqual(['sub.example. 2', 'sub.example. 47', 'sub.example. 46']);
     expect(typeBitmapFromWire(res.authority[1]!.rdata[0]!, Name.parse('\\000.sub.example.').wireLength)).toEqual([RRType.NS, RRType.RRSIG, RRType.NSEC]);
+    expect(res.additional.map(types)).toEqual(['ns.sub.example. 1']);
+  });
+});
+
+describe('nsec denial zone (the NSEC chain, signed at query time)', () => {
+  // Chain in canonical order (RFC 4034 §6.1): example. → a.b.c.example. → ns1.example. → sub.example. →
+  // *.wild.example. → www.example. → (back to) example.; the ENTs c., b.c., wild. and the glue ns.sub. have no NSEC.
+  let zone: ZoneSnapshot;
+  let s: LiveSigning;
+  beforeAll(async () => {
+    const z = await signedZone({ mode: 'live', state: 'active', denial: 'nsec', keys: join(dir, 'k-nsec'), validityDays: undefined }, ZONE, new SignatureCache({ maxBytes: 1 << 20 }));
+    zone = z.zone;
+    s = z.signing!;
+  });
+  const nextOf = (e: SectionEntry): string => Name.fromWire(e.rdata[0]!, 0).toString();
+  const bitmapOf = (e: SectionEntry): number[] => typeBitmapFromWire(e.rdata[0]!, Name.fromWire(e.rdata[0]!, 0).wireLength);
+  const verified = (section: readonly SectionEntry[]): void => {
+    for (let i = 0; i < section.length; i += 2) {
+      expect(section[i + 1]!.type).toBe(RRType.RRSIG);
+      expect(verifyRRsig(section[i]!, section[i + 1]!.rdata[0]!, s.signer.zsk.dnskeyRdata, { now: NOW })).toBe(true);
+    }
+  };
+
+  it('NXDOMAIN keeps its rcode: SOA, the NSEC covering QNAME and the NSEC covering *.closest-encloser', () => {
+    const res = ask(zone, 'nope.example.', RRType.A);
+    expect([res.rcode, res.logicalRcode]).toEqual([Rcode.NXDOMAIN, undefined]);
+    expect(res.authority.map(types)).toEqual(['example. 6', 'example. 46', 'a.b.c.example. 47', 'a.b.c.example. 46', 'example. 47', 'example. 46']);
+    expect(nextOf(res.authority[2]!)).toBe('ns1.example.');
+    expect(nextOf(res.authority[4]!)).toBe('a.b.c.example.');
+    expect(bitmapOf(res.authority[4]!)).toEqual([RRType.NS, RRType.SOA, RRType.RRSIG, RRType.NSEC, RRType.DNSKEY, RRType.CDS, RRType.CDNSKEY]);
+    expect(res.authority[2]!.ttl).toBe(300);
+    verified(res.authority);
+    expect(zone.apex.rrsets.has(RRType.NSEC3PARAM)).toBe(false);
+  });
+
+  it('the same NSEC (and, through the signature cache, the same signature) answers every name it covers', () => {
+    const a = ask(zone, 'nope.example.', RRType.A).authority;
+    const b = ask(zone, 'mmm.example.', RRType.AAAA).authority;
+    expect(Buffer.from(b[2]!.rdata[0]!)).toEqual(Buffer.from(a[2]!.rdata[0]!));
+    expect(Buffer.from(b[3]!.rdata[0]!)).toEqual(Buffer.from(a[3]!.rdata[0]!));
+  });
+
+  it('NODATA: the NSEC at QNAME without the QTYPE bit; an ENT: the NSEC before it, whose next name is below it', () => {
+    const nd = ask(zone, 'www.example.', RRType.TXT);
+    expect(nd.authority.map(types)).toEqual(['example. 6', 'example. 46', 'www.example. 47', 'www.example. 46']);
+    expect(nextOf(nd.authority[2]!)).toBe('example.');
+    expect(bitmapOf(nd.authority[2]!)).toEqual([RRType.A, RRType.AAAA, RRType.RRSIG, RRType.NSEC]);
+    verified(nd.authority);
+    const ent = ask(zone, 'b.c.example.', RRType.A);
+    expect(ent.rcode).toBe(Rcode.NOERROR);
+    expect(ent.authority.map(types)).toEqual(['example. 6', 'example. 46', 'example. 47', 'example. 46']);
+    expect(nextOf(ent.authority[2]!)).toBe('a.b.c.example.');
+  });
+
+  it('wildcard answer: the wildcard signature (labels 2, shared by every expansion) plus the NSEC covering QNAME', () => {
+    const res = ask(zone, 'x.y.wild.example.', RRType.A);
+    expect(res.answer.map(types)).toEqual(['x.y.wild.example. 1', 'x.y.wild.example. 46']);
+    expect(parseRrsig(res.answer[1]!.rdata[0]!).labels).toBe(2);
+    verified(res.answer);
+    expect(res.authority.map(types)).toEqual(['*.wild.example. 47', '*.wild.example. 46']);
+    expect(nextOf(res.authority[0]!)).toBe('www.example.');
+    verified(res.authority);
+    const other = ask(zone, 'z.wild.example.', RRType.A);
+    expect(Buffer.from(other.answer[1]!.rdata[0]!)).toEqual(Buffer.from(res.answer[1]!.rdata[0]!));
+  });
+
+  it('wildcard NODATA: the covering NSEC and the wildcard NSEC are one record here, sent once', () => {
+    const nd = ask(zone, 'x.wild.example.', RRType.MX);
+    expect(nd.authority.map(types)).toEqual(['example. 6', 'example. 46', '*.wild.example. 47', '*.wild.example. 46']);
+    expect(bitmapOf(nd.authority[2]!)).toEqual([RRType.A, RRType.TXT, RRType.RRSIG, RRType.NSEC]);
+  });
+
+  it('insecure referral: NS unsigned, the chain NSEC at the cut with {NS, RRSIG, NSEC}, glue unsigned', () => {
+    const res = ask(zone, 'www.sub.example.', RRType.A);
+    expect(res.authority.map(types)).toEqual(['sub.example. 2', 'sub.example. 47', 'sub.example. 46']);
+    expect(nextOf(res.authority[1]!)).toBe('*.wild.example.');
+    expect(bitmapOf(res.authority[1]!)).toEqual([RRType.NS, RRType.RRSIG, RRType.NSEC]);
     expect(res.additional.map(types)).toEqual(['ns.sub.example. 1']);
   });
 });

@@ -1,0 +1,80 @@
+// The NSEC chain of a live-signed zone with `denial: nsec` (RFC 4034 §4, RFC 4035 §2.3): every authoritative name
+// and zone cut in canonical order, built once per snapshot, with O(log n) matching and covering lookups.
+
+import { asciiLower, type Name } from '../wire/name.js';
+import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js';
+
+const NEEDS_ESCAPE = /[\x00\x01]/;
+
+/**
+ * A string whose JavaScript order (UTF-16 code units) is the canonical DNS name order of RFC 4034 §6.1: labels from
+ * the root down, each compared as lowercased octets, a shorter label before any label it is a prefix of. Each
+ * label ends with \x00; octets 0x00 and 0x01 inside a label become \x01\x01 and \x01\x02 so they still sort above
+ * the terminator and in their own order.
+ */
+export function canonicalSortKey(name: Name): string {
+  const l = name.labels;
+  let k = '';
+  for (let i = l.length - 1; i >= 0; i--) {
+    let s = asciiLower(l[i]!);
+    if (NEEDS_ESCAPE.test(s)) s = s.replace(/\x01/g, '\x01\x02').replace(/\x00/g, '\x01\x01');
+    k += s + '\x00';
+  }
+  return k;
+}
+
+export interface NsecChain {
+  /** Names with an NSEC, in canonical order: nodes with data that are not occluded (the apex first). */
+  readonly nodes: readonly ZoneNode[];
+  readonly keys: readonly string[];
+}
+
+const chains = new WeakMap<ZoneSnapshot, NsecChain>();
+
+/**
+ * The zone's NSEC chain (made on first use per snapshot). RFC 4035 §2.3: every owner name with authoritative data
+ * and every delegation point gets an NSEC; empty non-terminals and names below a cut or DNAME (glue, occluded data)
+ * get none.
+ */
+export function nsecChain(zone: ZoneSnapshot): NsecChain {
+  let c = chains.get(zone);
+  if (c !== undefined) return c;
+  const entries: { key: string; node: ZoneNode }[] = [];
+  for (const node of zone.nodes.values()) {
+    if (!onChain(node)) continue;
+    entries.push({ key: canonicalSortKey(node.name), node });
+  }
+  entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  c = { nodes: entries.map((e) => e.node), keys: entries.map((e) => e.key) };
+  chains.set(zone, c);
+  return c;
+}
+
+/**
+ * Position of the chain name matching `name`, or else of the chain name whose NSEC covers it (the last one before
+ * it in canonical order, RFC 4034 §4.1.1). In-zone names sort after the apex (the first chain name), so the
+ * position is never negative for them.
+ */
+export function chainPosition(chain: NsecChain, name: Name): { readonly index: number; readonly match: boolean } {
+  const key = canonicalSortKey(name);
+  const keys = chain.keys;
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! <= key) lo = mid + 1;
+    else hi = mid;
+  }
+  const index = lo === 0 ? keys.length - 1 : lo - 1;
+  return { index, match: keys[index] === key };
+}
+
+/** The name the NSEC at chain position `index` points to: the next chain name, or the apex after the last. */
+export function chainNext(chain: NsecChain, index: number): Name {
+  return chain.nodes[(index + 1) % chain.nodes.length]!.name;
+}
+
+/** True when `node` is on the chain (has its own NSEC). */
+export function onChain(node: ZoneNode): boolean {
+  return node.rrsets.size > 0 && (node.flags & NodeFlag.OCCLUDED) === 0;
+}
