@@ -40,6 +40,14 @@ export function signResponse(res: Resolution, response: Response, opts: SignOpti
   return signLive(res, response, s, opts);
 }
 
+/**
+ * True for a live-signed zone: its RRSIGs are made per answer, so there is no RRSIG RRset to hand out for a query of
+ * type RRSIG (Knot's onlinesign and PowerDNS answer REFUSED too). Pre-signed and unsigned zones answer normally.
+ */
+export function refusesRrsigQuery(zone: ZoneSnapshot): boolean {
+  return signingOf(zone)?.kind === 'live';
+}
+
 /** Canonical forms of long-lived RRsets (snapshot data), computed once per RRset object. */
 const canonCache = new WeakMap<SectionEntry, CanonicalRRset>();
 function canon(set: SectionEntry): CanonicalRRset {
@@ -314,6 +322,16 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
     default: {
       const never: never = res;
       return never;
+    }
+  }
+  // A query for type NSEC at a name that has one (compact: every name, even a nonexistent one, as Knot's onlinesign
+  // answers; nsec: names on the chain) gets that NSEC as its answer, as from a zone signed ahead of time: a NODATA
+  // whose NSEC lists NSEC would fail validation (RFC 4035 §5.4: the bitmap must not hold the QTYPE).
+  if ((res.kind === 'nodata' || res.kind === 'nxdomain') && opts.qtype === RRType.NSEC) {
+    const i = proofs.findIndex((p) => p.type === RRType.NSEC && p.owner.key === res.name.key);
+    if (i >= 0) {
+      const nsecAnswer: Response = { ...response, rcode: Rcode.NOERROR, answer: [proofs[i]!, proofs[i + 1]!], authority: [], additional };
+      return logicalRcode === undefined ? nsecAnswer : { ...nsecAnswer, logicalRcode };
     }
   }
   for (const p of proofs) authority.push(p);

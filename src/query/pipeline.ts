@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { decodeQuery } from '../wire/decode.js';
 import { encodeResponse } from '../wire/encode.js';
-import { EdeCode, EdnsFlag, EdnsOption, Flag, Rcode } from '../wire/constants.js';
+import { EdeCode, EdnsFlag, EdnsOption, Flag, Rcode, RRType } from '../wire/constants.js';
 import type { DecodeResult, EdnsOptionData, Query, ResponseMessage } from '../wire/message.js';
 import type { ZoneStore } from '../zone/store.js';
 import type { HandlerResult } from '../server/handler.js';
@@ -16,7 +16,7 @@ import { FLATTEN_RESOLVE_OPTIONS, Flattener, needsFlattening, type Shaped } from
 import type { FlatteningConfig } from '../config/types.js';
 import { bare, type Response } from './response.js';
 import type { Resolution } from './resolution.js';
-import { signResponse, signedAnswerExpiry } from '../dnssec/sign-stage.js';
+import { refusesRrsigQuery, signResponse, signedAnswerExpiry } from '../dnssec/sign-stage.js';
 
 import { route } from './route.js';
 import { FifoMap } from '../util/fifo-map.js';
@@ -58,6 +58,7 @@ export interface TransferHook {
 const CLASSIC_UDP = 512;
 const TCP_MAX = 65535;
 const NOT_AUTHORITATIVE = { code: EdeCode.NOT_AUTHORITATIVE, text: '' };
+const NOT_SUPPORTED = { code: EdeCode.NOT_SUPPORTED, text: '' };
 
 export class QueryEngine {
   private readonly cache = new FifoMap<string, CacheEntry>();
@@ -135,6 +136,8 @@ export class QueryEngine {
     // RFC 8914 §4.21: EDE 20 "Not Authoritative" explains the REFUSED for names outside our zones.
     if (!routed) res = bare(Rcode.REFUSED, false, NOT_AUTHORITATIVE);
     else if (routed.expired) res = bare(Rcode.SERVFAIL);
+    // RFC 8914 §4.22: RRSIGs of a live-signed zone exist only per answer; refused as Knot's onlinesign and PowerDNS do.
+    else if (q.question.type === RRType.RRSIG && refusesRrsigQuery(routed.snapshot)) res = bare(Rcode.REFUSED, false, NOT_SUPPORTED);
     else {
       const r = resolve(routed.snapshot, q.question.name, q.question.type, FLATTEN_RESOLVE_OPTIONS);
       if (needsFlattening(r)) {

@@ -57,6 +57,12 @@ function cases(z: string, nx: 'NOERROR' | 'NXDOMAIN'): Case[] {
     { name: z, type: 'CDS', status: 'NOERROR', ad: true, contains: /\sCDS\s+\d+ 13 2 [0-9A-F]+/ },
     { name: z, type: 'CDNSKEY', status: 'NOERROR', ad: true, contains: /\sCDNSKEY\s+257 3 13 / },
     { name: z, type: 'SOA', status: 'NOERROR', ad: true },
+    // Meta types: NSEC at an existing name and at an ENT, NSEC3 (a NODATA), and at a nonexistent name.
+    { name: `www.${z}`, type: 'NSEC', status: 'NOERROR', ad: true },
+    { name: `c.${z}`, type: 'NSEC', status: 'NOERROR', ad: true },
+    { name: `foo.wild.${z}`, type: 'NSEC', status: 'NOERROR', ad: true },
+    { name: `nope.${z}`, type: 'NSEC', status: nx, ad: true },
+    { name: `www.${z}`, type: 'NSEC3', status: 'NOERROR', ad: true },
   ];
 }
 
@@ -126,6 +132,17 @@ describe.skipIf(skip)('unbound validates apexdns live signing', () => {
       });
     }
   }
+
+  it('RRSIG queries to a live-signed zone are REFUSED with EDE 21, with or without DO (as Knot onlinesign and PowerDNS)', async () => {
+    for (const extra of [['+dnssec'], []]) {
+      const r = await query(daemon!.port, 'www.compact.test.', 'RRSIG', ['+norec', ...extra]);
+      expect(r.status, r.stdout).toBe('REFUSED');
+      expect(r.stdout).toMatch(/EDE: 21/);
+    }
+    // An unsigned zone answers NODATA as before.
+    const plain = await query(daemon!.port, 'www.insecure.compact.test.', 'RRSIG', ['+norec']);
+    expect(plain.status).toBe('NOERROR');
+  });
 
   it('compact: the authoritative answer for a nonexistent name is NOERROR with an NXNAME NSEC; nsec3 gives NXDOMAIN with 3 NSEC3', async () => {
     const plain = await query(daemon!.port, 'nope.compact.test.', 'A', ['+norec']);

@@ -215,6 +215,14 @@ describe('nsec denial zone (the NSEC chain, signed at query time)', () => {
     expect(bitmapOf(nd.authority[2]!)).toEqual([RRType.A, RRType.TXT, RRType.RRSIG, RRType.NSEC]);
   });
 
+  it('a query for type NSEC gets the chain NSEC as its answer at a chain name; an ENT gets the covering NODATA', () => {
+    const r = signResponse(resolve(zone, Name.parse('www.example.'), RRType.NSEC), buildResponse(resolve(zone, Name.parse('www.example.'), RRType.NSEC)), { co: false, now: NOW, qtype: RRType.NSEC });
+    expect([r.rcode, r.answer.map(types), r.authority]).toEqual([Rcode.NOERROR, ['www.example. 47', 'www.example. 46'], []]);
+    const entQ = resolve(zone, Name.parse('c.example.'), RRType.NSEC);
+    const ent = signResponse(entQ, buildResponse(entQ), { co: false, now: NOW, qtype: RRType.NSEC });
+    expect([ent.answer, ent.authority.map(types)]).toEqual([[], ['example. 6', 'example. 46', 'example. 47', 'example. 46']]);
+  });
+
   it('insecure referral: NS unsigned, the chain NSEC at the cut with {NS, RRSIG, NSEC}, glue unsigned', () => {
     const res = ask(zone, 'www.sub.example.', RRType.A);
     expect(res.authority.map(types)).toEqual(['sub.example. 2', 'sub.example. 47', 'sub.example. 46']);
