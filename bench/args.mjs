@@ -6,7 +6,7 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
     --signed              apexdns live signing vs Knot online / PowerDNS online, DO=1, + random-subdomain flood
     --scale               1M-record zone: load time, RSS (workers 1 and auto), SIGHUP reload under load
     --profile             apexdns (1 worker) under dnsperf with node --cpu-prof; prints the top frames
-    --profile-signed      the same with live signing (compact denial) and DO=1 on every query
+    --profile-signed      the same with live signing (the first --denial mode) and DO=1 on every query
     --shaping             in-process CPU per query: flattened apex (from the flattening cache) vs plain A
   options:
     --quick               short runs, fewer levels (~5 min for unsigned apexdns+knot)
@@ -15,7 +15,8 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
     --count N             queries in the query file (default 500000, --quick 200000)
     --workers W           apexdns workers: a number or auto (default 1 with --pin, auto otherwise)
     --pin                 server on CPU 0 (1 thread), dnsperf on CPU 1
-    --denial LIST         apexdns denial modes for --signed, comma separated: compact,nsec3,nsec (default compact,nsec)
+    --denial LIST         apexdns denial modes for --signed and --profile-signed, comma separated: compact,nsec3,nsec
+                          (default compact,nsec)
     --seconds S --runs R  per dnsperf run / repetitions (default 15 / 3; --quick 5 / 1)
     --scale-qps Q         steady open-loop load during the SIGHUP reload (default 5000)
     --install             apt-get install missing peers (PowerDNS) instead of skipping them

@@ -608,8 +608,9 @@ async function profileSection(signed) {
   const dir = join(WORK, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'prof'), { recursive: true });
-  const cfg = apexConfig(name, PORTS.profile, zone, 1, signed ? dnssecBlock(dir) : '');
-  say(`=== profile: apexdns workers 1 under closed-loop dnsperf with --cpu-prof${signed ? ', live signing, DO=1' : ''}`);
+  const denial = opts.denials[0];
+  const cfg = apexConfig(name, PORTS.profile, zone, 1, signed ? dnssecBlock(dir, denial) : '');
+  say(`=== profile: apexdns workers 1 under closed-loop dnsperf with --cpu-prof${signed ? `, live signing (${denial}), DO=1` : ''}`);
   const s = await startTimed(cfg, PORTS.profile, join(dir, 'server.log'), ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`]);
   const secs = opts.quick ? 10 : 20;
   const r = await dnsperfRun(PORTS.profile, queries, secs, { SERVER_PID: String(s.pid), TAG: name, ...(signed ? { DO: '1' } : {}) });
@@ -621,8 +622,8 @@ async function profileSection(signed) {
     return;
   }
   const top = topFrames(join(dir, 'prof', files[0]));
-  record({ kind: 'profile', signed, dnsperf: r, profile: join(dir, 'prof', files[0]), ...top });
-  out(`### Profile: apexdns (1 worker${signed ? ', live signing, DO=1' : ''}) under closed-loop dnsperf, ${secs}s, ${k(r?.qps)} qps, ${f(r?.server_us_per_q)} µs/q (profiler on), other cores ${f(r?.other_cores, 2)}`);
+  record({ kind: 'profile', signed, ...(signed ? { denial } : {}), dnsperf: r, profile: join(dir, 'prof', files[0]), ...top });
+  out(`### Profile: apexdns (1 worker${signed ? `, live signing (${denial}), DO=1` : ''}) under closed-loop dnsperf, ${secs}s, ${k(r?.qps)} qps, ${f(r?.server_us_per_q)} µs/q (profiler on), other cores ${f(r?.other_cores, 2)}`);
   out();
   out(`Self time, top frames of ${f(top.totalMs / 1000, 1)} s sampled (${join(dir, 'prof', files[0])}):`);
   out();
