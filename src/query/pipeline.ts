@@ -19,7 +19,7 @@ import type { Resolution } from './resolution.js';
 import { refusesRrsigQuery, signResponse, signedAnswerExpiry } from '../dnssec/sign-stage.js';
 
 import { route } from './route.js';
-import { FifoMap } from '../util/fifo-map.js';
+import { AnswerCache, answerKey, type AnswerKey } from './answer-cache.js';
 
 /** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log. */
 const logicalRcodes = new WeakMap<Uint8Array, number>();
@@ -61,7 +61,7 @@ const NOT_AUTHORITATIVE = { code: EdeCode.NOT_AUTHORITATIVE, text: '' };
 const NOT_SUPPORTED = { code: EdeCode.NOT_SUPPORTED, text: '' };
 
 export class QueryEngine {
-  private readonly cache = new FifoMap<string, CacheEntry>();
+  private readonly cache: AnswerCache;
   readonly flattener: Flattener;
   private cacheGeneration = -1;
   cacheHits = 0;
@@ -72,6 +72,7 @@ export class QueryEngine {
     private readonly opts: EngineOptions,
   ) {
     this.flattener = new Flattener(store, { config: opts.flattening ?? NO_FLATTENING, logger: opts.logger });
+    this.cache = new AnswerCache(opts.answerCacheEntries);
   }
 
   /** Answer one request. Returns null when the packet must be dropped (RFC 1035 §4.1.1: QR=1, short header). */
@@ -110,21 +111,20 @@ export class QueryEngine {
 
     const set = this.store.current;
     const useCache = this.opts.answerCacheEntries > 0;
-    let key = '';
+    let key: AnswerKey | undefined;
     if (useCache) {
       if (set.generation !== this.cacheGeneration) {
         this.cache.clear();
         this.cacheGeneration = set.generation;
       }
-      key = cacheKey(q, maxSize, ctx.transport);
-      const hit = this.cache.get(key);
-      if (hit !== undefined && (hit.until === Infinity || hit.until > Date.now())) {
+      key = answerKey(q, rawQuestion, maxSize, ctx.transport);
+      const hit = this.cache.get(key, Date.now());
+      if (hit !== undefined) {
         this.cacheHits++;
         const out = patchCached(hit.bytes, q.id, rawQuestion);
         if (hit.logical !== undefined) logicalRcodes.set(out, hit.logical);
         return out;
       }
-      if (hit !== undefined) this.cache.delete(key);
       this.cacheMisses++;
     }
 
@@ -144,25 +144,27 @@ export class QueryEngine {
         // Answer shaping (seed "CNAME flattening"): synchronous from served zones or the flattening cache.
         const shaped = this.flattener.shape(r, q.question.name, q.question.type);
         if (!(shaped instanceof Promise)) return this.finishShaped(q, rawQuestion, shaped, maxSize, key, set.generation);
-        const question = rawQuestion.slice();
-        return shaped.then((s) => this.finishShaped(q, question, s, maxSize, key, set.generation));
+        // A copy: the request's buffer may be reused before the upstream answers (Buffer#slice would share it).
+        const question = new Uint8Array(rawQuestion);
+        const later = key === undefined ? undefined : { ...key, question };
+        return shaped.then((s) => this.finishShaped(q, question, s, maxSize, later, set.generation));
       }
       res = this.dnssec(q, r, buildResponse(r));
       oneOff = r.kind === 'nxdomain' || ((r.kind === 'answer' || r.kind === 'nodata') && r.wildcard !== undefined);
     }
 
     const bytes = this.finalize(q, rawQuestion, res, maxSize);
-    if (useCache && !oneOff) {
+    if (key !== undefined && !oneOff) {
       // Signed answers leave the cache well before their RRSIGs expire (src/dnssec/sign-stage.ts).
       const now = Date.now();
       const until = signedAnswerExpiry(res, now);
-      if (until > now) this.remember(key, bytes, until);
+      if (until > now) this.cache.set(key, bytes, until, logicalRcodes.get(bytes));
     }
     return bytes;
   }
 
   /** Encode a flattened answer; cache the bytes only while the flattened data is fresh (never stale or SERVFAIL). */
-  private finishShaped(q: Query, rawQuestion: Uint8Array, shaped: Shaped, maxSize: number, key: string, generation: number): Uint8Array {
+  private finishShaped(q: Query, rawQuestion: Uint8Array, shaped: Shaped, maxSize: number, key: AnswerKey | undefined, generation: number): Uint8Array {
     let res: Response;
     if (shaped.res === undefined) res = bare(Rcode.SERVFAIL, false, shaped.ede);
     else {
@@ -171,15 +173,8 @@ export class QueryEngine {
     }
     const bytes = this.finalize(q, rawQuestion, res, maxSize);
     const until = Math.min(shaped.cacheUntil, signedAnswerExpiry(res, Date.now()));
-    if (key !== '' && generation === this.cacheGeneration && until > Date.now()) this.remember(key, bytes, until);
+    if (key !== undefined && generation === this.cacheGeneration && until > Date.now()) this.cache.set(key, bytes, until, logicalRcodes.get(bytes));
     return bytes;
-  }
-
-  private remember(key: string, bytes: Uint8Array, until: number): void {
-    if (this.cache.size >= this.opts.answerCacheEntries) {
-      this.cache.shift();
-    }
-    this.cache.set(key, { bytes, until, logical: logicalRcodes.get(bytes) });
   }
 
   /** DNSSEC stage (src/dnssec/sign-stage.ts): RRSIGs and denial proofs for DO=1 queries to signed zones. */
@@ -259,30 +254,6 @@ export class QueryEngine {
     };
     return encodeResponse(msg, CLASSIC_UDP);
   }
-}
-
-/** One encoded answer: valid until `until` (Date.now() ms; Infinity = until the zone set changes). */
-interface CacheEntry {
-  readonly bytes: Uint8Array;
-  readonly until: number;
-  /** The logical rcode for the query log when it differs from the wire rcode (compact denial). */
-  readonly logical: number | undefined;
-}
-
-/** Everything that changes the encoded bytes, besides the ID and the QNAME's case. */
-function cacheKey(q: Query, maxSize: number, transport: 'udp' | 'tcp'): string {
-  const e = q.edns;
-  let bits = q.flags & (Flag.RD | Flag.CD);
-  if (e) {
-    bits |= 1;
-    if (e.flags & EdnsFlag.DO) bits |= 2;
-    if (e.flags & EdnsFlag.CO) bits |= 4;
-    if (e.options.length > 0) {
-      for (const o of e.options) if (o.code === EdnsOption.NSID) bits |= 8;
-    }
-  }
-  if (transport === 'tcp') bits |= 64;
-  return q.question.name.key + String.fromCharCode(q.question.type, q.question.class, bits, maxSize);
 }
 
 /** Copy a cached answer, then write the request's ID and question bytes into it. */
