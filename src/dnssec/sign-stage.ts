@@ -326,17 +326,37 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
   }
   // A query for type NSEC at a name that has one (compact: every name, even a nonexistent one, as Knot's onlinesign
   // answers; nsec: names on the chain) gets that NSEC as its answer, as from a zone signed ahead of time: a NODATA
-  // whose NSEC lists NSEC would fail validation (RFC 4035 §5.4: the bitmap must not hold the QTYPE).
-  if ((res.kind === 'nodata' || res.kind === 'nxdomain') && opts.qtype === RRType.NSEC) {
-    const i = proofs.findIndex((p) => p.type === RRType.NSEC && p.owner.key === res.name.key);
-    if (i >= 0) {
-      const nsecAnswer: Response = { ...response, rcode: Rcode.NOERROR, answer: [proofs[i]!, proofs[i + 1]!], authority: [], additional };
+  // whose NSEC lists NSEC would fail validation (RFC 4035 §5.4: the bitmap must not hold the QTYPE). At a CNAME
+  // owner the NSEC is that name's own (RFC 4035 §2.5: NSEC and RRSIG live beside a CNAME), not the target's.
+  if (opts.qtype === RRType.NSEC && !nsec3) {
+    const own = ownNsec(res, proofs, chain, signer, now);
+    if (own !== undefined) {
+      const nsecAnswer: Response = { ...response, rcode: Rcode.NOERROR, answer: own, authority: [], additional };
       return logicalRcode === undefined ? nsecAnswer : { ...nsecAnswer, logicalRcode };
     }
   }
   for (const p of proofs) authority.push(p);
   const out: Response = { ...response, rcode, answer, authority, additional };
   return logicalRcode === undefined ? out : { ...out, logicalRcode };
+}
+
+/**
+ * The NSEC (and its RRSIG) owned by the query name, for a query of type NSEC (see signLive): from the proofs when
+ * the query followed no CNAME, else the CNAME owner's own NSEC; undefined when the name has none (an ENT in nsec
+ * mode, a name reached through a DNAME or a wildcard CNAME), which leaves the ordinary answer.
+ */
+function ownNsec(res: Resolution, proofs: readonly SectionEntry[], chain: NsecChain | undefined, signer: LiveSigning['signer'], now: number): SectionEntry[] | undefined {
+  const first = res.chain[0];
+  if (first === undefined) {
+    if (res.kind !== 'nodata' && res.kind !== 'nxdomain') return undefined;
+    const i = proofs.findIndex((p) => p.type === RRType.NSEC && p.owner.key === res.name.key);
+    return i < 0 ? undefined : [proofs[i]!, proofs[i + 1]!];
+  }
+  if (first.fromDname === true || first.wildcard !== undefined) return undefined;
+  const node = res.zone.nodes.get(first.rrset.owner.key);
+  if (node === undefined) return undefined;
+  const p = chain !== undefined ? chainNsecAt(res.zone, chain, chainPosition(chain, node.name).index) : compactNsecFor(res.zone, node);
+  return [p.entry, rrsigOf(p.entry, signer.sign(p.canon, now))];
 }
 
 /** Longest time a signed answer may be served from the encoded-answer cache, ms. */

@@ -62,6 +62,7 @@ function cases(z: string, nx: 'NOERROR' | 'NXDOMAIN'): Case[] {
     { name: `c.${z}`, type: 'NSEC', status: 'NOERROR', ad: true },
     { name: `foo.wild.${z}`, type: 'NSEC', status: 'NOERROR', ad: true },
     { name: `nope.${z}`, type: 'NSEC', status: nx, ad: true },
+    { name: `alias2.${z}`, type: 'NSEC', status: 'NOERROR', ad: true },
     { name: `www.${z}`, type: 'NSEC3', status: 'NOERROR', ad: true },
   ];
 }
