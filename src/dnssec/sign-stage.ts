@@ -231,8 +231,9 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
       else addProof(nsec3CoverFor(zone, origin, nextCloser(wc.qname, wc.closestEncloser.name)), false);
     } else {
       // Compact denial: sign the expansion as if the name existed (labels = QNAME's count, as Knot's onlinesign
-      // and Cloudflare do), so no proof is needed; it is valid RFC 4034 data at QNAME.
-      answer.push(rrsigOf(e, signer.sign(canonicalRRset(e), now)));
+      // and Cloudflare do), so no proof is needed; it is valid RFC 4034 data at QNAME. A one-off signature (one per
+      // expanded name, which a flood makes unique): kept out of the cache like the NXDOMAIN NSECs.
+      answer.push(rrsigOf(e, signer.sign(canonicalRRset(e), now, false)));
     }
   }
 
