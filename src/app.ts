@@ -13,7 +13,7 @@ import { startListeners, type Listeners } from './server/listen.js';
 import { TransferManager } from './transfer/manager.js';
 import type { ZoneSnapshot } from './zone/snapshot.js';
 import type { JsonValue } from './server/cluster.js';
-import { attachSigning, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
+import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
 /** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */
 export type ZoneReport = {
@@ -185,7 +185,7 @@ export class App {
         const res = dnssecError !== undefined
           ? { ok: false as const, diagnostics: [{ severity: 'error' as const, pos: { file: zc.file, line: 0, col: 0 }, message: dnssecError }] }
           : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc, prev !== undefined) });
-        if (res.ok && prep?.signing) attachSigning(res.zone.snapshot, prep.signing);
+        if (res.ok && prep?.signing) await attachSigningPrepared(res.zone.snapshot, prep.signing);
         if (res.ok) {
           next.set(zc.name.key, { config: zc, loaded: res.zone, shaping });
           for (const d of res.zone.diagnostics) this.log.warn({ zone: name }, formatDiagnostic(d));

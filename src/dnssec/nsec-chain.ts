@@ -2,6 +2,7 @@
 // and zone cut in canonical order, built once per snapshot, with O(log n) matching and covering lookups.
 
 import { asciiLower, type Name } from '../wire/name.js';
+import { runSliced, runToEnd } from '../zone/slice.js';
 import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js';
 
 const NEEDS_ESCAPE = /[\x00\x01]/;
@@ -31,23 +32,39 @@ export interface NsecChain {
 
 const chains = new WeakMap<ZoneSnapshot, NsecChain>();
 
+/** Nodes between two chances to yield while building a chain. */
+const BUILD_STEP = 4096;
+
 /**
- * The zone's NSEC chain (made on first use per snapshot). RFC 4035 §2.3: every owner name with authoritative data
- * and every delegation point gets an NSEC; empty non-terminals and names below a cut or DNAME (glue, occluded data)
- * get none.
+ * Builds the chain. RFC 4035 §2.3: every owner name with authoritative data and every delegation point gets an NSEC;
+ * empty non-terminals and names below a cut or DNAME (glue, occluded data) get none.
  */
-export function nsecChain(zone: ZoneSnapshot): NsecChain {
-  let c = chains.get(zone);
-  if (c !== undefined) return c;
+function* buildChain(zone: ZoneSnapshot): Generator<void, NsecChain, void> {
   const entries: { key: string; node: ZoneNode }[] = [];
+  let n = 0;
   for (const node of zone.nodes.values()) {
+    if (++n % BUILD_STEP === 0) yield;
     if (!onChain(node)) continue;
     entries.push({ key: canonicalSortKey(node.name), node });
   }
+  yield;
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  c = { nodes: entries.map((e) => e.node), keys: entries.map((e) => e.key) };
-  chains.set(zone, c);
+  return { nodes: entries.map((e) => e.node), keys: entries.map((e) => e.key) };
+}
+
+/** The zone's NSEC chain: the one prepared at load (prepareNsecChain), else made now, once per snapshot. */
+export function nsecChain(zone: ZoneSnapshot): NsecChain {
+  let c = chains.get(zone);
+  if (c === undefined) chains.set(zone, (c = runToEnd(buildChain(zone))));
   return c;
+}
+
+/**
+ * Build the chain of a snapshot before it is published, in time slices so queries keep flowing (the final sort is
+ * one step: about 70–200 ms for 500,000 names).
+ */
+export async function prepareNsecChain(zone: ZoneSnapshot): Promise<void> {
+  if (!chains.has(zone)) chains.set(zone, await runSliced(buildChain(zone)));
 }
 
 /**

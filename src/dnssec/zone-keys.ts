@@ -13,6 +13,7 @@ import { activeKeys, ensureKeys, type ZoneKey } from './keys.js';
 import { nsec3paramRdata } from './nsec3.js';
 import { ZoneSigner } from './signer.js';
 import type { ValidityOptions } from './validity.js';
+import { prepareNsecChain } from './nsec-chain.js';
 
 /** A zone signed at query time by us. */
 export interface LiveSigning {
@@ -45,6 +46,15 @@ const registry = new WeakMap<ZoneSnapshot, ZoneSigning>();
 /** Associate a published snapshot with its signing context (called by the composition root after loading). */
 export function attachSigning(snapshot: ZoneSnapshot, signing: ZoneSigning): void {
   registry.set(snapshot, signing);
+}
+
+/**
+ * attachSigning, then build what answering needs before the snapshot is published: the NSEC chain of `denial: nsec`
+ * (in time slices), so no query waits for it.
+ */
+export async function attachSigningPrepared(snapshot: ZoneSnapshot, signing: ZoneSigning): Promise<void> {
+  attachSigning(snapshot, signing);
+  if (signing.kind === 'live' && signing.denial === 'nsec') await prepareNsecChain(snapshot);
 }
 
 /** The signing context of a snapshot, if the zone is signed (live or pre-signed). */

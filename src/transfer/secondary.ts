@@ -10,7 +10,7 @@ import { rdataToText, soaFields } from '../wire/rdata/index.js';
 import { typeToString, classToString } from '../wire/constants.js';
 import type { RR } from '../zone/model.js';
 import { buildSnapshotAsync, type ZoneSnapshot } from '../zone/snapshot.js';
-import { attachSigning, type ZoneSigning } from '../dnssec/zone-keys.js';
+import { attachSigningPrepared, type ZoneSigning } from '../dnssec/zone-keys.js';
 import { applyChangeset, ChangesetError, soaSerial } from './changeset.js';
 import { pullZone, querySoa, type Endpoint } from './client.js';
 import { atomicWrite, encodeZoneImage, readZoneImage } from './journal.js';
@@ -304,7 +304,7 @@ export class SecondaryZone {
     const snap = built.snapshot;
     // The signing context must be attached before the snapshot can be seen by a query (RFC 4035 §3.1: DO=1 answers
     // of a signed zone carry RRSIGs from the first one on).
-    if (shaped.signing) attachSigning(snap, shaped.signing);
+    if (shaped.signing) await attachSigningPrepared(snap, shaped.signing);
     if (persist) await this.persist(raw, snap.soaInfo.serial);
     const old = this.snap;
     this.raw = raw;
