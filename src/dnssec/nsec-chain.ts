@@ -1,5 +1,5 @@
-// The NSEC chain of a live-signed zone with `denial: nsec` (RFC 4034 §4, RFC 4035 §2.3): every authoritative name
-// and zone cut in canonical order, built once per snapshot, with O(log n) matching and covering lookups.
+// Zone nodes in canonical order with O(log n) matching and covering lookups (RFC 4034 §6.1), and the NSEC chain of a
+// live-signed zone with `denial: nsec` (RFC 4034 §4, RFC 4035 §2.3) built from them once per snapshot.
 
 import { asciiLower, type Name } from '../wire/name.js';
 import { runSliced, runToEnd } from '../zone/slice.js';
@@ -24,10 +24,26 @@ export function canonicalSortKey(name: Name): string {
   return k;
 }
 
-export interface NsecChain {
-  /** Names with an NSEC, in canonical order: nodes with data that are not occluded (the apex first). */
+/** Nodes sorted in canonical order, with their sort keys. */
+export interface CanonicalIndex {
   readonly nodes: readonly ZoneNode[];
   readonly keys: readonly string[];
+}
+
+/** The live NSEC chain: nodes with data that are not occluded, in canonical order (the apex first). */
+export type NsecChain = CanonicalIndex;
+
+/** Sort `entries` (nodes with their canonicalSortKey) into an index. */
+function sortedIndex(entries: { key: string; node: ZoneNode }[]): CanonicalIndex {
+  entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { nodes: entries.map((e) => e.node), keys: entries.map((e) => e.key) };
+}
+
+/** The nodes of `zone` that satisfy `keep`, in canonical order (synchronously; pre-signed zones' NSEC owners). */
+export function canonicalIndex(zone: ZoneSnapshot, keep: (node: ZoneNode) => boolean): CanonicalIndex {
+  const entries: { key: string; node: ZoneNode }[] = [];
+  for (const node of zone.nodes.values()) if (keep(node)) entries.push({ key: canonicalSortKey(node.name), node });
+  return sortedIndex(entries);
 }
 
 const chains = new WeakMap<ZoneSnapshot, NsecChain>();
@@ -48,8 +64,7 @@ function* buildChain(zone: ZoneSnapshot): Generator<void, NsecChain, void> {
     entries.push({ key: canonicalSortKey(node.name), node });
   }
   yield;
-  entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { nodes: entries.map((e) => e.node), keys: entries.map((e) => e.key) };
+  return sortedIndex(entries);
 }
 
 /** The zone's NSEC chain: the one prepared at load (prepareNsecChain), else made now, once per snapshot. */
@@ -68,11 +83,11 @@ export async function prepareNsecChain(zone: ZoneSnapshot): Promise<void> {
 }
 
 /**
- * Position of the chain name matching `name`, or else of the chain name whose NSEC covers it (the last one before
- * it in canonical order, RFC 4034 §4.1.1). In-zone names sort after the apex (the first chain name), so the
- * position is never negative for them.
+ * Position of the indexed name matching `name`, or else of the last one before it in canonical order: on an NSEC
+ * chain, the name whose NSEC covers it (RFC 4034 §4.1.1). A name before the first wraps to the last (the chain is a
+ * ring); in-zone names sort after the apex, so on a live chain that never happens. -1 for an empty index.
  */
-export function chainPosition(chain: NsecChain, name: Name): { readonly index: number; readonly match: boolean } {
+export function chainPosition(chain: CanonicalIndex, name: Name): { readonly index: number; readonly match: boolean } {
   const key = canonicalSortKey(name);
   const keys = chain.keys;
   let lo = 0;

@@ -3,12 +3,13 @@
 
 import { RRType } from '../wire/constants.js';
 import type { SectionEntry } from '../wire/message.js';
-import { compareCanonical, type Name } from '../wire/name.js';
+import type { Name } from '../wire/name.js';
 import type { ZoneNode, ZoneSnapshot } from '../zone/snapshot.js';
 import type { Resolution, WildcardInfo } from '../query/resolution.js';
 import type { Response } from '../query/response.js';
 import { chainLinks, nextCloser, wildcardOf } from './answer-origin.js';
 import { nsec3Hash, nsec3LabelToHash } from './nsec3.js';
+import { canonicalIndex, chainPosition, type CanonicalIndex } from './nsec-chain.js';
 
 interface Nsec3Params {
   readonly salt: Uint8Array;
@@ -22,7 +23,7 @@ interface Nsec3Entry {
 
 interface Index {
   /** Nodes holding an NSEC RRset, in canonical order (RFC 4034 §6.1). */
-  readonly nsec: readonly ZoneNode[];
+  readonly nsec: CanonicalIndex;
   readonly nsec3Params: Nsec3Params | undefined;
   /** Nodes holding an NSEC3 RRset, by hash. */
   readonly nsec3: readonly Nsec3Entry[];
@@ -33,16 +34,14 @@ const indexes = new WeakMap<ZoneSnapshot, Index>();
 function indexOf(zone: ZoneSnapshot): Index {
   let ix = indexes.get(zone);
   if (ix !== undefined) return ix;
-  const nsec: ZoneNode[] = [];
+  const nsec = canonicalIndex(zone, (node) => node.rrsets.has(RRType.NSEC));
   const nsec3: Nsec3Entry[] = [];
   for (const node of zone.nodes.values()) {
-    if (node.rrsets.has(RRType.NSEC)) nsec.push(node);
     if (node.rrsets.has(RRType.NSEC3) && node.name.labels.length === zone.origin.labels.length + 1) {
       const h = nsec3LabelToHash(node.name.labels[0]!);
       if (h !== undefined) nsec3.push({ hash: Buffer.from(h), node });
     }
   }
-  nsec.sort((a, b) => compareCanonical(a.name, b.name));
   nsec3.sort((a, b) => Buffer.compare(a.hash, b.hash));
   // RFC 5155 §4: the apex NSEC3PARAM gives the parameters used to hash names (flags must be 0 there).
   const param = zone.apex.rrsets.get(RRType.NSEC3PARAM)?.rdata.find((r) => r.length >= 5 && r[0] === 1 && r[1] === 0);
@@ -63,15 +62,7 @@ function sigsFor(node: ZoneNode | undefined, type: number, owner: Name, ttl: num
 
 /** The NSEC covering `name`: the last NSEC owner before it in canonical order, wrapping to the last (RFC 4034 §4.1.1). */
 function coveringNsec(ix: Index, name: Name): ZoneNode | undefined {
-  const a = ix.nsec;
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (compareCanonical(a[mid]!.name, name) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo === 0 ? a[a.length - 1] : a[lo - 1];
+  return ix.nsec.nodes[chainPosition(ix.nsec, name).index];
 }
 
 /** The NSEC3 matching or covering H(name) (RFC 5155 §7.2.1). */
@@ -99,7 +90,7 @@ export function presignedResponse(res: Resolution, response: Response): Response
   const authority: SectionEntry[] = [];
   const proofs: SectionEntry[] = [];
   const seen = new Set<string>();
-  const useNsec3 = ix.nsec.length === 0 && ix.nsec3.length > 0;
+  const useNsec3 = ix.nsec.nodes.length === 0 && ix.nsec3.length > 0;
 
   const addDenial = (node: ZoneNode | undefined, type: number): void => {
     if (node === undefined || seen.has(node.name.key + type)) return;

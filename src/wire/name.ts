@@ -243,22 +243,3 @@ export function escapeLabel(label: string): string {
   }
   return out;
 }
-
-/**
- * Canonical DNS name order (RFC 4034 §6.1): compare label by label from the right, each label as lowercase
- * octets, a missing label sorting first.
- */
-export function compareCanonical(a: Name, b: Name): number {
-  const al = a.labels;
-  const bl = b.labels;
-  let i = al.length - 1;
-  let j = bl.length - 1;
-  while (i >= 0 && j >= 0) {
-    const x = asciiLower(al[i]!);
-    const y = asciiLower(bl[j]!);
-    if (x !== y) return x < y ? -1 : 1;
-    i--;
-    j--;
-  }
-  return al.length - bl.length;
-}

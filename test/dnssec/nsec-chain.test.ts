@@ -2,7 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { canonicalSortKey } from '../../src/dnssec/nsec-chain.js';
-import { Name, compareCanonical } from '../../src/wire/name.js';
+import { Name } from '../../src/wire/name.js';
+import { compareCanonical } from '../helpers/canonical.js';
 
 const sign = (x: number): number => (x < 0 ? -1 : x > 0 ? 1 : 0);
 

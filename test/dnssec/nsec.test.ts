@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { compactNxdomainNsec, nodataNsec, nsecRdata, nsecSuccessor } from '../../src/dnssec/nsec.js';
 import { RRType } from '../../src/wire/constants.js';
-import { Name, compareCanonical } from '../../src/wire/name.js';
+import { Name } from '../../src/wire/name.js';
+import { compareCanonical } from '../helpers/canonical.js';
 import { toHex } from './vectors.js';
 
 const A63 = 'a'.repeat(63);
