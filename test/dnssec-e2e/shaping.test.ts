@@ -1,4 +1,4 @@
-// End-to-end proof that shaped answers are signed correctly: apexdns serves signed zones (compact and nsec3 denial)
+// End-to-end proof that shaped answers are signed correctly: apexdns serves signed zones (compact, nsec3 and nsec denial)
 // with a flattened apex CNAME (in-zone and external targets, Knot as the external provider), proxied A/AAAA/CNAME
 // records and a proxied wildcard with HTTPS synthesis; unbound (trust anchor = our KSK) must validate every answer.
 

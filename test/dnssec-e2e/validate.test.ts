@@ -30,7 +30,7 @@ interface Case {
   readonly contains?: RegExp;
 }
 
-/** The same checks for both denial modes; `nx` is the status an unsigned NXDOMAIN gets after validation. */
+/** The same checks for every denial mode; `nx` is the status an unsigned NXDOMAIN gets after validation. */
 function cases(z: string, nx: 'NOERROR' | 'NXDOMAIN'): Case[] {
   return [
     { name: `www.${z}`, type: 'A', status: 'NOERROR', ad: true, contains: /\sA\s+192\.0\.2\.1\n/ },
