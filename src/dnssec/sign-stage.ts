@@ -13,6 +13,7 @@ import { chainLinks, nextCloser, wildcardOf } from './answer-origin.js';
 import { canonicalRRset, type CanonicalRRset } from './canonical.js';
 import { compactNxdomainNsec, nodataNsec, nsecRdata } from './nsec.js';
 import { chainNext, chainPosition, nsecChain, type NsecChain } from './nsec-chain.js';
+import { FifoMap } from '../util/fifo-map.js';
 import { hashPlusOne, nsec3Cover, nsec3Hash, nsec3Owner, nsec3Rdata } from './nsec3.js';
 import { presignedResponse } from './presigned.js';
 import { NSEC3_ITERATIONS, NSEC3_SALT, signingOf, type LiveSigning } from './zone-keys.js';
@@ -153,9 +154,14 @@ function nsec3CoverFor(zone: ZoneSnapshot, origin: Name, name: Name): Proof {
   return proof(c.owner, RRType.NSEC3, zone.negativeSoa.ttl, nsec3Rdata({ nextHashed: c.nextHashed, types: [] }));
 }
 
-/** Per NSEC chain, its NSEC records by `position * CHAIN_VARIANTS + bitmap variant`, made on first use. */
-const chainProofs = new WeakMap<NsecChain, Map<number, Proof>>();
+/**
+ * Per NSEC chain, its NSEC records by `position * CHAIN_VARIANTS + bitmap variant`, made on first use and kept up to
+ * CHAIN_PROOFS_MAX (oldest dropped first: a flood that walks a huge zone cannot grow this without bound; a dropped
+ * record is remade in about a microsecond and its signature stays in the signature cache).
+ */
+const chainProofs = new WeakMap<NsecChain, FifoMap<number, Proof>>();
 const CHAIN_VARIANTS = FLATTEN_LIST.length + 1;
+const CHAIN_PROOFS_MAX = 65_536;
 
 /**
  * The chain NSEC at `index` (RFC 4034 §4.1): next = the following chain name (the apex after the last, §4.1.1),
@@ -163,13 +169,14 @@ const CHAIN_VARIANTS = FLATTEN_LIST.length + 1;
  */
 function chainNsecAt(zone: ZoneSnapshot, chain: NsecChain, index: number, variant = 0): Proof {
   let byIndex = chainProofs.get(chain);
-  if (byIndex === undefined) chainProofs.set(chain, (byIndex = new Map()));
+  if (byIndex === undefined) chainProofs.set(chain, (byIndex = new FifoMap()));
   const k = index * CHAIN_VARIANTS + variant;
   let p = byIndex.get(k);
   if (p === undefined) {
     const node = chain.nodes[index]!;
     const rdata = nsecRdata(chainNext(chain, index), [...bitmapTypes(node, variant), RRType.RRSIG, RRType.NSEC]);
     p = proof(node.name, RRType.NSEC, zone.negativeSoa.ttl, rdata);
+    if (byIndex.size >= CHAIN_PROOFS_MAX) byIndex.shift();
     byIndex.set(k, p);
   }
   return p;
