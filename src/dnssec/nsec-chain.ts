@@ -33,44 +33,41 @@ export interface CanonicalIndex {
 /** The live NSEC chain: nodes with data that are not occluded, in canonical order (the apex first). */
 export type NsecChain = CanonicalIndex;
 
-/** Sort `entries` (nodes with their canonicalSortKey) into an index. */
-function sortedIndex(entries: { key: string; node: ZoneNode }[]): CanonicalIndex {
+/** Nodes between two chances to yield while building an index. */
+const BUILD_STEP = 4096;
+
+/** Builds the index of the nodes of `zone` that satisfy `keep`, yielding now and then (see src/zone/slice.ts). */
+function* buildIndex(zone: ZoneSnapshot, keep: (node: ZoneNode) => boolean): Generator<void, CanonicalIndex, void> {
+  const entries: { key: string; node: ZoneNode }[] = [];
+  let n = 0;
+  for (const node of zone.nodes.values()) {
+    if (++n % BUILD_STEP === 0) yield;
+    if (keep(node)) entries.push({ key: canonicalSortKey(node.name), node });
+  }
+  yield;
   entries.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { nodes: entries.map((e) => e.node), keys: entries.map((e) => e.key) };
 }
 
 /** The nodes of `zone` that satisfy `keep`, in canonical order (synchronously; pre-signed zones' NSEC owners). */
 export function canonicalIndex(zone: ZoneSnapshot, keep: (node: ZoneNode) => boolean): CanonicalIndex {
-  const entries: { key: string; node: ZoneNode }[] = [];
-  for (const node of zone.nodes.values()) if (keep(node)) entries.push({ key: canonicalSortKey(node.name), node });
-  return sortedIndex(entries);
+  return runToEnd(buildIndex(zone, keep));
 }
 
 const chains = new WeakMap<ZoneSnapshot, NsecChain>();
 
-/** Nodes between two chances to yield while building a chain. */
-const BUILD_STEP = 4096;
-
 /**
- * Builds the chain. RFC 4035 §2.3: every owner name with authoritative data and every delegation point gets an NSEC;
- * empty non-terminals and names below a cut or DNAME (glue, occluded data) get none.
+ * RFC 4035 §2.3: every owner name with authoritative data and every delegation point gets an NSEC; empty
+ * non-terminals and names below a cut or DNAME (glue, occluded data) get none.
  */
-function* buildChain(zone: ZoneSnapshot): Generator<void, NsecChain, void> {
-  const entries: { key: string; node: ZoneNode }[] = [];
-  let n = 0;
-  for (const node of zone.nodes.values()) {
-    if (++n % BUILD_STEP === 0) yield;
-    if (!onChain(node)) continue;
-    entries.push({ key: canonicalSortKey(node.name), node });
-  }
-  yield;
-  return sortedIndex(entries);
+function onChain(node: ZoneNode): boolean {
+  return node.rrsets.size > 0 && (node.flags & NodeFlag.OCCLUDED) === 0;
 }
 
 /** The zone's NSEC chain: the one prepared at load (prepareNsecChain), else made now, once per snapshot. */
 export function nsecChain(zone: ZoneSnapshot): NsecChain {
   let c = chains.get(zone);
-  if (c === undefined) chains.set(zone, (c = runToEnd(buildChain(zone))));
+  if (c === undefined) chains.set(zone, (c = canonicalIndex(zone, onChain)));
   return c;
 }
 
@@ -79,7 +76,7 @@ export function nsecChain(zone: ZoneSnapshot): NsecChain {
  * one step: about 70–200 ms for 500,000 names).
  */
 export async function prepareNsecChain(zone: ZoneSnapshot): Promise<void> {
-  if (!chains.has(zone)) chains.set(zone, await runSliced(buildChain(zone)));
+  if (!chains.has(zone)) chains.set(zone, await runSliced(buildIndex(zone, onChain)));
 }
 
 /**
@@ -104,9 +101,4 @@ export function chainPosition(chain: CanonicalIndex, name: Name): { readonly ind
 /** The name the NSEC at chain position `index` points to: the next chain name, or the apex after the last. */
 export function chainNext(chain: NsecChain, index: number): Name {
   return chain.nodes[(index + 1) % chain.nodes.length]!.name;
-}
-
-/** True when `node` is on the chain (has its own NSEC). */
-export function onChain(node: ZoneNode): boolean {
-  return node.rrsets.size > 0 && (node.flags & NodeFlag.OCCLUDED) === 0;
 }

@@ -27,6 +27,12 @@ export interface CachedAnswer {
 const A = 0x41;
 const Z = 0x5a;
 
+/** Octet `i` of a question entry, folded to lower case inside the QNAME (before `nameEnd`; RFC 4343). */
+function folded(q: Uint8Array, i: number, nameEnd: number): number {
+  const c = q[i]!;
+  return i < nameEnd && c >= A && c <= Z ? c | 0x20 : c;
+}
+
 /** The key of `q` (whose question entry is `question`) answered within `maxSize` octets over `transport`. */
 export function answerKey(q: Query, question: Uint8Array, maxSize: number, transport: 'udp' | 'tcp'): AnswerKey {
   const e = q.edns;
@@ -45,11 +51,7 @@ export function answerKey(q: Query, question: Uint8Array, maxSize: number, trans
   // QTYPE and QCLASS (the last 4 octets) as they are.
   const nameEnd = question.length - 4;
   let h = 0x811c9dc5 ^ extra;
-  for (let i = 0; i < question.length; i++) {
-    let c = question[i]!;
-    if (i < nameEnd && c >= A && c <= Z) c |= 0x20;
-    h = Math.imul(h ^ c, 0x01000193);
-  }
+  for (let i = 0; i < question.length; i++) h = Math.imul(h ^ folded(question, i, nameEnd), 0x01000193);
   return { hash: h >>> 0, extra, question };
 }
 
@@ -58,21 +60,14 @@ function sameQuestion(stored: Uint8Array, q: Uint8Array): boolean {
   const n = q.length;
   if (stored.length !== n) return false;
   const nameEnd = n - 4;
-  for (let i = 0; i < n; i++) {
-    let c = q[i]!;
-    if (i < nameEnd && c >= A && c <= Z) c |= 0x20;
-    if (stored[i] !== c) return false;
-  }
+  for (let i = 0; i < n; i++) if (stored[i] !== folded(q, i, nameEnd)) return false;
   return true;
 }
 
+/** A lowercased copy (Buffer#slice would share the request's memory). */
 function lowered(q: Uint8Array): Uint8Array {
-  const out = new Uint8Array(q); // a copy (Buffer#slice would share the request's memory)
-  const nameEnd = out.length - 4;
-  for (let i = 0; i < nameEnd; i++) {
-    const c = out[i]!;
-    if (c >= A && c <= Z) out[i] = c | 0x20;
-  }
+  const out = new Uint8Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = folded(q, i, q.length - 4);
   return out;
 }
 

@@ -51,8 +51,4 @@ export class FifoMap<K, V> {
     this.map.clear();
     this.cursor = undefined;
   }
-
-  values(): IterableIterator<V> {
-    return this.map.values();
-  }
 }
