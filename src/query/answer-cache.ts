@@ -1,7 +1,7 @@
 // Cache of encoded answers, keyed by a hash of the question bytes plus everything else that shapes the answer.
 
-import { EdnsFlag, EdnsOption, Flag } from '../wire/constants.js';
-import type { Query } from '../wire/message.js';
+import { EdnsFlag, Flag } from '../wire/constants.js';
+import { plainQuery } from '../wire/decode.js';
 import { FifoMap } from '../util/fifo-map.js';
 
 /** What a cached answer is looked up by: the question entry as received (QNAME case ignored) and the other inputs. */
@@ -19,8 +19,7 @@ export interface CachedAnswer {
   readonly until: number;
   /** The logical rcode for the query log when it differs from the wire rcode (compact denial). */
   readonly logical: number | undefined;
-  /** Lowercased question bytes and `extra` of the key, checked on every hit (the hash alone may collide). */
-  readonly question: Uint8Array;
+  /** `extra` of the key; it and the question entry in `bytes` are checked on every hit (the hash may collide). */
   readonly extra: number;
 }
 
@@ -33,47 +32,41 @@ function folded(q: Uint8Array, i: number, nameEnd: number): number {
   return i < nameEnd && c >= A && c <= Z ? c | 0x20 : c;
 }
 
-/** The key of `q` (whose question entry is `question`) answered within `maxSize` octets over `transport`. */
-export function answerKey(q: Query, question: Uint8Array, maxSize: number, transport: 'udp' | 'tcp'): AnswerKey {
-  const e = q.edns;
-  let bits = q.flags & (Flag.RD | Flag.CD);
-  if (e) {
+/**
+ * The key of the plain query in `buf` that peekPlainQuery just accepted (its findings are in `plainQuery`),
+ * answered within `maxSize` octets over `transport`. The question entry is a view of `buf`.
+ */
+export function answerKey(buf: Uint8Array, maxSize: number, transport: 'udp' | 'tcp'): AnswerKey {
+  let bits = ((buf[2]! << 8) | buf[3]!) & (Flag.RD | Flag.CD);
+  if (plainQuery.edns) {
     bits |= 1;
-    if (e.flags & EdnsFlag.DO) bits |= 2;
-    if (e.flags & EdnsFlag.CO) bits |= 4;
-    if (e.options.length > 0) {
-      for (const o of e.options) if (o.code === EdnsOption.NSID) bits |= 8;
-    }
+    if (plainQuery.ednsFlags & EdnsFlag.DO) bits |= 2;
+    if (plainQuery.ednsFlags & EdnsFlag.CO) bits |= 4;
+    if (plainQuery.nsid) bits |= 8;
   }
   if (transport === 'tcp') bits |= 64;
   const extra = bits + maxSize * 0x10000;
+  const question = buf.subarray(12, plainQuery.questionEnd);
   // FNV-1a over the question, ASCII letters of the QNAME folded (RFC 4343: names compare case-insensitively);
-  // QTYPE and QCLASS (the last 4 octets) as they are.
+  // QTYPE and QCLASS (the last 4 octets) as they are. Kept to 30 bits: a small integer is V8's cheapest Map key.
   const nameEnd = question.length - 4;
   let h = 0x811c9dc5 ^ extra;
   for (let i = 0; i < question.length; i++) h = Math.imul(h ^ folded(question, i, nameEnd), 0x01000193);
-  return { hash: h >>> 0, extra, question };
+  return { hash: h & 0x3fffffff, extra, question };
 }
 
-/** True when `stored` (lowercased) is the question `q` up to the case of QNAME letters. */
-function sameQuestion(stored: Uint8Array, q: Uint8Array): boolean {
+/** True when the question entry of the encoded answer `bytes` is `q` up to the case of QNAME letters. */
+function sameQuestion(bytes: Uint8Array, q: Uint8Array): boolean {
   const n = q.length;
-  if (stored.length !== n) return false;
+  if (bytes.length < 12 + n) return false;
   const nameEnd = n - 4;
-  for (let i = 0; i < n; i++) if (stored[i] !== folded(q, i, nameEnd)) return false;
+  for (let i = 0; i < n; i++) if (folded(bytes, 12 + i, 12 + nameEnd) !== folded(q, i, nameEnd)) return false;
   return true;
-}
-
-/** A lowercased copy (Buffer#slice would share the request's memory). */
-function lowered(q: Uint8Array): Uint8Array {
-  const out = new Uint8Array(q.length);
-  for (let i = 0; i < q.length; i++) out[i] = folded(q, i, q.length - 4);
-  return out;
 }
 
 /**
  * Encoded answers, at most `maxEntries`, the oldest dropped first. Keyed by a 32-bit hash (a number key costs V8 a
- * fraction of a string key's lookup on a big Map); each hit is checked against the stored question and inputs.
+ * fraction of a string key's lookup on a big Map); each hit is checked against the question in the stored answer.
  */
 export class AnswerCache {
   private readonly map = new FifoMap<number, CachedAnswer>();
@@ -87,7 +80,7 @@ export class AnswerCache {
   /** The answer for `key` if one is cached and still valid at `now` (ms); an expired one is dropped. */
   get(key: AnswerKey, now: number): CachedAnswer | undefined {
     const hit = this.map.get(key.hash);
-    if (hit === undefined || hit.extra !== key.extra || !sameQuestion(hit.question, key.question)) return undefined;
+    if (hit === undefined || hit.extra !== key.extra || !sameQuestion(hit.bytes, key.question)) return undefined;
     if (hit.until !== Infinity && hit.until <= now) {
       this.map.delete(key.hash);
       return undefined;
@@ -98,7 +91,9 @@ export class AnswerCache {
   set(key: AnswerKey, bytes: Uint8Array, until: number, logical: number | undefined): void {
     // A colliding key simply takes the slot over.
     if (!this.map.has(key.hash) && this.map.size >= this.maxEntries) this.map.shift();
-    this.map.set(key.hash, { bytes, until, logical, question: lowered(key.question), extra: key.extra });
+    // An own copy: encoded messages are views into a shared slab (src/wire/encode.ts carve), and a cached answer
+    // lives long.
+    this.map.set(key.hash, { bytes: bytes.slice(), until, logical, extra: key.extra });
   }
 
   clear(): void {

@@ -2,7 +2,7 @@
 // with a cache of encoded answers in front (keyed by everything that shapes the bytes).
 
 import type { Logger } from 'pino';
-import { decodeQuery } from '../wire/decode.js';
+import { decodeQuery, peekPlainQuery, plainQuery } from '../wire/decode.js';
 import { encodeResponse } from '../wire/encode.js';
 import { EdeCode, EdnsFlag, EdnsOption, Flag, Rcode, RRType } from '../wire/constants.js';
 import type { DecodeResult, EdnsOptionData, Query, ResponseMessage } from '../wire/message.js';
@@ -57,6 +57,15 @@ export interface TransferHook {
 /** RFC 1035 §4.2.1: without EDNS, UDP messages are at most 512 octets. */
 const CLASSIC_UDP = 512;
 const TCP_MAX = 65535;
+
+/**
+ * How large an answer may be: 65535 over TCP (RFC 1035 §4.2.2); over UDP the requester's EDNS payload size (never
+ * below 512, RFC 6891 §6.2.5) capped by ours, or 512 without EDNS.
+ */
+function responseLimit(transport: 'udp' | 'tcp', ednsUdpSize: number | undefined, ours: number): number {
+  if (transport === 'tcp') return TCP_MAX;
+  return ednsUdpSize === undefined ? CLASSIC_UDP : Math.min(Math.max(ednsUdpSize, CLASSIC_UDP), ours);
+}
 const NOT_AUTHORITATIVE = { code: EdeCode.NOT_AUTHORITATIVE, text: '' };
 const NOT_SUPPORTED = { code: EdeCode.NOT_SUPPORTED, text: '' };
 
@@ -78,14 +87,37 @@ export class QueryEngine {
   /** Answer one request. Returns null when the packet must be dropped (RFC 1035 §4.1.1: QR=1, short header). */
   handle(buf: Uint8Array, ctx: QueryContext): HandlerResult {
     const started = this.opts.logQueries ? performance.now() : 0;
+    // The answer cache comes first: a plain query that was answered before is not even decoded.
+    let key: AnswerKey | undefined;
+    if (this.opts.answerCacheEntries > 0 && peekPlainQuery(buf)) {
+      key = answerKey(buf, responseLimit(ctx.transport, plainQuery.edns ? plainQuery.udpSize : undefined, this.opts.udpSize), ctx.transport);
+      const generation = this.store.current.generation;
+      if (generation !== this.cacheGeneration) {
+        this.cache.clear();
+        this.cacheGeneration = generation;
+      }
+      const hit = this.cache.get(key, Date.now());
+      if (hit !== undefined) {
+        this.cacheHits++;
+        const out = patchCached(hit.bytes, buf, key.question);
+        if (hit.logical !== undefined) logicalRcodes.set(out, hit.logical);
+        return this.opts.logQueries ? this.logHit(buf, out, ctx, started) : out;
+      }
+    }
     const dec = decodeQuery(buf);
     if (dec.kind === 'drop') return null;
     if (dec.kind === 'formerr') return this.formerr(dec);
     const q = dec.query;
     if (this.opts.transfers !== undefined && this.opts.transfers.accepts(q)) return this.opts.transfers.handle(q, buf, ctx);
-    const out = this.answer(q, buf, ctx);
+    const out = this.answer(q, buf, ctx, key);
     if (out instanceof Promise) return this.opts.logQueries ? out.then((o) => this.logQuery(q, o, ctx, started)) : out;
     return this.opts.logQueries ? this.logQuery(q, out, ctx, started) : out;
+  }
+
+  /** The query log line for a cached answer (the request is decoded only for the log). */
+  private logHit(buf: Uint8Array, out: Uint8Array, ctx: QueryContext, started: number): Uint8Array {
+    const dec = decodeQuery(buf);
+    return dec.kind === 'query' ? this.logQuery(dec.query, out, ctx, started) : out;
   }
 
   private logQuery(q: Query, out: Uint8Array, ctx: QueryContext, started: number): Uint8Array {
@@ -98,36 +130,20 @@ export class QueryEngine {
     return out;
   }
 
-  private answer(q: Query, buf: Uint8Array, ctx: QueryContext): Uint8Array | Promise<Uint8Array> {
+  /** `key`: the answer cache's key when the request is a plain query (then it was looked up and missed). */
+  private answer(q: Query, buf: Uint8Array, ctx: QueryContext, key: AnswerKey | undefined): Uint8Array | Promise<Uint8Array> {
     const edns = q.edns;
     // The question entry as received: echoed verbatim so the QNAME keeps its case (RFC 1035 §7.1, 0x20).
     const rawQuestion = buf.subarray(q.questionOffset, q.questionOffset + q.questionLength);
     // RFC 6891 §6.1.3: we implement version 0 only; higher versions get BADVERS with our OPT (version 0).
     if (edns && edns.version > 0) return this.finalize(q, rawQuestion, bare(Rcode.BADVERS), TCP_MAX);
-    const maxSize = ctx.transport === 'tcp' ? TCP_MAX : edns ? Math.min(Math.max(edns.udpSize, CLASSIC_UDP), this.opts.udpSize) : CLASSIC_UDP;
+    const maxSize = responseLimit(ctx.transport, edns?.udpSize, this.opts.udpSize);
 
     const kind = classify(q);
     if (kind !== 'normal') return this.finalize(q, rawQuestion, this.special(q, kind), maxSize);
+    if (key !== undefined) this.cacheMisses++;
 
     const set = this.store.current;
-    const useCache = this.opts.answerCacheEntries > 0;
-    let key: AnswerKey | undefined;
-    if (useCache) {
-      if (set.generation !== this.cacheGeneration) {
-        this.cache.clear();
-        this.cacheGeneration = set.generation;
-      }
-      key = answerKey(q, rawQuestion, maxSize, ctx.transport);
-      const hit = this.cache.get(key, Date.now());
-      if (hit !== undefined) {
-        this.cacheHits++;
-        const out = patchCached(hit.bytes, q.id, rawQuestion);
-        if (hit.logical !== undefined) logicalRcodes.set(out, hit.logical);
-        return out;
-      }
-      this.cacheMisses++;
-    }
-
     const routed = route(set, q.question.name, q.question.type);
     let res: Response;
     // Answers for names that only exist once (NXDOMAIN, wildcard expansions: what a random-subdomain flood asks)
@@ -256,13 +272,13 @@ export class QueryEngine {
   }
 }
 
-/** Copy a cached answer, then write the request's ID and question bytes into it. */
-function patchCached(cached: Uint8Array, id: number, rawQuestion: Uint8Array): Uint8Array {
+/** Copy a cached answer, then write the request's ID and question bytes (QNAME case, RFC 1035 §7.1) into it. */
+function patchCached(cached: Uint8Array, request: Uint8Array, rawQuestion: Uint8Array): Uint8Array {
   // allocUnsafe: pooled and not zero-filled; every byte is written just below.
   const out = Buffer.allocUnsafe(cached.length);
   out.set(cached);
-  out[0] = id >> 8;
-  out[1] = id & 0xff;
+  out[0] = request[0]!;
+  out[1] = request[1]!;
   out.set(rawQuestion, 12);
   return out;
 }

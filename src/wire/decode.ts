@@ -1,6 +1,6 @@
 // DNS message decoders: the never-throwing hot-path query decoder and the full message decoder for clients.
 
-import { Opcode, RRType } from './constants.js';
+import { EdnsOption, Opcode, RRType } from './constants.js';
 import { decompressRdata, expandName, nameCursor } from './layout.js';
 import { Name, latin1 } from './name.js';
 import {
@@ -104,6 +104,55 @@ function parseTsig(
   if (p + otherLen !== rdEnd) throw new WireError('bad-tsig', 'TSIG other data does not match RDATA length');
   const otherData = copy ? buf.slice(p, p + otherLen) : buf.subarray(p, p + otherLen);
   return { offset: rrStart, name: owner, class: cls, ttl, algorithm, timeSigned, fudge, mac, originalId, error, otherData };
+}
+
+/**
+ * What peekPlainQuery found (one shared object, overwritten by every call: no allocation on the hot path).
+ * `questionEnd` is the offset after QCLASS; the EDNS fields are meaningful only when `edns` is true.
+ */
+export const plainQuery = { questionEnd: 0, edns: false, udpSize: 0, ednsFlags: 0, nsid: false };
+
+/**
+ * True when `buf` is a plain query: QR=0, opcode QUERY, one question, no answer or authority records, at most one
+ * additional record and that an OPT of EDNS version 0 owned by the root, nothing after it. Fills `plainQuery`.
+ * decodeQuery accepts every packet this accepts and reads the same question and EDNS fields from it; this only
+ * finds the bytes the answer cache is keyed by without building a Query. Never throws.
+ */
+export function peekPlainQuery(buf: Uint8Array): boolean {
+  const len = buf.length;
+  // RFC 1035 §4.1.1: QR=0 and opcode 0 (QUERY); QDCOUNT 1, ANCOUNT 0, NSCOUNT 0, ARCOUNT 0 or 1.
+  if (len < 17 || (buf[2]! & 0xf8) !== 0 || buf[4] !== 0 || buf[5] !== 1) return false;
+  if (buf[6] !== 0 || buf[7] !== 0 || buf[8] !== 0 || buf[9] !== 0 || buf[10] !== 0 || buf[11]! > 1) return false;
+  // QNAME as plain labels (RFC 1035 §4.1.2; no pointer can precede it), at most 255 octets (§2.3.4).
+  let p = 12;
+  for (;;) {
+    const l = buf[p]!;
+    if (l === 0) break;
+    if (l > 63) return false;
+    p += l + 1;
+    if (p - 12 > 254 || p >= len) return false;
+  }
+  p += 5;
+  if (p > len) return false;
+  plainQuery.questionEnd = p;
+  plainQuery.edns = false;
+  if (buf[11] === 0) return p === len;
+  // RFC 6891 §6.1.2: OPT owned by the root, TYPE 41, CLASS = UDP payload size, TTL = extended RCODE, VERSION, flags.
+  if (p + 11 > len || buf[p] !== 0 || u16(buf, p + 1) !== RRType.OPT || buf[p + 6] !== 0) return false;
+  const rdEnd = p + 11 + u16(buf, p + 9);
+  if (rdEnd !== len) return false;
+  plainQuery.edns = true;
+  plainQuery.udpSize = u16(buf, p + 3);
+  plainQuery.ednsFlags = u16(buf, p + 7);
+  plainQuery.nsid = false;
+  // Options fill RDATA exactly (RFC 6891 §6.1.2); NSID (RFC 5001) is the only one that changes our answer.
+  for (let o = p + 11; o < rdEnd; ) {
+    if (o + 4 > rdEnd) return false;
+    if (u16(buf, o) === EdnsOption.NSID) plainQuery.nsid = true;
+    o += 4 + u16(buf, o + 2);
+    if (o > rdEnd) return false;
+  }
+  return true;
 }
 
 /** Mutable state of decodeQuery, so a FORMERR can carry what was read before the error. */

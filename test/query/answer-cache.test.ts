@@ -2,28 +2,31 @@
 
 import { describe, expect, it } from 'vitest';
 import { AnswerCache, answerKey, type AnswerKey } from '../../src/query/answer-cache.js';
-import { decodeQuery } from '../../src/wire/decode.js';
-import type { Query } from '../../src/wire/message.js';
+import { peekPlainQuery } from '../../src/wire/decode.js';
 import { encodeQuery } from '../../src/wire/encode.js';
 import { Flag } from '../../src/wire/constants.js';
 import { Name } from '../../src/wire/name.js';
 
-function query(name: string, type: number, opts: { do?: boolean; rd?: boolean } = {}): { q: Query; question: Uint8Array } {
+function query(name: string, type: number, opts: { do?: boolean; rd?: boolean; nsid?: boolean } = {}): Uint8Array {
   const buf = encodeQuery({
     id: 1, flags: opts.rd ? Flag.RD : 0, question: { name: Name.parse(name), type, class: 1 },
-    ...(opts.do ? { edns: { udpSize: 1232, do: true, options: [] } } : {}),
+    ...(opts.do || opts.nsid ? { edns: { udpSize: 1232, do: opts.do === true, options: opts.nsid ? [{ code: 3, data: new Uint8Array(0) }] : [] } } : {}),
   });
-  const d = decodeQuery(buf);
-  if (d.kind !== 'query') throw new Error('not a query');
-  return { q: d.query, question: buf.subarray(d.query.questionOffset, d.query.questionOffset + d.query.questionLength) };
+  if (!peekPlainQuery(buf)) throw new Error('not a plain query');
+  return buf;
 }
 
-function key(name: string, type: number, opts: { do?: boolean; rd?: boolean } = {}, maxSize = 1232, transport: 'udp' | 'tcp' = 'udp'): AnswerKey {
-  const { q, question } = query(name, type, opts);
-  return answerKey(q, question, maxSize, transport);
+function key(name: string, type: number, opts: { do?: boolean; rd?: boolean; nsid?: boolean } = {}, maxSize = 1232, transport: 'udp' | 'tcp' = 'udp'): AnswerKey {
+  return answerKey(query(name, type, opts), maxSize, transport);
 }
 
-const bytes = (n: number): Uint8Array => new Uint8Array([n]);
+/** A stand-in encoded answer to `k`: a header whose first octet is `n`, then the question entry as the key has it. */
+function bytes(n: number, k: AnswerKey): Uint8Array {
+  const out = new Uint8Array(12 + k.question.length);
+  out[0] = n;
+  out.set(k.question, 12);
+  return out;
+}
 
 describe('answerKey', () => {
   it('folds the case of QNAME letters only', () => {
@@ -32,9 +35,11 @@ describe('answerKey', () => {
     expect(key('www.example.com.', 65).hash).not.toBe(key('www.example.com.', 97).hash);
   });
 
-  it('separates DO, RD, size and transport', () => {
+  it('separates DO, RD, NSID, size and transport', () => {
     const base = key('a.example.', 1);
-    for (const other of [key('a.example.', 1, { do: true }), key('a.example.', 1, { rd: true }), key('a.example.', 1, {}, 512), key('a.example.', 1, {}, 1232, 'tcp')]) {
+    const others = [key('a.example.', 1, { do: true }), key('a.example.', 1, { rd: true }), key('a.example.', 1, { nsid: true }), key('a.example.', 1, {}, 512), key('a.example.', 1, {}, 1232, 'tcp')];
+    expect(new Set(others.map((k) => k.extra)).size).toBe(others.length);
+    for (const other of others) {
       expect(other.extra).not.toBe(base.extra);
       expect(other.hash).not.toBe(base.hash);
     }
@@ -45,14 +50,14 @@ describe('AnswerCache', () => {
   it('hits regardless of QNAME case, misses on a hash collision with another question', () => {
     const c = new AnswerCache(10);
     const k = key('www.example.', 1);
-    c.set(k, bytes(1), Infinity, undefined);
-    expect(c.get(key('WWW.EXAMPLE.', 1), 0)?.bytes).toEqual(bytes(1));
+    c.set(k, bytes(1, k), Infinity, undefined);
+    expect(c.get(key('WWW.EXAMPLE.', 1), 0)?.bytes[0]).toBe(1);
     const collision: AnswerKey = { ...key('other.example.', 1), hash: k.hash };
     expect(c.get(collision, 0)).toBeUndefined();
     expect(c.get({ ...k, extra: k.extra + 1 }, 0)).toBeUndefined();
     // A colliding key takes the slot over.
-    c.set(collision, bytes(2), Infinity, 3);
-    expect(c.get(collision, 0)).toMatchObject({ bytes: bytes(2), logical: 3 });
+    c.set(collision, bytes(2, collision), Infinity, 3);
+    expect(c.get(collision, 0)).toMatchObject({ bytes: bytes(2, collision), logical: 3 });
     expect(c.get(k, 0)).toBeUndefined();
     expect(c.size).toBe(1);
   });
@@ -60,7 +65,7 @@ describe('AnswerCache', () => {
   it('drops an expired entry on lookup', () => {
     const c = new AnswerCache(10);
     const k = key('www.example.', 1);
-    c.set(k, bytes(1), 1000, undefined);
+    c.set(k, bytes(1, k), 1000, undefined);
     expect(c.get(k, 999)).toBeDefined();
     expect(c.get(k, 1000)).toBeUndefined();
     expect(c.size).toBe(0);
@@ -69,18 +74,22 @@ describe('AnswerCache', () => {
   it('keeps at most maxEntries, dropping the oldest', () => {
     const c = new AnswerCache(3);
     const keys = ['a', 'b', 'c', 'd'].map((n) => key(`${n}.example.`, 1));
-    keys.forEach((k, i) => c.set(k, bytes(i), Infinity, undefined));
+    keys.forEach((k, i) => c.set(k, bytes(i, k), Infinity, undefined));
     expect(c.size).toBe(3);
     expect(c.get(keys[0]!, 0)).toBeUndefined();
     expect(keys.slice(1).map((k) => c.get(k, 0)?.bytes[0])).toEqual([1, 2, 3]);
   });
 
-  it('stores its own copy of the question (the request buffer may be reused)', () => {
+  it('checks the question in the stored answer, not the request buffer it was stored from', () => {
     const c = new AnswerCache(3);
-    const { q, question } = query('www.example.', 1);
-    const k = answerKey(q, question, 1232, 'udp');
-    c.set(k, bytes(7), Infinity, undefined);
-    question.fill(0);
-    expect(c.get(key('www.example.', 1), 0)?.bytes).toEqual(bytes(7));
+    const buf = query('www.example.', 1);
+    const k = answerKey(buf, 1232, 'udp');
+    c.set(k, bytes(7, k), Infinity, undefined);
+    buf.fill(0);
+    expect(c.get(key('www.example.', 1), 0)?.bytes[0]).toBe(7);
+    // Same hash and inputs, but the stored answer is for another question: a miss.
+    const other = key('www.example.', 1);
+    c.set(other, bytes(8, key('xyz.example.', 1)), Infinity, undefined);
+    expect(c.get(other, 0)).toBeUndefined();
   });
 });

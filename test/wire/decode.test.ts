@@ -1,7 +1,7 @@
-// Tests for decodeQuery (drop / FORMERR / query classification, EDNS, TSIG, fuzz) and decodeMessage.
+// Tests for decodeQuery (drop / FORMERR / query classification, EDNS, TSIG, fuzz), peekPlainQuery and decodeMessage.
 
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, decodeQuery } from '../../src/wire/decode.js';
+import { decodeMessage, decodeQuery, peekPlainQuery, plainQuery } from '../../src/wire/decode.js';
 import { encodeQuery, encodeResponse } from '../../src/wire/encode.js';
 import { dnsPacketEncode } from '../../src/wire/dnspacket.js';
 import { Flag, Opcode, RRClass } from '../../src/wire/constants.js';
@@ -214,6 +214,94 @@ describe('decodeQuery', () => {
     expect(counts.formerr).toBeGreaterThan(1000);
     expect(counts.query).toBeGreaterThan(1000);
     expect(messageOk).toBeGreaterThan(1000);
+  });
+});
+
+/** What decodeQuery makes of a packet peekPlainQuery accepted, in peekPlainQuery's terms (undefined: it does not accept). */
+function asPlain(buf: Uint8Array): typeof plainQuery | undefined {
+  const r = decodeQuery(buf);
+  if (r.kind !== 'query') return undefined;
+  const q = r.query;
+  if (q.opcode !== Opcode.QUERY || q.counts.an + q.counts.ns !== 0 || q.counts.ar !== (q.edns ? 1 : 0) || (q.edns !== undefined && q.edns.version !== 0)) return undefined;
+  const e = q.edns;
+  const base = { questionEnd: q.questionOffset + q.questionLength, edns: e !== undefined };
+  return e ? { ...base, udpSize: e.udpSize, ednsFlags: e.flags, nsid: e.options.some((o) => o.code === 3) } : { ...base, udpSize: 0, ednsFlags: 0, nsid: false };
+}
+
+/** peekPlainQuery's findings in the same shape (the EDNS fields are stale when there is no OPT). */
+function peeked(): typeof plainQuery {
+  return plainQuery.edns ? { ...plainQuery } : { ...plainQuery, udpSize: 0, ednsFlags: 0, nsid: false };
+}
+
+/** A query for a name of `octets` octets in wire form (63-octet labels, then one shorter). */
+function longName(octets: number): Uint8Array {
+  const labels: number[] = [];
+  let left = octets - 1;
+  while (left > 0) {
+    const l = Math.min(63, left - 1);
+    labels.push(l, ...new Array<number>(l).fill(0x61));
+    left -= l + 1;
+  }
+  return concat(plain().subarray(0, 12), labels, [0, 0, 1, 0, 1]);
+}
+
+describe('peekPlainQuery', () => {
+  it('finds the question end and the EDNS fields of plain queries', () => {
+    expect(peekPlainQuery(plain())).toBe(true);
+    expect(peeked()).toEqual({ questionEnd: 12 + 17 + 4, edns: false, udpSize: 0, ednsFlags: 0, nsid: false });
+    expect(peekPlainQuery(withEdns())).toBe(true);
+    expect(peeked()).toEqual({ questionEnd: 33, edns: true, udpSize: 1232, ednsFlags: 0x8000, nsid: false });
+    const nsid = encodeQuery({ id: 1, question, edns: { udpSize: 512, do: false, options: [{ code: 10, data: new Uint8Array(8) }, { code: 3, data: new Uint8Array(0) }] } });
+    expect(peekPlainQuery(nsid)).toBe(true);
+    expect(peeked()).toMatchObject({ edns: true, udpSize: 512, ednsFlags: 0, nsid: true });
+  });
+
+  it('leaves everything that is not a plain query to decodeQuery', () => {
+    const versioned = withEdns();
+    versioned[versioned.length - 14 - 4 + 1] = 1; // OPT VERSION 1: BADVERS comes from the full path
+    const notPlain: Record<string, Uint8Array> = {
+      response: (() => { const b = plain(); b[2] = b[2]! | 0x80; return b; })(),
+      notify: encodeQuery({ id: 1, opcode: Opcode.NOTIFY, question }),
+      'two questions': setCount(plain(), 4, 2),
+      'an answer record': setCount(plain(), 6, 1),
+      'an authority record': setCount(plain(), 8, 1),
+      'two additional records': concat(setCount(plain(), 10, 2), opt(), opt()),
+      tsig: tsigQuery(),
+      'OPT version 1': versioned,
+      'OPT not owned by the root': concat(setCount(plain(), 10, 1), opt([], [1, 0x61, 0])),
+      'option past RDATA': concat(setCount(plain(), 10, 1), opt([0, 10, 0, 9, 1, 2, 3, 4])),
+      'trailing octet': concat(plain(), [0]),
+      'cut question': plain().subarray(0, 30),
+      'pointer in QNAME': concat(plain().subarray(0, 12), [0xc0, 0x0c, 0, 1, 0, 1]),
+      'QNAME of 256 octets': longName(256),
+    };
+    expect(peekPlainQuery(longName(255))).toBe(true);
+    expectFormerr(decodeQuery(longName(256)), /longer than 255/);
+    expect(decodeQuery(versioned)).toMatchObject({ kind: 'query', query: { edns: { version: 1 } } });
+    for (const [what, buf] of Object.entries(notPlain)) expect(peekPlainQuery(buf), what).toBe(false);
+  });
+
+  it('accepts exactly the plain queries decodeQuery reads, with the same fields (20000 seeded mutations)', () => {
+    const rnd = prng(0x9eed);
+    const cookie = encodeQuery({ id: 7, question, edns: { udpSize: 4096, do: true, co: true, options: [{ code: 10, data: new Uint8Array(24).fill(3) }, { code: 3, data: new Uint8Array(0) }] } });
+    const seeds = [plain(), withEdns(), cookie, tsigQuery(), concat(setCount(plain(), 10, 1), opt())];
+    let accepted = 0;
+    for (let i = 0; i < 20000; i++) {
+      let buf: Uint8Array = seeds[i % seeds.length]!.slice();
+      const edits = Math.floor(rnd() * 3);
+      for (let e = 0; e < edits; e++) {
+        const at = Math.floor(rnd() * buf.length);
+        const op = rnd();
+        if (op < 0.6) buf[at] = Math.floor(rnd() * 256);
+        else if (op < 0.8) buf[at] = buf[at]! ^ (1 << Math.floor(rnd() * 8));
+        else if (op < 0.9) buf = buf.subarray(0, at);
+        else buf = concat(buf.subarray(0, at), [Math.floor(rnd() * 256)], buf.subarray(at));
+      }
+      const ok = peekPlainQuery(buf);
+      if (ok) accepted++;
+      expect(ok ? peeked() : undefined, `packet ${i}`).toEqual(asPlain(buf));
+    }
+    expect(accepted).toBeGreaterThan(5000);
   });
 });
 
