@@ -193,7 +193,7 @@ export class TransferServer implements TransferHook {
       if (served.expired) return reply(Rcode.SERVFAIL);
       const w = writer;
       w.begin(q.id, Flag.QR | Flag.AA | (q.flags & Flag.RD), 65535);
-      w.rawQuestion(buf.subarray(q.questionOffset, q.questionOffset + q.questionLength), q.question.name);
+      w.rawQuestion(buf.subarray(q.questionOffset, q.questionOffset + q.questionLength));
       w.addRRset('answer', served.snapshot.soa);
       return this.sign(w.finish(), verified);
     }
@@ -254,7 +254,7 @@ export class TransferServer implements TransferHook {
   private bare(q: Query, buf: Uint8Array, rcode: number, aa = false): Uint8Array {
     const w = writer;
     w.begin(q.id, Flag.QR | ((q.opcode & 0xf) << 11) | (aa ? Flag.AA : 0) | (q.flags & Flag.RD) | (rcode & 0xf), 65535);
-    w.rawQuestion(buf.subarray(q.questionOffset, q.questionOffset + q.questionLength), q.question.name);
+    w.rawQuestion(buf.subarray(q.questionOffset, q.questionOffset + q.questionLength));
     return w.finish();
   }
 
@@ -279,7 +279,7 @@ export class TransferServer implements TransferHook {
     for (const src of sources) {
       for (;;) {
         w.begin(q.id, word, this.maxMessage, reserve);
-        if (first) w.rawQuestion(raw, q.question.name);
+        if (first) w.rawQuestion(raw);
         let n = 0;
         for (;;) {
           const rr = pending ?? next(src);

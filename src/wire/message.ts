@@ -139,10 +139,7 @@ export interface ResponseMessage {
   /** Full 12-bit RCODE: low 4 bits go into the header, high 8 bits into the OPT (RFC 6891 §6.1.3). */
   readonly rcode: number;
   readonly question?: Question;
-  /**
-   * The received question entry (QNAME, QTYPE, QCLASS, uncompressed) to copy verbatim instead of `question`; pass
-   * `question` as well (the decoded one) to save re-deriving the QNAME's compression key.
-   */
+  /** The received question entry (QNAME, QTYPE, QCLASS, uncompressed) to copy verbatim instead of `question`. */
   readonly rawQuestion?: Uint8Array;
   readonly answer: readonly SectionEntry[];
   readonly authority: readonly SectionEntry[];
