@@ -19,6 +19,11 @@ export class ZoneSigner {
   readonly zsk: ZoneKey;
   private readonly cache: SignatureCache | undefined;
   private readonly policy: ValidityPolicy;
+  /**
+   * Cache keys of long-lived RRsets (snapshot data, chain NSECs), kept per RRset object: building and hashing the
+   * concatenated key string on every answer was a tenth of the signed NXDOMAIN path.
+   */
+  private readonly cacheKeys = new WeakMap<CanonicalRRset, string>();
 
   constructor(zone: Name, keys: { readonly ksk: ZoneKey; readonly zsk: ZoneKey }, opts?: ZoneSignerOptions) {
     this.zone = zone;
@@ -37,7 +42,8 @@ export class ZoneSigner {
     const c = cache ? this.cache : undefined;
     let ck: string | undefined;
     if (c !== undefined) {
-      ck = signatureCacheKey(set, key.tag, this.zone);
+      ck = this.cacheKeys.get(set);
+      if (ck === undefined) this.cacheKeys.set(set, (ck = signatureCacheKey(set, key.tag, this.zone)));
       const hit = c.get(ck, now);
       if (hit !== undefined) return hit;
     }
