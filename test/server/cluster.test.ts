@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCluster, workerCount, type WorkerApp } from '../../src/server/cluster.js';
+import { startCluster, workerCount, workerExecArgv, type WorkerApp } from '../../src/server/cluster.js';
 import { freePort } from '../helpers/ports.js';
 import { terminate, trackChild, waitExit } from '../helpers/procs.js';
 import { sleep, tcpConnect, udpAsk } from './netutil.js';
@@ -223,5 +223,10 @@ describe('cluster (workers: 1, in-process)', () => {
     expect(workerCount(3)).toBe(3);
     expect(workerCount('auto')).toBeGreaterThanOrEqual(1);
     expect(() => workerCount(0)).toThrow('workers must be a positive integer or "auto", got 0');
+  });
+
+  it('workers get a 32 MiB semi-space unless the operator set one', () => {
+    expect(workerExecArgv(['--enable-source-maps'])).toEqual(['--enable-source-maps', '--max-semi-space-size=32']);
+    expect(workerExecArgv(['--max-semi-space-size=8'])).toEqual(['--max-semi-space-size=8']);
   });
 });
