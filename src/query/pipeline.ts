@@ -66,6 +66,7 @@ function responseLimit(transport: 'udp' | 'tcp', ednsUdpSize: number | undefined
   if (transport === 'tcp') return TCP_MAX;
   return ednsUdpSize === undefined ? CLASSIC_UDP : Math.min(Math.max(ednsUdpSize, CLASSIC_UDP), ours);
 }
+
 const NOT_AUTHORITATIVE = { code: EdeCode.NOT_AUTHORITATIVE, text: '' };
 const NOT_SUPPORTED = { code: EdeCode.NOT_SUPPORTED, text: '' };
 
