@@ -21,7 +21,7 @@ import { refusesRrsigQuery, signResponse, signedAnswerExpiry } from '../dnssec/s
 import { route } from './route.js';
 import { AnswerCache, answerKey, type AnswerKey } from './answer-cache.js';
 
-/** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log. */
+/** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log (kept only while it is on). */
 const logicalRcodes = new WeakMap<Uint8Array, number>();
 
 /** What the pipeline needs to know about the client (structurally compatible with server/handler ClientInfo). */
@@ -101,8 +101,9 @@ export class QueryEngine {
       if (hit !== undefined) {
         this.cacheHits++;
         const out = patchCached(hit.bytes, buf, key.question);
+        if (!this.opts.logQueries) return out;
         if (hit.logical !== undefined) logicalRcodes.set(out, hit.logical);
-        return this.opts.logQueries ? this.logHit(buf, out, ctx, started) : out;
+        return this.logHit(buf, out, ctx, started);
       }
     }
     const dec = decodeQuery(buf);
@@ -175,7 +176,7 @@ export class QueryEngine {
       // Signed answers leave the cache well before their RRSIGs expire (src/dnssec/sign-stage.ts).
       const now = Date.now();
       const until = signedAnswerExpiry(res, now);
-      if (until > now) this.cache.set(key, bytes, until, logicalRcodes.get(bytes));
+      if (until > now) this.cache.set(key, bytes, until, res.logicalRcode);
     }
     return bytes;
   }
@@ -190,7 +191,7 @@ export class QueryEngine {
     }
     const bytes = this.finalize(q, rawQuestion, res, maxSize);
     const until = Math.min(shaped.cacheUntil, signedAnswerExpiry(res, Date.now()));
-    if (key !== undefined && generation === this.cacheGeneration && until > Date.now()) this.cache.set(key, bytes, until, logicalRcodes.get(bytes));
+    if (key !== undefined && generation === this.cacheGeneration && until > Date.now()) this.cache.set(key, bytes, until, res.logicalRcode);
     return bytes;
   }
 
@@ -239,7 +240,8 @@ export class QueryEngine {
       ...(q.edns ? { edns: { udpSize: this.opts.udpSize, do: (q.edns.flags & EdnsFlag.DO) !== 0, co: (q.edns.flags & EdnsFlag.CO) !== 0, options: this.ednsOptions(q, res) } } : {}),
     };
     const bytes = encodeResponse(msg, maxSize);
-    if (res.logicalRcode !== undefined) logicalRcodes.set(bytes, res.logicalRcode);
+    // Only the query log reads it; a WeakMap entry per answer is garbage only a full GC clears.
+    if (res.logicalRcode !== undefined && this.opts.logQueries) logicalRcodes.set(bytes, res.logicalRcode);
     return bytes;
   }
 
