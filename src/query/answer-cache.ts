@@ -2,6 +2,7 @@
 
 import { EdnsFlag, Flag } from '../wire/constants.js';
 import { plainQuery } from '../wire/decode.js';
+import { foldOctet } from '../wire/name.js';
 import { FifoMap } from '../util/fifo-map.js';
 
 /** What a cached answer is looked up by: the question entry as received (QNAME case ignored) and the other inputs. */
@@ -23,13 +24,9 @@ export interface CachedAnswer {
   readonly extra: number;
 }
 
-const A = 0x41;
-const Z = 0x5a;
-
 /** Octet `i` of a question entry, folded to lower case inside the QNAME (before `nameEnd`; RFC 4343). */
 function folded(q: Uint8Array, i: number, nameEnd: number): number {
-  const c = q[i]!;
-  return i < nameEnd && c >= A && c <= Z ? c | 0x20 : c;
+  return i < nameEnd ? foldOctet(q[i]!) : q[i]!;
 }
 
 /**

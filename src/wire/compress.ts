@@ -1,6 +1,8 @@
 // Name compression for the message writer (RFC 1035 §4.1.4): a table from name-suffix hashes to message offsets
 // that allocates nothing per message or per name.
 
+import { foldOctet } from './name.js';
+
 /** RFC 1035 §4.1.4: pointers carry a 14-bit offset. */
 export const POINTER_LIMIT = 0x4000;
 /** Table slots: twice the offsets one message can register (each takes at least 2 octets below 0x4000). */
@@ -10,12 +12,6 @@ const MASK = SLOTS - 1;
 const MAX_USED = (SLOTS * 3) / 4;
 /** RFC 1035 §2.3.4: at most 255 octets, so at most 127 labels. */
 const MAX_NAME = 255;
-
-const A = 0x41;
-const Z = 0x5a;
-function fold(c: number): number {
-  return c >= A && c <= Z ? c | 0x20 : c;
-}
 
 /**
  * Which suffixes of the names written so far sit where. Keys are 30-bit hashes of the lowercased suffix (RFC 4343:
@@ -100,7 +96,7 @@ export class Compressor {
     for (let i = this.labelCount - 1; i >= 0; i--) {
       const s = this.starts[i]!;
       const end = s + n[s]!;
-      for (let p = s; p <= end; p++) h = Math.imul(h ^ fold(n[p]!), 0x01000193);
+      for (let p = s; p <= end; p++) h = Math.imul(h ^ foldOctet(n[p]!), 0x01000193);
       this.hashes[i] = h & 0x3fffffff;
     }
   }
@@ -180,7 +176,7 @@ export class Compressor {
       }
       if (l !== n[p]) return false;
       if (l === 0) return true;
-      for (let k = 1; k <= l; k++) if (fold(buf[o + k]!) !== fold(n[p + k]!)) return false;
+      for (let k = 1; k <= l; k++) if (foldOctet(buf[o + k]!) !== foldOctet(n[p + k]!)) return false;
       o += l + 1;
       p += l + 1;
     }

@@ -138,13 +138,13 @@ export class MessageWriter {
   addRRset(section: Section, e: SectionEntry): boolean {
     const idx = this.enter(section);
     const markPos = this.pos;
-    const markLog = this.names.mark;
+    const mark = this.names.mark;
     const compress = compressibleRdata(e.type);
     const layout = compress ? rdataNameLayout(e.type) : undefined;
     for (const rd of e.rdata) {
       this.putRR(e.owner, e.type, e.class, e.ttl, rd, layout);
       if (this.pos > this.limit) {
-        this.rollback(markPos, markLog);
+        this.rollback(markPos, mark);
         return false;
       }
     }
@@ -156,11 +156,11 @@ export class MessageWriter {
   addRR(section: Section, owner: Name, type: number, cls: number, ttl: number, rdata: Uint8Array): boolean {
     const idx = this.enter(section);
     const markPos = this.pos;
-    const markLog = this.names.mark;
+    const mark = this.names.mark;
     const layout = compressibleRdata(type) ? rdataNameLayout(type) : undefined;
     this.putRR(owner, type, cls, ttl, rdata, layout);
     if (this.pos > this.limit) {
-      this.rollback(markPos, markLog);
+      this.rollback(markPos, mark);
       return false;
     }
     this.bump(idx, 1);

@@ -2,6 +2,7 @@
 
 import { RRType } from './constants.js';
 import { WireError } from './message.js';
+import { foldOctet } from './name.js';
 
 /** One field of an RDATA layout. */
 export type LayoutField =
@@ -172,10 +173,7 @@ function hasUpper(buf: Uint8Array, start: number, len: number): boolean {
 
 /** Lowercase A-Z in the labels of the uncompressed name at `start` (length octets are < 64, never A-Z). */
 function lowerInPlace(buf: Uint8Array, start: number, len: number): void {
-  for (let i = start; i < start + len; i++) {
-    const c = buf[i]!;
-    if (c >= 65 && c <= 90) buf[i] = c + 32;
-  }
+  for (let i = start; i < start + len; i++) buf[i] = foldOctet(buf[i]!);
 }
 
 /**

@@ -180,6 +180,11 @@ export function latin1(buf: Uint8Array, start: number, len: number): string {
 }
 
 /** ASCII-only lowercase (RFC 4343 §3: only A-Z fold). */
+/** One name octet folded for comparison: ASCII A-Z to a-z, every other octet as it is (RFC 4343 §3). */
+export function foldOctet(c: number): number {
+  return c >= 0x41 && c <= 0x5a ? c | 0x20 : c;
+}
+
 export function asciiLower(s: string): string {
   let needs = false;
   for (let i = 0; i < s.length; i++) {
