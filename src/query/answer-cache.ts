@@ -62,38 +62,80 @@ function sameQuestion(bytes: Uint8Array, q: Uint8Array): boolean {
 }
 
 /**
- * Encoded answers, at most `maxEntries`, the oldest dropped first. Keyed by a 32-bit hash (a number key costs V8 a
- * fraction of a string key's lookup on a big Map); each hit is checked against the question in the stored answer.
+ * Encoded answers in two FIFO segments, keyed by a 32-bit hash (a number key costs V8 a fraction of a string key's
+ * lookup on a big Map); each hit is checked against the question in the stored answer.
+ *
+ * - `main`, at most `maxEntries`: answers about names that exist in the zone data.
+ * - `repeats`, at most half as many: one-off answers (NXDOMAIN, wildcard expansions), admitted only when the same key
+ *   missed before while its mark was still in `seen`, a table of recent one-off keys where each key may sit in one
+ *   of two slots (the slot written alternates, so two keys sharing a slot cannot keep pushing each other out). A
+ *   random-subdomain flood never asks a name twice, so it costs one table write per query and evicts nothing, while
+ *   resolvers re-asking the same nonexistent names are answered from the cache.
  */
 export class AnswerCache {
-  private readonly map = new FifoMap<number, CachedAnswer>();
+  private readonly main = new FifoMap<number, CachedAnswer>();
+  private readonly repeats = new FifoMap<number, CachedAnswer>();
+  private readonly repeatEntries: number;
+  /** `hash + 1` of recent one-off misses (0: empty slot). */
+  private readonly seen: Int32Array;
+  private flip = 0;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(private readonly maxEntries: number) {
+    this.repeatEntries = maxEntries > 0 ? Math.max(1, maxEntries >>> 1) : 0;
+    // Four slots per entry of the segment, rounded up to a power of two, at most 4 Mi slots (16 MiB).
+    let slots = 2;
+    while (slots < 4 * this.repeatEntries && slots < 1 << 22) slots *= 2;
+    this.seen = new Int32Array(slots);
+  }
 
   get size(): number {
-    return this.map.size;
+    return this.main.size + this.repeats.size;
   }
 
   /** The answer for `key` if one is cached and still valid at `now` (ms); an expired one is dropped. */
   get(key: AnswerKey, now: number): CachedAnswer | undefined {
-    const hit = this.map.get(key.hash);
-    if (hit === undefined || hit.extra !== key.extra || !sameQuestion(hit.bytes, key.question)) return undefined;
-    if (hit.until !== Infinity && hit.until <= now) {
-      this.map.delete(key.hash);
-      return undefined;
-    }
-    return hit;
+    return lookup(this.main, key, now) ?? (this.repeats.size > 0 ? lookup(this.repeats, key, now) : undefined);
   }
 
-  set(key: AnswerKey, bytes: Uint8Array, until: number, logical: number | undefined): void {
+  /** Store an answer; a `oneOff` answer is stored only on its key's second miss (see the class comment). */
+  set(key: AnswerKey, bytes: Uint8Array, until: number, logical: number | undefined, oneOff = false): void {
+    let segment = this.main;
+    let limit = this.maxEntries;
+    if (oneOff) {
+      const mark = key.hash + 1;
+      const mask = this.seen.length - 1;
+      const a = key.hash & mask;
+      const b = (Math.imul(key.hash, 0x9e3779b1) >>> 7) & mask;
+      if (this.seen[a] === mark) this.seen[a] = 0;
+      else if (this.seen[b] === mark) this.seen[b] = 0;
+      else {
+        this.seen[(this.flip ^= 1) === 0 ? a : b] = mark;
+        return;
+      }
+      segment = this.repeats;
+      limit = this.repeatEntries;
+    }
     // A colliding key simply takes the slot over.
-    if (!this.map.has(key.hash) && this.map.size >= this.maxEntries) this.map.shift();
+    if (!segment.has(key.hash) && segment.size >= limit) segment.shift();
     // An own copy: encoded messages are views into a shared slab (src/wire/encode.ts carve), and a cached answer
     // lives long.
-    this.map.set(key.hash, { bytes: bytes.slice(), until, logical, extra: key.extra });
+    segment.set(key.hash, { bytes: bytes.slice(), until, logical, extra: key.extra });
   }
 
   clear(): void {
-    this.map.clear();
+    this.main.clear();
+    this.repeats.clear();
+    this.seen.fill(0);
   }
+}
+
+/** The valid entry for `key` in `segment` at `now`, dropping it when expired. */
+function lookup(segment: FifoMap<number, CachedAnswer>, key: AnswerKey, now: number): CachedAnswer | undefined {
+  const hit = segment.get(key.hash);
+  if (hit === undefined || hit.extra !== key.extra || !sameQuestion(hit.bytes, key.question)) return undefined;
+  if (hit.until !== Infinity && hit.until <= now) {
+    segment.delete(key.hash);
+    return undefined;
+  }
+  return hit;
 }

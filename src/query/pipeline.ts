@@ -148,8 +148,8 @@ export class QueryEngine {
     const set = this.store.current;
     const routed = route(set, q.question.name, q.question.type);
     let res: Response;
-    // Answers for names that only exist once (NXDOMAIN, wildcard expansions: what a random-subdomain flood asks)
-    // are not cached, so such a flood cannot push the real names out of the cache.
+    // Answers for names that may exist only once (NXDOMAIN, wildcard expansions: what a random-subdomain flood asks)
+    // go to the cache's repeats segment, and only when asked again (src/query/answer-cache.ts).
     let oneOff = false;
     // RFC 8914 §4.21: EDE 20 "Not Authoritative" explains the REFUSED for names outside our zones.
     if (!routed) res = bare(Rcode.REFUSED, false, NOT_AUTHORITATIVE);
@@ -172,11 +172,11 @@ export class QueryEngine {
     }
 
     const bytes = this.finalize(q, rawQuestion, res, maxSize);
-    if (key !== undefined && !oneOff) {
+    if (key !== undefined) {
       // Signed answers leave the cache well before their RRSIGs expire (src/dnssec/sign-stage.ts).
       const now = Date.now();
       const until = signedAnswerExpiry(res, now);
-      if (until > now) this.cache.set(key, bytes, until, res.logicalRcode);
+      if (until > now) this.cache.set(key, bytes, until, res.logicalRcode, oneOff);
     }
     return bytes;
   }

@@ -1,6 +1,6 @@
 // The encoded-answer cache and signatures: signed (DO=1) answers leave the cache within an hour and never outlive
 // their RRSIGs (fake clock through the real QueryEngine), unsigned answers stay until the next reload; plus the
-// exact lifetimes signedAnswerExpiry computes.
+// exact lifetimes signedAnswerExpiry computes; NXDOMAIN answers enter the cache only when asked again.
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -125,14 +125,27 @@ describe('signed answers in the encoded-answer cache', () => {
     expect(counts()).toEqual([h + 1, m + 1]);
   });
 
-  it('NXDOMAIN answers are never cached (a random-subdomain flood cannot evict real names)', () => {
+  it('NXDOMAIN answers are cached from their second miss on; a flood of unique names stays out of the cache', () => {
     at(T0);
-    ask('nope.c.test.', 'A', true);
+    ask('www.c.test.', 'A', false);
     const [h, m] = counts();
+    for (const dnssec of [true, false]) {
+      ask('nope.c.test.', 'A', dnssec);
+      // The second miss is stored; the third ask gets those very bytes (its fresh compact-denial RRSIG included).
+      const stored = ask('nope.c.test.', 'A', dnssec);
+      const again = ask('nope.c.test.', 'A', dnssec);
+      expect(again.authority.map((r) => r.rdataKey)).toEqual(stored.authority.map((r) => r.rdataKey));
+      expect(again.authority.length).toBe(dnssec ? 4 : 1);
+    }
+    expect(counts()).toEqual([h + 2, m + 4]);
+    // Six hundred names asked once each (the engine caches 100 answers and 50 repeats): none is stored, and
+    // neither the real name nor the repeated NXDOMAIN is pushed out.
+    for (let i = 0; i < 600; i++) ask(`r${i}.c.test.`, 'A', true);
+    expect(counts()).toEqual([h + 2, m + 604]);
+    ask('www.c.test.', 'A', false);
     ask('nope.c.test.', 'A', true);
     ask('nope.c.test.', 'A', false);
-    ask('nope.c.test.', 'A', false);
-    expect(counts()).toEqual([h, m + 3]);
+    expect(counts()).toEqual([h + 5, m + 604]);
   });
 
   it('unsigned (DO=0) answers stay cached until the zone set changes', () => {

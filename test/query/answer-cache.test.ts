@@ -1,4 +1,5 @@
-// Tests for src/query/answer-cache.ts: key hashing (QNAME case folded, QTYPE not), collisions, expiry, bound.
+// Tests for src/query/answer-cache.ts: key hashing (QNAME case folded, QTYPE not), collisions, expiry, bounds, and the
+// admission of one-off answers on a repeat.
 
 import { describe, expect, it } from 'vitest';
 import { AnswerCache, answerKey, type AnswerKey } from '../../src/query/answer-cache.js';
@@ -91,5 +92,48 @@ describe('AnswerCache', () => {
     const other = key('www.example.', 1);
     c.set(other, bytes(8, key('xyz.example.', 1)), Infinity, undefined);
     expect(c.get(other, 0)).toBeUndefined();
+  });
+
+  it('stores a one-off answer on its second miss only, in a segment half the size of the main one', () => {
+    const c = new AnswerCache(8);
+    const k = key('nx.example.', 1);
+    c.set(k, bytes(1, k), Infinity, undefined, true);
+    expect(c.get(k, 0)).toBeUndefined();
+    c.set(k, bytes(2, k), Infinity, 3, true);
+    expect(c.get(k, 0)).toMatchObject({ bytes: bytes(2, k), logical: 3 });
+    // Ten more one-off names, each missed twice: the segment keeps the newest four.
+    const more = Array.from({ length: 10 }, (_, i) => key(`nx${i}.example.`, 1));
+    for (const m of more) for (let n = 0; n < 2; n++) c.set(m, bytes(n, m), Infinity, undefined, true);
+    expect(c.size).toBe(4);
+    expect(more.map((m) => c.get(m, 0) !== undefined)).toEqual([...Array(6).fill(false), ...Array(4).fill(true)]);
+  });
+
+  it('a flood of names asked once evicts nothing and stores nothing', () => {
+    const c = new AnswerCache(100);
+    const real = key('www.example.', 1);
+    c.set(real, bytes(1, real), Infinity, undefined);
+    const again = key('nx.example.', 1);
+    c.set(again, bytes(2, again), Infinity, undefined, true);
+    c.set(again, bytes(2, again), Infinity, undefined, true);
+    for (let i = 0; i < 5000; i++) {
+      const k = key(`r${i}.example.`, 1);
+      c.set(k, bytes(3, k), Infinity, undefined, true);
+    }
+    expect(c.size).toBe(2);
+    expect(c.get(real, 0)?.bytes[0]).toBe(1);
+    expect(c.get(again, 0)?.bytes[0]).toBe(2);
+  });
+
+  it('two one-off keys that share a table slot, asked in turn, both get in', () => {
+    const c = new AnswerCache(100);
+    const a = key('a.example.', 1);
+    // The same low bits (the first slot), a different multiplicative hash (the second slot).
+    const b: AnswerKey = { ...key('b.example.', 1), hash: a.hash ^ (1 << 29) };
+    for (let round = 0; round < 4; round++) {
+      c.set(a, bytes(1, a), Infinity, undefined, true);
+      c.set(b, bytes(2, b), Infinity, undefined, true);
+    }
+    expect(c.get(a, 0)?.bytes[0]).toBe(1);
+    expect(c.get(b, 0)?.bytes[0]).toBe(2);
   });
 });
