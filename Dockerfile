@@ -4,12 +4,17 @@
 # ---- build ----
 FROM node:20-slim AS build
 WORKDIR /src
+# A C compiler for the batched UDP addon (src/server/native/udp.c); Node's headers come with the image.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gcc libc6-dev \
+ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
 # `prepare` runs the build, which needs the sources: install without scripts, build explicitly below.
 RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npm run build
+# APEXDNS_REQUIRE_NATIVE: the image must have batched UDP, so a failed addon build fails the image build.
+RUN APEXDNS_REQUIRE_NATIVE=1 npm run build
 
 # ---- runtime ----
 FROM node:20-slim AS runtime

@@ -9,7 +9,7 @@ import { QueryEngine } from './query/pipeline.js';
 import { loadZone, fingerprintFiles, type LoadedZone } from './zone/load.js';
 import { formatDiagnostic } from './zone/model.js';
 import { ZoneSet, ZoneStore, type ServedZone } from './zone/store.js';
-import { startListeners, type Listeners } from './server/listen.js';
+import { inheritedUdpSockets, startListeners, type Listeners } from './server/listen.js';
 import { TransferManager } from './transfer/manager.js';
 import type { ZoneSnapshot } from './zone/snapshot.js';
 import type { JsonValue } from './server/cluster.js';
@@ -103,11 +103,14 @@ export class App {
     if (opts.listen !== false) {
       const engine = app.engine;
       const t = config.tcp;
+      const inherited = inheritedUdpSockets();
       app.listeners = await startListeners(
         config.listen.map((l) => l.text),
         (msg, client) => engine.handle(msg, client),
         {
           tcpLimits: { idleTimeoutMs: t.idleTimeoutMs, maxConnections: t.maxConnections, maxConnectionsPerClient: t.maxConnectionsPerClient, maxInFlightPerConnection: t.maxInflightPerConnection },
+          udpIo: config.udp.io,
+          ...(inherited !== undefined ? { inheritedUdp: inherited } : {}),
           logger: log,
         },
       );

@@ -4,7 +4,9 @@ import { resolve as resolvePath } from 'node:path';
 import { pino } from 'pino';
 import { App } from '../app.js';
 import { formatConfigError, loadConfig } from '../config/index.js';
-import { runCluster } from '../server/cluster.js';
+import cluster from 'node:cluster';
+import { INHERITED_FD_BASE, runCluster, workerCount } from '../server/cluster.js';
+import { bindSharedUdp } from '../server/listen.js';
 
 /** Runs until SIGTERM/SIGINT; returns the exit code. A bad config exits 1 with `file:line:col: path: message`. */
 export async function serve(configFile: string): Promise<number> {
@@ -17,8 +19,16 @@ export async function serve(configFile: string): Promise<number> {
   for (const w of res.warnings) process.stderr.write(formatConfigError(w) + '\n');
   const config = res.config;
   const log = pino({ level: config.log.level });
+  // Batched UDP in a cluster: the primary binds the sockets and every worker reads them (src/server/listen.ts).
+  let shared;
+  try {
+    shared = cluster.isPrimary && workerCount(config.workers) > 1 ? bindSharedUdp(config.listen.map((l) => l.text), config.udp.io, INHERITED_FD_BASE) : undefined;
+  } catch (err) {
+    process.stderr.write(`apexdns: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
   await runCluster(
-    { workers: config.workers, logger: log },
+    { workers: config.workers, logger: log, ...(shared !== undefined ? { inheritFds: shared.fds, workerEnv: shared.env } : {}) },
     {
       async startWorker(ctx) {
         // Zone transfers: worker slot 0 (or the single process) leads: secondary timers, journal, NOTIFY, control socket.

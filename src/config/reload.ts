@@ -40,6 +40,7 @@ export function reloadDiff(old: Config, next: Config): ReloadDiff {
     warnings.push(`listen: changed from [${listenText(old)}] to [${listenText(next)}]; needs restart`);
   }
   if (old.workers !== next.workers) warnings.push(`workers: changed from ${old.workers} to ${next.workers}; needs restart`);
+  if (old.udp.io !== next.udp.io) warnings.push(`udp.io: changed from ${old.udp.io} to ${next.udp.io}; needs restart`);
 
   const nextByKey = new Map<string, { z: ZoneConfig; i: number }>();
   next.zones.forEach((z, i) => nextByKey.set(z.name.key, { z, i }));

@@ -32,11 +32,12 @@ export interface ValidateResult {
 export const MAX_PEERS_PER_ZONE = 30;
 
 const DEFAULT_LISTEN = ['127.0.0.1:5353'];
+const UDP_IO = ['auto', 'batched', 'dgram'] as const;
 
 type Rec = { readonly [key: string]: unknown };
 
 const TOP_KEYS = [
-  'listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'tcp', 'answer-cache',
+  'listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'udp', 'tcp', 'answer-cache',
   'signature-cache', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
 ] as const;
 const ZONE_KEYS = [
@@ -264,6 +265,9 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   // RFC 6891 §6.2.5: sizes below 512 are treated as 512; 1232 avoids IP fragmentation (DNS Flag Day 2020).
   const edns = { udpSize: c.int(ednsRec, 'udp-size', ['edns'], 512, 4096, 1232) };
 
+  const udpRec = c.map(get(root, 'udp'), ['udp'], ['io']);
+  const udp = { io: c.oneOf(udpRec, 'io', ['udp'], UDP_IO, 'auto') };
+
   const tcpP = ['tcp'];
   const tcpRec = c.map(get(root, 'tcp'), tcpP, ['idle-timeout-ms', 'max-connections', 'max-connections-per-client', 'max-inflight-per-connection']);
   const tcp = {
@@ -299,7 +303,7 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
 
   if (c.failed) return { config: undefined, issues: c.issues };
   const config: Config = {
-    file: opts.file, baseDir, listen, workers, zonesDir, stateDir, log, identity, edns, tcp, answerCache,
+    file: opts.file, baseDir, listen, workers, zonesDir, stateDir, log, identity, edns, udp, tcp, answerCache,
     signatureCache, proxy, flattening, tsigKeys, peers, acl, zones, journal,
   };
   return { config: deepFreeze(config), issues: c.issues };

@@ -46,6 +46,14 @@ export interface EdnsConfig {
   readonly udpSize: number;
 }
 
+/** How UDP datagrams are read and answered (README "Configuration"). */
+export type UdpIo = 'auto' | 'batched' | 'dgram';
+
+export interface UdpConfig {
+  /** batched: recvmmsg/sendmmsg through the native addon; dgram: node:dgram; auto: batched when it was built. */
+  readonly io: UdpIo;
+}
+
 export interface TcpConfig {
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
@@ -172,6 +180,7 @@ export interface Config {
   readonly log: LogConfig;
   readonly identity: IdentityConfig;
   readonly edns: EdnsConfig;
+  readonly udp: UdpConfig;
   readonly tcp: TcpConfig;
   readonly answerCache: AnswerCacheConfig;
   readonly signatureCache: SignatureCacheConfig;

@@ -77,7 +77,14 @@ export interface ClusterOptions {
   /** TCP connection distribution: the primary accepts and hands out round-robin (default), or workers accept
    *  directly on the shared socket. UDP sockets are always shared (every worker reads the same socket). */
   readonly tcpScheduling?: 'round-robin' | 'shared';
+  /** Open file descriptors every worker inherits, as its descriptors INHERITED_FD_BASE, +1, ... (fork's stdio). */
+  readonly inheritFds?: readonly number[];
+  /** Extra environment for the workers. */
+  readonly workerEnv?: Readonly<Record<string, string>>;
 }
+
+/** The first descriptor number of ClusterOptions.inheritFds in a worker (0–2 are stdio, 3 the IPC channel). */
+export const INHERITED_FD_BASE = 4;
 
 export interface ClusterHooks {
   /** Runs in each worker (or in-process): build and start the app; rejecting makes the worker exit 1. */
@@ -394,10 +401,19 @@ class Primary {
     cluster.schedulingPolicy = this.opts.tcpScheduling === 'shared' ? cluster.SCHED_NONE : cluster.SCHED_RR;
     cluster.setupPrimary({
       execArgv: workerExecArgv(process.execArgv),
+      ...(this.opts.inheritFds !== undefined && this.opts.inheritFds.length > 0 ? { stdio: ['inherit', 'inherit', 'inherit', 'ipc', ...this.opts.inheritFds] } : {}),
       ...(this.opts.exec !== undefined ? { exec: this.opts.exec } : {}),
       ...(this.opts.args !== undefined ? { args: [...this.opts.args] } : {}),
     });
     cluster.on('exit', this.onExit);
+    // Workers may answer before all of them are ready (the UDP sockets can be bound already): a SIGHUP then must
+    // not kill the primary (the default action). It is held and carried out once the workers are up.
+    let heldReload = false;
+    const holdReload = (): void => {
+      heldReload = true;
+    };
+    const handleSignals = this.opts.handleSignals ?? true;
+    if (handleSignals) process.on('SIGHUP', holdReload);
     const allReady = new Promise<void>((resolve, reject) => {
       this.failStartup = reject;
       for (let i = 0; i < this.n; i++) {
@@ -411,19 +427,25 @@ class Primary {
     try {
       await allReady;
     } catch (err) {
+      process.off('SIGHUP', holdReload);
       await this.stop();
       throw err;
     }
     this.started = true;
     this.failStartup = null;
     this.logger.info({ workers: this.n }, 'all workers ready');
-    if (this.opts.handleSignals ?? true) {
+    if (handleSignals) {
       this.uninstall = installSignals(
         this.logger,
         () => void this.reload(),
         () => void this.stop(),
         () => this.force(),
       );
+      process.off('SIGHUP', holdReload);
+      if (heldReload) {
+        this.logger.info('SIGHUP during start-up: reloading');
+        void this.reload();
+      }
     }
     return this.control;
   }
@@ -445,7 +467,7 @@ class Primary {
 
   private fork(slot: Slot, onReady?: () => void): void {
     slot.restartTimer = null;
-    const w = cluster.fork({ [SLOT_ENV]: String(slot.index) });
+    const w = cluster.fork({ ...this.opts.workerEnv, [SLOT_ENV]: String(slot.index) });
     slot.worker = w;
     slot.ready = false;
     slot.startedAt = Date.now();

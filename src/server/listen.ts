@@ -1,11 +1,15 @@
 // Listen addresses ("127.0.0.1:53", "[::1]:53", ":53") and starting/stopping the UDP+TCP listeners for them.
 
+import cluster from 'node:cluster';
+import { closeSync } from 'node:fs';
 import net from 'node:net';
 import type pino from 'pino';
 import { newStats, type Handler, type ServerStats } from './handler.js';
 import { silentLogger } from './log.js';
 import { TcpListener, type TcpLimits } from './tcp.js';
+import { nativeUdp, nativeUdpUnavailable } from './native-udp.js';
 import { UdpListener, fmt, type UdpOptions } from './udp.js';
+import { BatchedUdpListener, bindError, openBatchedSocket } from './udp-batch.js';
 
 export interface ListenAddress {
   /** IP literal to bind (no brackets). */
@@ -81,8 +85,23 @@ export interface ListenerOptions {
   readonly tcp?: boolean;
   readonly tcpLimits?: Partial<TcpLimits>;
   readonly udpOptions?: Omit<UdpOptions, 'logger'>;
+  /**
+   * UDP transport: 'batched' reads and answers datagrams in batches (recvmmsg/sendmmsg, the native addon) and
+   * fails when the addon is missing; 'dgram' is node:dgram; 'auto' (default) is batched when the addon was built.
+   */
+  readonly udpIo?: 'auto' | 'batched' | 'dgram';
+  /** UDP sockets a parent process bound and passed down, by listen address (formatListenAddress). */
+  readonly inheritedUdp?: ReadonlyMap<string, InheritedUdp>;
   readonly logger?: pino.Logger;
 }
+
+/** A bound UDP socket inherited from the parent process as file descriptor `fd`, bound to `port`. */
+export interface InheritedUdp {
+  readonly fd: number;
+  readonly port: number;
+}
+
+type AnyUdpListener = UdpListener | BatchedUdpListener;
 
 export interface BoundListener {
   readonly transport: 'udp' | 'tcp';
@@ -111,19 +130,33 @@ export async function startListeners(
   const logger = opts.logger ?? silentLogger;
   const parsed = addresses.map((a) => (typeof a === 'string' ? parseListenAddress(a) : a));
   const stats = newStats();
-  const udps: UdpListener[] = [];
+  const udps: AnyUdpListener[] = [];
   const tcps: TcpListener[] = [];
   const udpOpts: UdpOptions = { ...opts.udpOptions, logger };
   const tcpOpts = { limits: opts.tcpLimits ?? {}, logger };
   const wantUdp = opts.udp ?? true;
   const wantTcp = opts.tcp ?? true;
+  const io = opts.udpIo ?? 'auto';
+  if (io === 'batched' && nativeUdp() === undefined) throw new Error(`udp.io is "batched" but batched UDP is not available: ${nativeUdpUnavailable()}`);
+  // A cluster worker never binds a batched socket of its own: the workers would each bind the port (EADDRINUSE),
+  // not share it. It serves the sockets the primary bound (inheritedUdp) or node:dgram's shared ones.
+  const batched = io !== 'dgram' && nativeUdp() !== undefined && !cluster.isWorker;
+  const startUdp = (a: ListenAddress): Promise<AnyUdpListener> =>
+    batched ? BatchedUdpListener.start(a, handler, stats, { ...udpOpts }) : UdpListener.start(a, handler, stats, udpOpts);
   try {
     for (const a of parsed) {
+      const inherited = wantUdp ? opts.inheritedUdp?.get(formatListenAddress(a)) : undefined;
+      if (inherited !== undefined) {
+        // The socket the parent bound (port 0 already resolved there); TCP takes the same number.
+        udps.push(await BatchedUdpListener.start(a, handler, stats, { inheritedFd: inherited.fd, logger }));
+        if (wantTcp) tcps.push(await TcpListener.start({ ...a, port: inherited.port }, handler, stats, tcpOpts));
+        continue;
+      }
       if (a.port === 0 && wantUdp && wantTcp) {
         // Port 0: let the OS choose for UDP, then take the same number on TCP (retry if that one is busy on TCP).
         let done = false;
         for (let attempt = 0; attempt < 20 && !done; attempt++) {
-          const u = await UdpListener.start(a, handler, stats, udpOpts);
+          const u = await startUdp(a);
           try {
             const t = await TcpListener.start({ ...a, port: u.address.port }, handler, stats, tcpOpts);
             udps.push(u);
@@ -136,7 +169,7 @@ export async function startListeners(
         }
         continue;
       }
-      if (wantUdp) udps.push(await UdpListener.start(a, handler, stats, udpOpts));
+      if (wantUdp) udps.push(await startUdp(a));
       if (wantTcp) tcps.push(await TcpListener.start(a, handler, stats, tcpOpts));
     }
   } catch (err) {
@@ -161,3 +194,58 @@ export async function startListeners(
     },
   };
 }
+
+/** Environment variable that tells cluster workers which inherited descriptor serves which listen address. */
+const INHERITED_UDP_ENV = 'APEXDNS_UDP_SOCKETS';
+
+/** UDP sockets the cluster primary bound for its workers. */
+export interface SharedUdp {
+  /** Descriptors to pass down, in order (ClusterOptions.inheritFds). */
+  readonly fds: readonly number[];
+  /** Environment for the workers (ClusterOptions.workerEnv). */
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/**
+ * Cluster primary: bind one batched UDP socket per address for the workers to share (each reads the same socket,
+ * as with node:dgram in a cluster). Undefined when UDP stays on node:dgram (`io`, or no addon). `firstFd` is the
+ * number the first socket gets in a worker. The sockets stay open for the primary's lifetime (restarted workers
+ * inherit them again). Throws, naming the address, when a bind fails.
+ */
+export function bindSharedUdp(addresses: readonly string[], io: 'auto' | 'batched' | 'dgram', firstFd: number, recvBufferSize?: number): SharedUdp | undefined {
+  const udp = nativeUdp();
+  if (io === 'dgram') return undefined;
+  if (udp === undefined) {
+    if (io === 'batched') throw new Error(`udp.io is "batched" but batched UDP is not available: ${nativeUdpUnavailable()}`);
+    return undefined;
+  }
+  const fds: number[] = [];
+  const table: [string, number, number][] = [];
+  for (const text of addresses) {
+    const a = parseListenAddress(text);
+    let s;
+    try {
+      s = openBatchedSocket(udp, a, recvBufferSize);
+    } catch (err) {
+      for (const fd of fds) closeSync(fd);
+      throw bindError(a, err);
+    }
+    table.push([formatListenAddress(a), firstFd + fds.length, s.port]);
+    fds.push(s.fd);
+  }
+  return { fds, env: { [INHERITED_UDP_ENV]: JSON.stringify(table) } };
+}
+
+/** Cluster worker: the sockets bindSharedUdp passed down (undefined when there are none). */
+export function inheritedUdpSockets(env: NodeJS.ProcessEnv = process.env): ReadonlyMap<string, InheritedUdp> | undefined {
+  const text = env[INHERITED_UDP_ENV];
+  if (text === undefined || text === '') return undefined;
+  const rows: unknown = JSON.parse(text);
+  const out = new Map<string, InheritedUdp>();
+  if (!Array.isArray(rows)) return undefined;
+  for (const r of rows as unknown[]) {
+    if (Array.isArray(r) && typeof r[0] === 'string' && typeof r[1] === 'number' && typeof r[2] === 'number') out.set(r[0], { fd: r[1], port: r[2] });
+  }
+  return out;
+}
+

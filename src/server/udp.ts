@@ -44,26 +44,141 @@ function literalLookup(address: string, _opts: unknown, cb: (err: NodeJS.ErrnoEx
   cb(null, address, address.includes(':') ? 6 : 4);
 }
 
-/** A bound UDP socket serving one address. */
-export class UdpListener {
-  private closing = false;
+/**
+ * What both UDP transports share: the handler call, counters, the slow path for asynchronous answers, and a close
+ * that waits for them. `P` is how a transport remembers where an answer goes.
+ */
+export abstract class UdpServing<P> {
+  protected closing = false;
   /** Async answers not yet sent. */
   private pending = 0;
   private onIdle: (() => void) | null = null;
   private readonly errLog: RateLimitedLog;
-  private readonly log: pino.Logger;
-  private localAddress = '';
-  private localPort = 0;
+  protected readonly log: pino.Logger;
+  protected localAddress = '';
+  protected localPort = 0;
 
-  private constructor(
-    private readonly socket: dgram.Socket,
-    private readonly handler: Handler,
-    private readonly stats: ServerStats,
-    private readonly dualStack: boolean,
+  protected constructor(
+    protected readonly handler: Handler,
+    protected readonly stats: ServerStats,
+    protected readonly dualStack: boolean,
     logger: pino.Logger,
   ) {
     this.log = logger;
     this.errLog = new RateLimitedLog(logger, 'DNS handler failed (UDP); request dropped');
+  }
+
+  get address(): { readonly address: string; readonly port: number } {
+    return { address: this.localAddress, port: this.localPort };
+  }
+
+  /** Send one answer outside the fast path; `done` (if given) runs once the socket is finished with it. */
+  protected abstract transmit(m: Uint8Array, peer: P, done?: () => void): void;
+  /** Stop reading new datagrams (close has begun). */
+  protected abstract stopReading(): void;
+  /** Release the socket; resolves once it is closed. */
+  protected abstract release(): Promise<void>;
+
+  /**
+   * Stop serving: new datagrams are dropped at once, async answers still pending are sent if they resolve within
+   * `deadlineMs`, then the socket closes.
+   */
+  close(deadlineMs = 5000): Promise<void> {
+    if (this.closing) return Promise.resolve();
+    this.closing = true;
+    this.stopReading();
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        this.onIdle = null;
+        // setImmediate: sends issued just before (address lookup runs on nextTick) still go out.
+        setImmediate(() => void this.release().then(resolve));
+      };
+      if (this.pending === 0) {
+        finish();
+        return;
+      }
+      this.onIdle = finish;
+      timer = setTimeout(finish, deadlineMs);
+    });
+  }
+
+  protected handlerError(err: unknown, client: ClientInfo): void {
+    this.stats.handlerErrors++;
+    this.errLog.error(err, { client: client.address });
+  }
+
+  private settle(): void {
+    this.pending--;
+    if (this.pending === 0 && this.onIdle !== null) this.onIdle();
+  }
+
+  /** Arrays, promises and iterables: one datagram carries one message (RFC 1035 §4.2.1), so only the first is sent. */
+  protected deliverSlow(r: Exclude<HandlerResult, Uint8Array | null>, peer: P, client: ClientInfo): void {
+    const later = (first: PromiseLike<Uint8Array | undefined>): void => {
+      this.pending++;
+      first.then(
+        (m) => {
+          if (m === undefined) {
+            this.stats.udpDropped++;
+            this.settle();
+            return;
+          }
+          this.stats.udpResponses++;
+          this.transmit(m, peer, () => this.settle());
+        },
+        (err: unknown) => {
+          this.handlerError(err, client);
+          this.settle();
+        },
+      );
+    };
+    if (isPromiseLike(r)) {
+      later(r.then((v) => v ?? undefined));
+      return;
+    }
+    if (isAsyncIterable(r)) {
+      const it = r[Symbol.asyncIterator]();
+      later(
+        it.next().then((res) => {
+          if (res.done === true) return undefined;
+          // Only the first message fits a datagram; let the producer clean up.
+          void it.return?.()?.catch(() => undefined);
+          return res.value;
+        }),
+      );
+      return;
+    }
+    let first: Uint8Array | undefined;
+    try {
+      for (const m of r) {
+        first = m;
+        break; // `break` calls the iterator's return()
+      }
+    } catch (err) {
+      this.handlerError(err, client);
+      return;
+    }
+    if (first === undefined) {
+      this.stats.udpDropped++;
+      return;
+    }
+    this.stats.udpResponses++;
+    this.transmit(first, peer);
+  }
+}
+
+/** A node:dgram socket serving one address: one datagram per 'message' event, one send per answer. */
+export class UdpListener extends UdpServing<dgram.RemoteInfo> {
+  private constructor(
+    private readonly socket: dgram.Socket,
+    handler: Handler,
+    stats: ServerStats,
+    dualStack: boolean,
+    logger: pino.Logger,
+  ) {
+    super(handler, stats, dualStack, logger);
   }
 
   /** Bind `addr` and start serving. Rejects (with the address in the message) when the bind fails. */
@@ -92,47 +207,23 @@ export class UdpListener {
         l.localPort = a.port;
         socket.on('error', l.onSocketError);
         socket.on('message', l.onMessage);
-        logger.info({ transport: 'udp', address: a.address, port: a.port }, 'listening');
+        logger.info({ transport: 'udp', address: a.address, port: a.port, io: 'dgram' }, 'listening');
         resolve(l);
       });
     });
   }
 
-  get address(): { readonly address: string; readonly port: number } {
-    return { address: this.localAddress, port: this.localPort };
+  protected stopReading(): void {
+    // Datagrams still arriving are counted and dropped by onMessage.
   }
 
-  /**
-   * Stop serving: new datagrams are dropped at once, async answers still pending are sent if they resolve within
-   * `deadlineMs`, then the socket closes.
-   */
-  close(deadlineMs = 5000): Promise<void> {
-    if (this.closing) return Promise.resolve();
-    this.closing = true;
-    return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
-      const finish = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
-        this.onIdle = null;
-        // setImmediate: sends issued just before (address lookup runs on nextTick) still go out.
-        setImmediate(() => this.socket.close(() => resolve()));
-      };
-      if (this.pending === 0) {
-        finish();
-        return;
-      }
-      this.onIdle = finish;
-      timer = setTimeout(finish, deadlineMs);
-    });
+  protected release(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 
   private readonly onSocketError = (err: Error): void => {
     // Errors after bind (ICMP-induced, ENOBUFS...) are per-datagram conditions: log, keep serving.
     this.log.warn({ err, transport: 'udp' }, 'UDP socket error');
-  };
-
-  private readonly onSent = (err: Error | null): void => {
-    if (err !== null) this.stats.udpSendErrors++;
   };
 
   private readonly onMessage = (msg: Buffer, rinfo: dgram.RemoteInfo): void => {
@@ -150,96 +241,25 @@ export class UdpListener {
       this.handlerError(err, client);
       return;
     }
-    // Fast path: a synchronous single answer.
+    // Fast path: a synchronous single answer, sent without a completion callback (each callback costs a
+    // process.nextTick; a failed UDP send is a lost datagram either way).
     if (r instanceof Uint8Array) {
-      this.send(r, rinfo.port, rinfo.address);
+      stats.udpResponses++;
+      this.socket.send(r, rinfo.port, rinfo.address);
       return;
     }
     if (r === null) {
       stats.udpDropped++;
       return;
     }
-    this.deliverSlow(r, rinfo.port, rinfo.address, client);
+    this.deliverSlow(r, rinfo, client);
   };
 
-  private send(m: Uint8Array, port: number, address: string): void {
-    this.stats.udpResponses++;
-    this.socket.send(m, port, address, this.onSent);
-  }
-
-  /** Slow path: send, and count the request as settled only once the socket is done with it (close waits). */
-  private sendAndSettle(m: Uint8Array, port: number, address: string): void {
-    this.stats.udpResponses++;
-    this.socket.send(m, port, address, (err) => {
+  protected transmit(m: Uint8Array, peer: dgram.RemoteInfo, done?: () => void): void {
+    this.socket.send(m, peer.port, peer.address, (err) => {
       if (err !== null) this.stats.udpSendErrors++;
-      this.settle();
+      done?.();
     });
-  }
-
-  private handlerError(err: unknown, client: ClientInfo): void {
-    this.stats.handlerErrors++;
-    this.errLog.error(err, { client: client.address });
-  }
-
-  private settle(): void {
-    this.pending--;
-    if (this.pending === 0 && this.onIdle !== null) this.onIdle();
-  }
-
-  /** Slow path: the handler produced no message. */
-  private dropAndSettle(): void {
-    this.stats.udpDropped++;
-    this.settle();
-  }
-
-  /** Slow path: the handler rejected. */
-  private failAndSettle(err: unknown, client: ClientInfo): void {
-    this.handlerError(err, client);
-    this.settle();
-  }
-
-  /** Arrays, promises and iterables: one datagram carries one message (RFC 1035 §4.2.1), so only the first is sent. */
-  private deliverSlow(r: Exclude<HandlerResult, Uint8Array | null>, port: number, address: string, client: ClientInfo): void {
-    if (isPromiseLike(r)) {
-      this.pending++;
-      r.then(
-        (v) => {
-          if (v instanceof Uint8Array) this.sendAndSettle(v, port, address);
-          else this.dropAndSettle();
-        },
-        (err: unknown) => this.failAndSettle(err, client),
-      );
-      return;
-    }
-    if (isAsyncIterable(r)) {
-      this.pending++;
-      const it = r[Symbol.asyncIterator]();
-      it.next().then(
-        (res) => {
-          if (res.done !== true) {
-            this.sendAndSettle(res.value, port, address);
-            // Only the first message fits a datagram; let the producer clean up.
-            void it.return?.()?.catch(() => undefined);
-          } else {
-            this.dropAndSettle();
-          }
-        },
-        (err: unknown) => this.failAndSettle(err, client),
-      );
-      return;
-    }
-    let first: Uint8Array | undefined;
-    try {
-      for (const m of r) {
-        first = m;
-        break; // `break` calls the iterator's return()
-      }
-    } catch (err) {
-      this.handlerError(err, client);
-      return;
-    }
-    if (first !== undefined) this.send(first, port, address);
-    else this.stats.udpDropped++;
   }
 }
 

@@ -1,9 +1,22 @@
-// Tests for the UDP listener: echo round trips on IPv4/IPv6 loopback, async and iterable results, handler errors.
+// Tests for both UDP transports (node:dgram and the batched native addon): echo round trips on IPv4/IPv6 loopback,
+// async and iterable results, handler errors, close; plus batches, oversized datagrams and answers for the addon.
 
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientInfo, Handler } from '../../src/server/handler.js';
 import { startListeners, type Listeners } from '../../src/server/listen.js';
+import { nativeUdp, nativeUdpUnavailable } from '../../src/server/native-udp.js';
 import { hasIPv6Loopback, sleep, udpAsk, udpSilent } from './netutil.js';
+
+const batchedBuilt = nativeUdp() !== undefined;
+if (!batchedBuilt) {
+  // CI builds the addon (npm test runs the build); there a missing addon is a failure, never a skip.
+  if (process.env.APEXDNS_REQUIRE_PEERS === '1') throw new Error(`batched UDP addon missing (APEXDNS_REQUIRE_PEERS=1): ${nativeUdpUnavailable()}`);
+  console.warn(`test/server/udp: batched UDP tests skipped: ${nativeUdpUnavailable()}`);
+}
+const IOS = [
+  { io: 'dgram', skip: false },
+  { io: 'batched', skip: !batchedBuilt },
+] as const;
 
 const ipv6 = await hasIPv6Loopback();
 if (!ipv6) console.warn('test/server/udp: ::1 cannot be bound on this host (no IPv6 loopback); IPv6 tests skipped');
@@ -14,18 +27,21 @@ afterEach(async () => {
   open = [];
 });
 
-async function serve(addr: string, handler: Handler): Promise<{ l: Listeners; port: number }> {
-  const l = await startListeners([addr], handler, { tcp: false });
+async function serve(addr: string, handler: Handler, io: 'dgram' | 'batched'): Promise<{ l: Listeners; port: number }> {
+  const l = await startListeners([addr], handler, { tcp: false, udpIo: io });
   open.push(l);
   return { l, port: l.bound[0]?.port ?? 0 };
 }
 
 const echo = (msg: Uint8Array): Uint8Array => Buffer.concat([Buffer.from('R:'), msg]);
 
-describe('UDP listener', () => {
+describe.each(IOS)('UDP listener ($io)', ({ io, skip }) => {
+  if (skip) return;
+  const serveIo = (addr: string, h: Handler): ReturnType<typeof serve> => serve(addr, h, io);
+
   it('echo round trip on 127.0.0.1 with the client info filled in', async () => {
     let seen: ClientInfo | undefined;
-    const { l, port } = await serve('127.0.0.1:0', (m, c) => {
+    const { l, port } = await serveIo('127.0.0.1:0', (m, c) => {
       seen = c;
       return echo(m);
     });
@@ -43,7 +59,7 @@ describe('UDP listener', () => {
 
   it.skipIf(!ipv6)('echo round trip on [::1]', async () => {
     let seen: ClientInfo | undefined;
-    const { port } = await serve('[::1]:0', (m, c) => {
+    const { port } = await serveIo('[::1]:0', (m, c) => {
       seen = c;
       return echo(m);
     });
@@ -54,7 +70,7 @@ describe('UDP listener', () => {
 
   it.skipIf(!ipv6)('dual-stack ":port" reports IPv4 clients as IPv4', async () => {
     let seen: ClientInfo | undefined;
-    const { port } = await serve(':0', (m, c) => {
+    const { port } = await serveIo(':0', (m, c) => {
       seen = c;
       return echo(m);
     });
@@ -66,7 +82,7 @@ describe('UDP listener', () => {
   });
 
   it('sends async answers when they resolve, and drops null ones', async () => {
-    const { l, port } = await serve('127.0.0.1:0', async (m) => {
+    const { l, port } = await serveIo('127.0.0.1:0', async (m) => {
       await sleep(30);
       return m[0] === 0x78 ? null : echo(m); // 'x' → no answer
     });
@@ -77,7 +93,7 @@ describe('UDP listener', () => {
 
   it('sends only the first message of arrays, iterables and async iterables', async () => {
     let finallyRan = false;
-    const { port } = await serve('127.0.0.1:0', (m) => {
+    const { port } = await serveIo('127.0.0.1:0', (m) => {
       const k = String.fromCharCode(m[0] ?? 0);
       if (k === 'a') return [Buffer.from('a1'), Buffer.from('a2')];
       if (k === 'i') return new Set([Buffer.from('i1'), Buffer.from('i2')]);
@@ -98,7 +114,7 @@ describe('UDP listener', () => {
   });
 
   it('survives throwing and rejecting handlers, counting them', async () => {
-    const { l, port } = await serve('127.0.0.1:0', (m) => {
+    const { l, port } = await serveIo('127.0.0.1:0', (m) => {
       if (m[0] === 0x74) throw new Error('boom'); // 't'
       if (m[0] === 0x72) return Promise.reject(new Error('async boom')); // 'r'
       return echo(m);
@@ -110,7 +126,7 @@ describe('UDP listener', () => {
   });
 
   it('close() waits for pending async answers, then stops answering', async () => {
-    const { l, port } = await serve('127.0.0.1:0', async (m) => {
+    const { l, port } = await serveIo('127.0.0.1:0', async (m) => {
       await sleep(150);
       return echo(m);
     });
@@ -123,3 +139,36 @@ describe('UDP listener', () => {
     expect(await udpSilent('127.0.0.1', port, Buffer.from('after'), 200)).toBe(true);
   });
 });
+
+describe.skipIf(!batchedBuilt)('batched UDP', () => {
+  it('answers a burst larger than one batch, every datagram to its own sender', async () => {
+    const { l, port } = await serve('127.0.0.1:0', (m) => echo(m), 'batched');
+    const { createSocket } = await import('node:dgram');
+    const socks = Array.from({ length: 4 }, () => createSocket('udp4'));
+    const got = socks.map(() => new Set<string>());
+    const done = new Promise<void>((resolve) => {
+      socks.forEach((s, k) =>
+        s.on('message', (msg) => {
+          got[k]!.add(msg.toString());
+          if (got.every((g) => g.size === 150)) resolve();
+        }),
+      );
+    });
+    for (let i = 0; i < 150; i++) socks.forEach((s, k) => s.send(Buffer.from(`${k}-${i}`), port, '127.0.0.1'));
+    await Promise.race([done, sleep(5000)]);
+    for (const s of socks) s.close();
+    got.forEach((g, k) => expect([...g].sort()).toEqual(Array.from({ length: 150 }, (_, i) => `R:${k}-${i}`).sort()));
+    expect(l.stats.udpQueries).toBe(600);
+    expect(l.stats.udpResponses).toBe(600);
+  });
+
+  it('drops datagrams over 4096 octets and sends answers larger than a slot on their own', async () => {
+    const { l, port } = await serve('127.0.0.1:0', (m) => (m[0] === 0x62 ? Buffer.alloc(6000, 0x41) : echo(m)), 'batched');
+    expect(await udpSilent('127.0.0.1', port, Buffer.alloc(5000, 0x61))).toBe(true);
+    expect(l.stats.udpDropped).toBe(1);
+    const big = await udpAsk('127.0.0.1', port, Buffer.from('b'));
+    expect(big.length).toBe(6000);
+    expect((await udpAsk('127.0.0.1', port, Buffer.alloc(4096, 0x63))).length).toBe(4098);
+  });
+});
+

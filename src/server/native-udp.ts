@@ -1,0 +1,66 @@
+// Loader and types for the batched UDP addon (src/server/native/udp.c, built into dist/server/native/udp.node).
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+/** One socket of the addon. The buffers are shared with the C side and reused for every batch. */
+export interface NativeSocket {
+  readonly handle: object;
+  readonly fd: number;
+  readonly port: number;
+  readonly family: 4 | 6;
+  readonly input: ArrayBuffer;
+  readonly output: ArrayBuffer;
+  readonly meta: ArrayBuffer;
+  readonly outLen: ArrayBuffer;
+}
+
+export interface NativeUdp {
+  /** Datagrams per batch, octets per slot, int32 fields of `meta` per datagram. */
+  readonly batch: number;
+  readonly slot: number;
+  readonly meta: number;
+  open(family: 4 | 6, address: Uint8Array, port: number, v6only: number, recvBuffer: number): NativeSocket;
+  adopt(fd: number): NativeSocket;
+  start(handle: object, onBatch: (count: number) => void): void;
+  pause(handle: object): void;
+  /** 0, or the errno of a failed send. */
+  sendTo(handle: object, bytes: Uint8Array, family: 4 | 6, address: Uint8Array, port: number, scope: number): number;
+  close(handle: object): void;
+}
+
+const FUNCTIONS = ['open', 'adopt', 'start', 'pause', 'sendTo', 'close'] as const;
+
+let loaded: { readonly udp?: NativeUdp; readonly why?: string } | undefined;
+
+function isNativeUdp(m: unknown): m is NativeUdp {
+  if (typeof m !== 'object' || m === null) return false;
+  const r = m as Record<string, unknown>;
+  return FUNCTIONS.every((f) => typeof r[f] === 'function') && typeof r['batch'] === 'number' && typeof r['slot'] === 'number';
+}
+
+function load(): { readonly udp?: NativeUdp; readonly why?: string } {
+  if (process.platform !== 'linux') return { why: `not built for ${process.platform} (recvmmsg/sendmmsg are Linux calls)` };
+  // Next to this module in dist/; from src/ (tests run the TypeScript sources), the copy the build put in dist/.
+  const paths = ['./native/udp.node', '../../dist/server/native/udp.node'].map((p) => new URL(p, import.meta.url).pathname);
+  const path = paths.find((p) => existsSync(p));
+  if (path === undefined) return { why: `${paths[0]} was not built (npm run build needs a C compiler and Node's headers; see README)` };
+  try {
+    const m: unknown = createRequire(import.meta.url)(path);
+    return isNativeUdp(m) ? { udp: m } : { why: `${path} is not the expected addon` };
+  } catch (err) {
+    return { why: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/** The addon, or undefined when it is not available here. */
+export function nativeUdp(): NativeUdp | undefined {
+  loaded ??= load();
+  return loaded.udp;
+}
+
+/** Why nativeUdp() is undefined ('' when it is available). */
+export function nativeUdpUnavailable(): string {
+  loaded ??= load();
+  return loaded.why ?? '';
+}

@@ -1,0 +1,38 @@
+// Build step for the batched UDP addon: compiles udp.c into dist/server/native/udp.node with the system C
+// compiler. Optional: when there is no compiler or no Node headers it says so and apexdns uses node:dgram, unless
+// APEXDNS_REQUIRE_NATIVE=1 (container images) makes that a build failure.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const source = join(here, 'udp.c');
+const out = resolve(here, '../../../dist/server/native/udp.node');
+const say = (text) => process.stderr.write(`apexdns build: ${text}\n`);
+
+function headers() {
+  const candidates = [process.env.APEXDNS_NODE_HEADERS, join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node', '/usr/local/include/node'];
+  return candidates.find((d) => d !== undefined && existsSync(join(d, 'node_api.h')) && existsSync(join(d, 'uv.h')));
+}
+
+function build() {
+  if (process.platform !== 'linux') return `skipped on ${process.platform}`;
+  if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) return 'up to date';
+  const inc = headers();
+  if (inc === undefined) throw new Error("Node's C headers (node_api.h, uv.h) were not found; set APEXDNS_NODE_HEADERS");
+  mkdirSync(dirname(out), { recursive: true });
+  const cc = process.env.CC ?? 'cc';
+  execFileSync(cc, ['-O2', '-std=gnu11', '-Wall', '-Wextra', '-Werror', '-shared', '-fPIC', '-fvisibility=hidden', `-I${inc}`, '-o', out, source], { stdio: ['ignore', 'inherit', 'inherit'] });
+  return `built ${out}`;
+}
+
+try {
+  say(`batched UDP addon: ${build()}`);
+} catch (err) {
+  const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  if (process.env.APEXDNS_REQUIRE_NATIVE === '1') {
+    say(`batched UDP addon not built (${why}) and APEXDNS_REQUIRE_NATIVE=1`);
+    process.exitCode = 1;
+  } else say(`batched UDP addon not built (${why}); UDP will use node:dgram`);
+}

@@ -1,0 +1,180 @@
+// Batched UDP listener (Linux): datagrams come in and answers go out in batches through the native addon
+// (recvmmsg/sendmmsg), with one JavaScript call per batch instead of one event and one send call per datagram.
+
+import type pino from 'pino';
+import { formatIPv6, parseIp } from '../config/ip.js';
+import type { ClientInfo, Handler, HandlerResult, ServerStats } from './handler.js';
+import type { ListenAddress } from './listen.js';
+import { silentLogger } from './log.js';
+import { nativeUdp, type NativeSocket, type NativeUdp } from './native-udp.js';
+import { DEFAULT_RECV_BUFFER, UdpServing, fmt } from './udp.js';
+
+export interface BatchedUdpOptions {
+  /** SO_RCVBUF in bytes for a socket opened here (0 keeps the system default; undefined: DEFAULT_RECV_BUFFER). */
+  readonly recvBufferSize?: number;
+  /** A socket bound by the parent process and inherited as this file descriptor, instead of binding one. */
+  readonly inheritedFd?: number;
+  readonly logger?: pino.Logger;
+}
+
+/** Where an answer goes: the sender's address as the kernel reported it (4 int32 words of address octets). */
+interface Peer {
+  readonly ipVersion: 4 | 6;
+  readonly port: number;
+  readonly words: Int32Array;
+  readonly scope: number;
+}
+
+/**
+ * The client of one datagram. The address text is only made when something reads it (the query log, ACLs): the
+ * answer-cache path never does.
+ */
+class BatchClient implements ClientInfo, Peer {
+  readonly transport = 'udp';
+  private text: string | undefined;
+
+  constructor(
+    readonly ipVersion: 4 | 6,
+    readonly port: number,
+    readonly words: Int32Array,
+    readonly scope: number,
+    private readonly dualStack: boolean,
+    readonly localAddress: string,
+    readonly localPort: number,
+  ) {}
+
+  /** An IPv4 client on a dual-stack socket: ::ffff:a.b.c.d (RFC 4291 §2.5.5.2), reported as IPv4. */
+  private get mapped(): boolean {
+    if (!this.dualStack || this.ipVersion === 4 || this.words[0] !== 0 || this.words[1] !== 0) return false;
+    const o = octets(this.words, 16);
+    return o[8] === 0 && o[9] === 0 && o[10] === 0xff && o[11] === 0xff;
+  }
+
+  get address(): string {
+    if (this.text === undefined) {
+      const o = octets(this.words, this.ipVersion === 4 ? 4 : 16);
+      this.text = this.ipVersion === 4 ? o.join('.') : this.mapped ? o.subarray(12).join('.') : formatIPv6(o);
+    }
+    return this.text;
+  }
+
+  get family(): 'IPv4' | 'IPv6' {
+    return this.ipVersion === 4 || this.mapped ? 'IPv4' : 'IPv6';
+  }
+}
+
+function octets(words: Int32Array, n: number): Uint8Array {
+  return new Uint8Array(words.buffer, words.byteOffset, n);
+}
+
+/** A UDP socket served in batches through the native addon. */
+export class BatchedUdpListener extends UdpServing<Peer> {
+  private readonly input: Uint8Array;
+  private readonly output: Uint8Array;
+  private readonly meta: Int32Array;
+  private readonly outLen: Int32Array;
+
+  private constructor(
+    private readonly udp: NativeUdp,
+    private readonly sock: NativeSocket,
+    handler: Handler,
+    stats: ServerStats,
+    dualStack: boolean,
+    logger: pino.Logger,
+  ) {
+    super(handler, stats, dualStack, logger);
+    this.input = new Uint8Array(sock.input);
+    this.output = new Uint8Array(sock.output);
+    this.meta = new Int32Array(sock.meta);
+    this.outLen = new Int32Array(sock.outLen);
+  }
+
+  /** Bind `addr` (or adopt the inherited socket) and start serving; rejects naming the address when that fails. */
+  static start(addr: ListenAddress, handler: Handler, stats: ServerStats, opts: BatchedUdpOptions = {}): Promise<BatchedUdpListener> {
+    const udp = nativeUdp();
+    if (udp === undefined) return Promise.reject(new Error('batched UDP is not available'));
+    const logger = opts.logger ?? silentLogger;
+    let sock: NativeSocket;
+    try {
+      if (opts.inheritedFd !== undefined) sock = udp.adopt(opts.inheritedFd);
+      else sock = openBatchedSocket(udp, addr, opts.recvBufferSize);
+    } catch (err) {
+      return Promise.reject(bindError(addr, err));
+    }
+    const l = new BatchedUdpListener(udp, sock, handler, stats, addr.dualStack, logger);
+    l.localAddress = addr.host;
+    l.localPort = sock.port;
+    udp.start(sock.handle, l.onBatch);
+    logger.info({ transport: 'udp', address: addr.host, port: sock.port, io: 'batched' }, 'listening');
+    return Promise.resolve(l);
+  }
+
+  protected stopReading(): void {
+    this.udp.pause(this.sock.handle);
+  }
+
+  protected release(): Promise<void> {
+    this.udp.close(this.sock.handle);
+    return Promise.resolve();
+  }
+
+  protected transmit(m: Uint8Array, peer: Peer, done?: () => void): void {
+    const n = peer.ipVersion === 4 ? 4 : 16;
+    if (this.udp.sendTo(this.sock.handle, m, peer.ipVersion, octets(peer.words, n), peer.port, peer.scope) !== 0) this.stats.udpSendErrors++;
+    done?.();
+  }
+
+  /** `count` datagrams are in the input slots; answers written to the output slots are sent when this returns. */
+  private readonly onBatch = (count: number): void => {
+    const { udp, input, output, meta, outLen, stats } = this;
+    const slot = udp.slot;
+    for (let i = 0; i < count; i++) {
+      const m = i * udp.meta;
+      const len = meta[m]!;
+      stats.udpQueries++;
+      // Over one slot (4096 octets): no DNS query to an authoritative server is that large; dropped.
+      if (len < 0) {
+        stats.udpDropped++;
+        continue;
+      }
+      // An own copy: the slot is overwritten by the next batch, and an answer may be produced later.
+      const msg = Buffer.allocUnsafe(len);
+      msg.set(input.subarray(i * slot, i * slot + len));
+      const client = new BatchClient(meta[m + 1] === 6 ? 6 : 4, meta[m + 2]!, meta.slice(m + 3, m + 7), meta[m + 7]!, this.dualStack, this.localAddress, this.localPort);
+      let r: HandlerResult;
+      try {
+        r = this.handler(msg, client);
+      } catch (err) {
+        this.handlerError(err, client);
+        continue;
+      }
+      if (r instanceof Uint8Array) {
+        stats.udpResponses++;
+        if (r.length <= slot) {
+          output.set(r, i * slot);
+          outLen[i] = r.length;
+        } else this.transmit(r, client);
+        continue;
+      }
+      if (r === null) {
+        stats.udpDropped++;
+        continue;
+      }
+      this.deliverSlow(r, client, client);
+    }
+  };
+}
+
+/** A failed bind, worded as node:dgram's: `cannot listen on udp 127.0.0.1:53: bind EADDRINUSE 127.0.0.1:53`. */
+export function bindError(addr: ListenAddress, err: unknown): Error {
+  const where = fmt(addr.host, addr.port);
+  return new Error(`cannot listen on udp ${where}: ${err instanceof Error ? err.message : String(err)} ${where}`, { cause: err });
+}
+
+/** Bind a socket for `addr` through the addon (not yet read from). Throws on failure. */
+export function openBatchedSocket(udp: NativeUdp, addr: ListenAddress, recvBuffer = DEFAULT_RECV_BUFFER): NativeSocket {
+  const ip = parseIp(addr.host);
+  if (ip === undefined) throw new Error(`"${addr.host}" is not an IP address`);
+  // `[::]` means IPv6 only; the `:53` form asks for a dual-stack socket.
+  return udp.open(ip.family, ip.bytes, addr.port, ip.family === 6 && !addr.dualStack ? 1 : 0, recvBuffer);
+}
