@@ -57,9 +57,12 @@ export interface ServerStats {
   udpQueries: number;
   /** UDP responses handed to the socket. */
   udpResponses: number;
-  /** UDP requests answered with nothing (handler returned null / an empty result) or arriving while closing. */
+  /**
+   * UDP requests answered with nothing (handler returned null / an empty result), arriving while closing, or (batched
+   * UDP) over 4096 octets.
+   */
   udpDropped: number;
-  /** UDP sends that failed (EMSGSIZE, unreachable, ...). */
+  /** UDP sends that failed (EMSGSIZE, unreachable, ...), counted for answers sent outside the fast path. */
   udpSendErrors: number;
   /** TCP messages handed to the handler. */
   tcpQueries: number;

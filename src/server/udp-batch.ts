@@ -3,7 +3,7 @@
 
 import type pino from 'pino';
 import { formatIPv6, parseIp } from '../config/ip.js';
-import type { ClientInfo, Handler, HandlerResult, ServerStats } from './handler.js';
+import type { ClientInfo, Handler, ServerStats } from './handler.js';
 import type { ListenAddress } from './listen.js';
 import { silentLogger } from './log.js';
 import { nativeUdp, type NativeSocket, type NativeUdp } from './native-udp.js';
@@ -131,23 +131,18 @@ export class BatchedUdpListener extends UdpServing<Peer> {
     for (let i = 0; i < count; i++) {
       const m = i * udp.meta;
       const len = meta[m]!;
-      stats.udpQueries++;
       // Over one slot (4096 octets): no DNS query to an authoritative server is that large; dropped.
       if (len < 0) {
         stats.udpDropped++;
         continue;
       }
+      stats.udpQueries++;
       // An own copy: the slot is overwritten by the next batch, and an answer may be produced later.
       const msg = Buffer.allocUnsafe(len);
       msg.set(input.subarray(i * slot, i * slot + len));
       const client = new BatchClient(meta[m + 1] === 6 ? 6 : 4, meta[m + 2]!, meta.slice(m + 3, m + 7), meta[m + 7]!, this.dualStack, this.localAddress, this.localPort);
-      let r: HandlerResult;
-      try {
-        r = this.handler(msg, client);
-      } catch (err) {
-        this.handlerError(err, client);
-        continue;
-      }
+      const r = this.answer(msg, client);
+      if (r === undefined) continue;
       if (r instanceof Uint8Array) {
         stats.udpResponses++;
         if (r.length <= slot) {

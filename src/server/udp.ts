@@ -104,6 +104,16 @@ export abstract class UdpServing<P> {
     });
   }
 
+  /** The handler's result for one datagram; undefined when the handler threw (counted and logged). */
+  protected answer(msg: Uint8Array, client: ClientInfo): HandlerResult | undefined {
+    try {
+      return this.handler(msg, client);
+    } catch (err) {
+      this.handlerError(err, client);
+      return undefined;
+    }
+  }
+
   protected handlerError(err: unknown, client: ClientInfo): void {
     this.stats.handlerErrors++;
     this.errLog.error(err, { client: client.address });
@@ -234,13 +244,8 @@ export class UdpListener extends UdpServing<dgram.RemoteInfo> {
     }
     stats.udpQueries++;
     const client = clientInfo('udp', rinfo.address, rinfo.family, rinfo.port, this.dualStack, this.localAddress, this.localPort);
-    let r: HandlerResult;
-    try {
-      r = this.handler(msg, client);
-    } catch (err) {
-      this.handlerError(err, client);
-      return;
-    }
+    const r = this.answer(msg, client);
+    if (r === undefined) return;
     // Fast path: a synchronous single answer, sent without a completion callback (each callback costs a
     // process.nextTick; a failed UDP send is a lost datagram either way).
     if (r instanceof Uint8Array) {

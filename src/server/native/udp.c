@@ -221,9 +221,12 @@ static napi_value wrap_socket(napi_env env, int fd) {
   return obj;
 }
 
-static udp_t* unwrap(napi_env env, napi_value v) {
+/* Reads up to `n` arguments into argv; returns the socket named by the first (NULL when it is not one). */
+static udp_t* handle_arg(napi_env env, napi_callback_info info, size_t n, napi_value* argv) {
+  size_t argc = n;
   void* p = NULL;
-  if (napi_get_value_external(env, v, &p) != napi_ok) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) return NULL;
+  if (napi_get_value_external(env, argv[0], &p) != napi_ok) return NULL;
   return p;
 }
 
@@ -297,10 +300,8 @@ static napi_value js_adopt(napi_env env, napi_callback_info info) {
 
 /* start(handle, onBatch(count)): begin reading. */
 static napi_value js_start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2], name, res;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_t* u = unwrap(env, argv[0]);
+  udp_t* u = handle_arg(env, info, 2, argv);
   if (u == NULL || u->closed || u->callback != NULL) return throw_errno(env, "start", EINVAL);
   CHECK(napi_create_reference(env, argv[1], 1, &u->callback));
   CHECK(napi_get_reference_value(env, u->resource, &res));
@@ -320,10 +321,8 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
 
 /* pause(handle): stop reading (the socket stays open for answers still on their way). */
 static napi_value js_pause(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_t* u = unwrap(env, argv[0]);
+  udp_t* u = handle_arg(env, info, 1, argv);
   if (u != NULL && u->polling) {
     u->polling = 0;
     uv_poll_stop(&u->poll);
@@ -333,10 +332,8 @@ static napi_value js_pause(napi_env env, napi_callback_info info) {
 
 /* sendTo(handle, bytes, family, address Uint8Array(4|16), port, scope) -> 0 or errno */
 static napi_value js_send_to(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6], ret;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_t* u = unwrap(env, argv[0]);
+  udp_t* u = handle_arg(env, info, 6, argv);
   void *buf, *addr;
   size_t len, alen, off;
   napi_typedarray_type tt;
@@ -365,10 +362,8 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
 
 /* close(handle): stop reading and close the socket. */
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_t* u = unwrap(env, argv[0]);
+  udp_t* u = handle_arg(env, info, 1, argv);
   if (u != NULL && !u->closed) {
     napi_remove_env_cleanup_hook(env, cleanup_hook, u);
     release(u);
