@@ -9,7 +9,7 @@ import { QueryEngine } from './query/pipeline.js';
 import { loadZone, fingerprintFiles, type LoadedZone } from './zone/load.js';
 import { formatDiagnostic } from './zone/model.js';
 import { ZoneSet, ZoneStore, type ServedZone } from './zone/store.js';
-import { inheritedUdpSockets, startListeners, type Listeners } from './server/listen.js';
+import { startListeners, type InheritedUdp, type Listeners } from './server/listen.js';
 import { TransferManager } from './transfer/manager.js';
 import type { ZoneSnapshot } from './zone/snapshot.js';
 import type { JsonValue } from './server/cluster.js';
@@ -77,7 +77,11 @@ export class App {
   ) {}
 
   /** Load every zone and start listening. Zones that fail to load are logged and skipped. */
-  static async start(config: Config, log: Logger, opts: { listen?: boolean; transferLeader?: boolean; broadcast?: (payload: JsonValue) => void } = {}): Promise<App> {
+  static async start(
+    config: Config,
+    log: Logger,
+    opts: { listen?: boolean; transferLeader?: boolean; broadcast?: (payload: JsonValue) => void; inheritedUdp?: ReadonlyMap<string, InheritedUdp> } = {},
+  ): Promise<App> {
     const app = new App(config, log);
     app.transfers = await TransferManager.create({ config, store: app.store, logger: log, leader: opts.transferLeader ?? true, broadcast: opts.broadcast });
     const report = await app.loadZones(config, new Map());
@@ -103,14 +107,13 @@ export class App {
     if (opts.listen !== false) {
       const engine = app.engine;
       const t = config.tcp;
-      const inherited = inheritedUdpSockets();
       app.listeners = await startListeners(
         config.listen.map((l) => l.text),
         (msg, client) => engine.handle(msg, client),
         {
           tcpLimits: { idleTimeoutMs: t.idleTimeoutMs, maxConnections: t.maxConnections, maxConnectionsPerClient: t.maxConnectionsPerClient, maxInFlightPerConnection: t.maxInflightPerConnection },
           udpIo: config.udp.io,
-          ...(inherited !== undefined ? { inheritedUdp: inherited } : {}),
+          ...(opts.inheritedUdp !== undefined ? { inheritedUdp: opts.inheritedUdp } : {}),
           logger: log,
         },
       );

@@ -6,7 +6,7 @@ import { App } from '../app.js';
 import { formatConfigError, loadConfig } from '../config/index.js';
 import cluster from 'node:cluster';
 import { INHERITED_FD_BASE, runCluster, workerCount } from '../server/cluster.js';
-import { bindSharedUdp } from '../server/listen.js';
+import { bindSharedUdp, inheritedUdpSockets } from '../server/listen.js';
 
 /** Runs until SIGTERM/SIGINT; returns the exit code. A bad config exits 1 with `file:line:col: path: message`. */
 export async function serve(configFile: string): Promise<number> {
@@ -22,7 +22,8 @@ export async function serve(configFile: string): Promise<number> {
   // Batched UDP in a cluster: the primary binds the sockets and every worker reads them (src/server/listen.ts).
   let shared;
   try {
-    shared = cluster.isPrimary && workerCount(config.workers) > 1 ? bindSharedUdp(config.listen.map((l) => l.text), config.udp.io, INHERITED_FD_BASE) : undefined;
+    const n = workerCount(config.workers);
+    shared = cluster.isPrimary && n > 1 ? bindSharedUdp(config.listen.map((l) => l.text), config.udp.io, n, INHERITED_FD_BASE) : undefined;
   } catch (err) {
     process.stderr.write(`apexdns: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
@@ -32,7 +33,12 @@ export async function serve(configFile: string): Promise<number> {
     {
       async startWorker(ctx) {
         // Zone transfers: worker slot 0 (or the single process) leads: secondary timers, journal, NOTIFY, control socket.
-        const app = await App.start(config, ctx.logger.child({ worker: ctx.slot }), { transferLeader: ctx.slot === 0, broadcast: (p) => ctx.send(p) });
+        const inheritedUdp = cluster.isWorker ? inheritedUdpSockets(ctx.slot) : undefined;
+        const app = await App.start(config, ctx.logger.child({ worker: ctx.slot }), {
+          transferLeader: ctx.slot === 0,
+          broadcast: (p) => ctx.send(p),
+          ...(inheritedUdp !== undefined ? { inheritedUdp } : {}),
+        });
         return {
           reload: async () => app.reload(),
           stop: async () => app.stop(),

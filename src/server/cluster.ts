@@ -75,7 +75,7 @@ export interface ClusterOptions {
   /** Install SIGHUP/SIGTERM/SIGINT handlers (default true). */
   readonly handleSignals?: boolean;
   /** TCP connection distribution: the primary accepts and hands out round-robin (default), or workers accept
-   *  directly on the shared socket. UDP sockets are always shared (every worker reads the same socket). */
+   *  directly on the shared socket. UDP is up to the app (inheritFds: sockets bound here; else node:dgram's shared ones). */
   readonly tcpScheduling?: 'round-robin' | 'shared';
   /** Open file descriptors every worker inherits, as its descriptors INHERITED_FD_BASE, +1, ... (fork's stdio). */
   readonly inheritFds?: readonly number[];

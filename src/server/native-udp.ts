@@ -20,7 +20,7 @@ export interface NativeUdp {
   readonly batch: number;
   readonly slot: number;
   readonly meta: number;
-  open(family: 4 | 6, address: Uint8Array, port: number, v6only: number, recvBuffer: number): NativeSocket;
+  open(family: 4 | 6, address: Uint8Array, port: number, v6only: number, recvBuffer: number, reusePort: number): NativeSocket;
   adopt(fd: number): NativeSocket;
   start(handle: object, onBatch: (count: number) => void): void;
   pause(handle: object): void;

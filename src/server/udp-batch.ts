@@ -167,9 +167,9 @@ export function bindError(addr: ListenAddress, err: unknown): Error {
 }
 
 /** Bind a socket for `addr` through the addon (not yet read from). Throws on failure. */
-export function openBatchedSocket(udp: NativeUdp, addr: ListenAddress, recvBuffer = DEFAULT_RECV_BUFFER): NativeSocket {
+export function openBatchedSocket(udp: NativeUdp, addr: ListenAddress, recvBuffer = DEFAULT_RECV_BUFFER, reusePort = false): NativeSocket {
   const ip = parseIp(addr.host);
   if (ip === undefined) throw new Error(`"${addr.host}" is not an IP address`);
   // `[::]` means IPv6 only; the `:53` form asks for a dual-stack socket.
-  return udp.open(ip.family, ip.bytes, addr.port, ip.family === 6 && !addr.dualStack ? 1 : 0, recvBuffer);
+  return udp.open(ip.family, ip.bytes, addr.port, ip.family === 6 && !addr.dualStack ? 1 : 0, recvBuffer, reusePort ? 1 : 0);
 }

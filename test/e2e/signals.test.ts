@@ -8,6 +8,7 @@ import { buildQuery } from '../helpers/dig.js';
 import { daemonBuilt, startDaemon } from '../helpers/daemon.js';
 import { parseMessage } from '../helpers/dnsmsg.js';
 import { nativeUdp } from '../../src/server/native-udp.js';
+import { startListeners } from '../../src/server/listen.js';
 import { exampleZoneDir, logLines, perTest, udp, waitFor } from './env.js';
 
 const built = daemonBuilt();
@@ -109,10 +110,12 @@ describe.skipIf('skip' in built)('signals', () => {
     expect(new Set(workerPids).size).toBe(2);
     expect(workerPids.every(alive)).toBe(true);
     expect(workerPids.includes(t.d.pid)).toBe(false);
-    // Both workers serve the UDP socket the primary bound for them (batched UDP; node:dgram's shared one without it).
+    // Each worker serves the UDP socket the primary bound for its slot (batched UDP; node:dgram's shared one
+    // without the addon), and nothing else can bind the port meanwhile.
     const udpIo = logLines(t.d.output()).filter((l) => l.msg === 'listening' && l.transport === 'udp').map((l) => l.io);
     expect(udpIo).toEqual(nativeUdp() !== undefined ? ['batched', 'batched'] : ['dgram', 'dgram']);
     for (let i = 0; i < 20; i++) expect((await udp(t.d.port, { name: 'example.com', type: 'SOA' })).rcode).toBe(0);
+    await expect(startListeners([`127.0.0.1:${t.d.port}`], () => null, { tcp: false })).rejects.toThrow('EADDRINUSE');
     const res = await pipelineUntilClose(t.d.port, 100, () => process.kill(t.d!.pid, 'SIGTERM'));
     expect(await t.d.exited).toBe(0);
     expect(res.leftover).toBe(0);

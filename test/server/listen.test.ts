@@ -1,7 +1,10 @@
-// Tests for listen-address parsing and the all-or-nothing startListeners.
+// Tests for listen-address parsing, the all-or-nothing startListeners, and the batched UDP sockets a cluster primary
+// binds for its workers.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { ListenAddressError, formatListenAddress, parseListenAddress, startListeners, type Listeners } from '../../src/server/listen.js';
+import { fstatSync, openSync } from 'node:fs';
+import { ListenAddressError, bindSharedUdp, formatListenAddress, inheritedUdpSockets, parseListenAddress, startListeners, type Listeners } from '../../src/server/listen.js';
+import { nativeUdp } from '../../src/server/native-udp.js';
 
 describe('parseListenAddress', () => {
   it('parses the accepted forms', () => {
@@ -72,5 +75,33 @@ describe('startListeners', () => {
     const l = await startListeners(['127.0.0.1:0'], () => null, { tcp: false });
     open.push(l);
     expect(l.bound.map((b) => b.transport)).toEqual(['udp']);
+  });
+});
+
+describe.skipIf(nativeUdp() === undefined)('bindSharedUdp / inheritedUdpSockets (cluster primary and workers)', () => {
+  it('binds one reuse-port socket per worker; a second primary or a plain bind on the port fails', async () => {
+    const shared = bindSharedUdp(['127.0.0.1:0'], 'auto', 2, 10);
+    expect(shared?.fds.length).toBe(2);
+    try {
+      const rows = JSON.parse(shared!.env['APEXDNS_UDP_SOCKETS']!) as [string, number, number[]][];
+      expect(rows.length).toBe(1);
+      const [text, port, slots] = rows[0]!;
+      expect([text, slots]).toEqual(['127.0.0.1:0', [10, 11]]);
+      expect(port).toBeGreaterThan(0);
+      expect(() => bindSharedUdp([`127.0.0.1:${port}`], 'auto', 2, 10)).toThrow(`cannot listen on udp 127.0.0.1:${port}: bind EADDRINUSE 127.0.0.1:${port}`);
+      await expect(startListeners([`127.0.0.1:${port}`], () => null, { tcp: false, udpIo: 'dgram' })).rejects.toThrow('EADDRINUSE');
+      await expect(startListeners([`127.0.0.1:${port}`], () => null, { tcp: false, udpIo: 'batched' })).rejects.toThrow('EADDRINUSE');
+    } finally {
+      shared?.close();
+    }
+    expect(bindSharedUdp(['127.0.0.1:0'], 'dgram', 2, 10)).toBeUndefined();
+  });
+
+  it("a worker takes its slot's socket and closes the other slots' descriptors", () => {
+    const other = openSync('/dev/null', 'r');
+    const env = { APEXDNS_UDP_SOCKETS: JSON.stringify([['127.0.0.1:5300', 5300, [other, 99]]]) };
+    expect(inheritedUdpSockets(1, env)).toEqual(new Map([['127.0.0.1:5300', { fd: 99, port: 5300 }]]));
+    expect(() => fstatSync(other)).toThrow('EBADF');
+    expect(inheritedUdpSockets(0, {})).toBeUndefined();
   });
 });

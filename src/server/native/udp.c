@@ -250,12 +250,12 @@ static int fill_sockaddr(struct sockaddr_storage* ss, int family, const void* ad
   return -1;
 }
 
-/* open(family 4|6, address Uint8Array(4|16), port, v6only 0|1, recvBuffer bytes (0: system default)) */
+/* open(family 4|6, address Uint8Array(4|16), port, v6only 0|1, recvBuffer bytes (0: system default), reusePort 0|1) */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  int32_t family, port, v6only, rcvbuf;
+  int32_t family, port, v6only, rcvbuf, reuse;
   void* addr;
   size_t alen, off;
   napi_typedarray_type tt;
@@ -265,11 +265,14 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[2], &port));
   CHECK(napi_get_value_int32(env, argv[3], &v6only));
   CHECK(napi_get_value_int32(env, argv[4], &rcvbuf));
+  CHECK(napi_get_value_int32(env, argv[5], &reuse));
   struct sockaddr_storage ss;
   int sl = fill_sockaddr(&ss, family, addr, alen, port, 0);
   if (sl < 0) return throw_errno(env, "open", EINVAL);
   int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
+  /* One socket per cluster worker on the same address; the kernel spreads the flows over them. */
+  if (reuse) setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &reuse, sizeof reuse);
   if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
   if (rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   if (bind(fd, (struct sockaddr*)&ss, (socklen_t)sl) < 0) {
