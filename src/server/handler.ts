@@ -62,7 +62,7 @@ export interface ServerStats {
    * UDP) over 4096 octets.
    */
   udpDropped: number;
-  /** UDP sends that failed (EMSGSIZE, unreachable, ...), counted for answers sent outside the fast path. */
+  /** UDP sends that failed (EMSGSIZE, unreachable, ...); batched UDP counts those sent one by one. */
   udpSendErrors: number;
   /** TCP messages handed to the handler. */
   tcpQueries: number;

@@ -246,11 +246,10 @@ export class UdpListener extends UdpServing<dgram.RemoteInfo> {
     const client = clientInfo('udp', rinfo.address, rinfo.family, rinfo.port, this.dualStack, this.localAddress, this.localPort);
     const r = this.answer(msg, client);
     if (r === undefined) return;
-    // Fast path: a synchronous single answer, sent without a completion callback (each callback costs a
-    // process.nextTick; a failed UDP send is a lost datagram either way).
+    // Fast path: a synchronous single answer.
     if (r instanceof Uint8Array) {
       stats.udpResponses++;
-      this.socket.send(r, rinfo.port, rinfo.address);
+      this.socket.send(r, rinfo.port, rinfo.address, this.onSent);
       return;
     }
     if (r === null) {
@@ -258,6 +257,10 @@ export class UdpListener extends UdpServing<dgram.RemoteInfo> {
       return;
     }
     this.deliverSlow(r, rinfo, client);
+  };
+
+  private readonly onSent = (err: Error | null): void => {
+    if (err !== null) this.stats.udpSendErrors++;
   };
 
   protected transmit(m: Uint8Array, peer: dgram.RemoteInfo, done?: () => void): void {
