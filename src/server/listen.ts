@@ -142,7 +142,7 @@ export async function startListeners(
   // not share it. It serves the sockets the primary bound (inheritedUdp) or node:dgram's shared ones.
   const batched = io !== 'dgram' && nativeUdp() !== undefined && !cluster.isWorker;
   const startUdp = (a: ListenAddress): Promise<AnyUdpListener> =>
-    batched ? BatchedUdpListener.start(a, handler, stats, { ...udpOpts }) : UdpListener.start(a, handler, stats, udpOpts);
+    batched ? BatchedUdpListener.start(a, handler, stats, udpOpts) : UdpListener.start(a, handler, stats, udpOpts);
   try {
     for (const a of parsed) {
       const inherited = wantUdp ? opts.inheritedUdp?.get(formatListenAddress(a)) : undefined;
@@ -211,8 +211,8 @@ export interface SharedUdp {
 /**
  * Cluster primary: for every address, bind one batched UDP socket per worker slot in one SO_REUSEPORT group, so
  * the kernel spreads client flows over the workers and each worker reads only its own socket. (Workers reading one
- * shared socket all wake for every datagram: measured with bench/ab.mjs, 2 workers on one shared socket served
- * 110k qps where two reuse-port sockets served 140k, the load generator's limit.) Undefined when UDP stays on
+ * shared socket all wake for every datagram: bench/ab.mjs, 2 workers, signed mixed load, one shared socket 98k qps
+ * at 11.9 µs/q, one reuse-port socket per worker 124k at 8.2 µs/q.) Undefined when UDP stays on
  * node:dgram (`io`, or no addon). `firstFd` is the number the first socket gets in a worker. The sockets stay open
  * for the primary's lifetime: a restarted worker gets its slot's socket again. Throws, naming the address, when
  * a bind fails.
