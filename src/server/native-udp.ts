@@ -44,7 +44,7 @@ function load(): { readonly udp?: NativeUdp; readonly why?: string } {
   // Next to this module in dist/; from src/ (tests run the TypeScript sources), the copy the build put in dist/.
   const paths = ['./native/udp.node', '../../dist/server/native/udp.node'].map((p) => new URL(p, import.meta.url).pathname);
   const path = paths.find((p) => existsSync(p));
-  if (path === undefined) return { why: `${paths[0]} was not built (npm run build needs a C compiler and Node's headers; see README)` };
+  if (path === undefined) return { why: `${paths[1]} was not built (npm run build needs a C compiler and Node's headers; see README)` };
   try {
     const m: unknown = createRequire(import.meta.url)(path);
     return isNativeUdp(m) ? { udp: m } : { why: `${path} is not the expected addon` };
