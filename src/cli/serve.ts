@@ -19,7 +19,7 @@ export async function serve(configFile: string): Promise<number> {
   for (const w of res.warnings) process.stderr.write(formatConfigError(w) + '\n');
   const config = res.config;
   const log = pino({ level: config.log.level });
-  // Batched UDP in a cluster: the primary binds the sockets and every worker reads them (src/server/listen.ts).
+  // Batched UDP in a cluster: the primary binds one socket per worker slot and passes them down (src/server/listen.ts).
   let shared;
   try {
     const n = workerCount(config.workers);

@@ -46,12 +46,9 @@ export interface EdnsConfig {
   readonly udpSize: number;
 }
 
-/** How UDP datagrams are read and answered (README "Configuration"). */
-export type UdpIo = 'auto' | 'batched' | 'dgram';
-
 export interface UdpConfig {
   /** batched: recvmmsg/sendmmsg through the native addon; dgram: node:dgram; auto: batched when it was built. */
-  readonly io: UdpIo;
+  readonly io: 'auto' | 'batched' | 'dgram';
 }
 
 export interface TcpConfig {

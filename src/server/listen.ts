@@ -7,7 +7,7 @@ import type pino from 'pino';
 import { newStats, type Handler, type ServerStats } from './handler.js';
 import { silentLogger } from './log.js';
 import { TcpListener, type TcpLimits } from './tcp.js';
-import { nativeUdp, nativeUdpUnavailable, type NativeSocket } from './native-udp.js';
+import { batchedUdpFor, type NativeSocket, type UdpIo } from './native-udp.js';
 import { UdpListener, fmt, type UdpOptions } from './udp.js';
 import { BatchedUdpListener, bindError, openBatchedSocket } from './udp-batch.js';
 
@@ -89,7 +89,7 @@ export interface ListenerOptions {
    * UDP transport: 'batched' reads and answers datagrams in batches (recvmmsg/sendmmsg, the native addon) and
    * fails when the addon is missing; 'dgram' is node:dgram; 'auto' (default) is batched when the addon was built.
    */
-  readonly udpIo?: 'auto' | 'batched' | 'dgram';
+  readonly udpIo?: UdpIo;
   /** UDP sockets a parent process bound and passed down, by listen address (formatListenAddress). */
   readonly inheritedUdp?: ReadonlyMap<string, InheritedUdp>;
   readonly logger?: pino.Logger;
@@ -136,11 +136,9 @@ export async function startListeners(
   const tcpOpts = { limits: opts.tcpLimits ?? {}, logger };
   const wantUdp = opts.udp ?? true;
   const wantTcp = opts.tcp ?? true;
-  const io = opts.udpIo ?? 'auto';
-  if (io === 'batched' && nativeUdp() === undefined) throw new Error(`udp.io is "batched" but batched UDP is not available: ${nativeUdpUnavailable()}`);
   // A cluster worker never binds a batched socket of its own: the workers would each bind the port (EADDRINUSE),
   // not share it. It serves the sockets the primary bound (inheritedUdp) or node:dgram's shared ones.
-  const batched = io !== 'dgram' && nativeUdp() !== undefined && !cluster.isWorker;
+  const batched = batchedUdpFor(opts.udpIo ?? 'auto') !== undefined && !cluster.isWorker;
   const startUdp = (a: ListenAddress): Promise<AnyUdpListener> =>
     batched ? BatchedUdpListener.start(a, handler, stats, udpOpts) : UdpListener.start(a, handler, stats, udpOpts);
   try {
@@ -219,17 +217,13 @@ export interface SharedUdp {
  */
 export function bindSharedUdp(
   addresses: readonly string[],
-  io: 'auto' | 'batched' | 'dgram',
+  io: UdpIo,
   workers: number,
   firstFd: number,
   recvBufferSize?: number,
 ): SharedUdp | undefined {
-  const udp = nativeUdp();
-  if (io === 'dgram') return undefined;
-  if (udp === undefined) {
-    if (io === 'batched') throw new Error(`udp.io is "batched" but batched UDP is not available: ${nativeUdpUnavailable()}`);
-    return undefined;
-  }
+  const udp = batchedUdpFor(io);
+  if (udp === undefined) return undefined;
   const opened: NativeSocket[] = [];
   const table: [string, number, number[]][] = [];
   for (const text of addresses) {

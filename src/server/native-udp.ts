@@ -53,6 +53,17 @@ function load(): { readonly udp?: NativeUdp; readonly why?: string } {
   }
 }
 
+/** How UDP is served: the addon (`batched`), node:dgram, or the addon when it was built (`auto`). */
+export type UdpIo = 'auto' | 'batched' | 'dgram';
+
+/** The addon when `io` asks for it and it is there; throws when `io` is 'batched' and it is not. */
+export function batchedUdpFor(io: UdpIo): NativeUdp | undefined {
+  if (io === 'dgram') return undefined;
+  const udp = nativeUdp();
+  if (udp === undefined && io === 'batched') throw new Error(`udp.io is "batched" but batched UDP is not available: ${nativeUdpUnavailable()}`);
+  return udp;
+}
+
 /** The addon, or undefined when it is not available here. */
 export function nativeUdp(): NativeUdp | undefined {
   loaded ??= load();

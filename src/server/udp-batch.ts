@@ -17,17 +17,19 @@ export interface BatchedUdpOptions {
   readonly logger?: pino.Logger;
 }
 
-/** Where an answer goes: the sender's address as the kernel reported it (4 int32 words of address octets). */
+/** Where an answer goes: the sender's address as the kernel reported it. */
 interface Peer {
   readonly ipVersion: 4 | 6;
   readonly port: number;
-  readonly words: Int32Array;
   readonly scope: number;
+  /** The 4 or 16 address octets. */
+  octets(): Uint8Array;
 }
 
 /**
- * The client of one datagram. The address text is only made when something reads it (the query log, ACLs): the
- * answer-cache path never does.
+ * The client of one datagram. The sender's address is kept as the four int32 words of `meta` (plain numbers: no
+ * typed array per datagram); its octets and text are only made when something reads them (the query log, ACLs,
+ * an answer sent later), which the answer-cache path never does.
  */
 class BatchClient implements ClientInfo, Peer {
   readonly transport = 'udp';
@@ -36,23 +38,30 @@ class BatchClient implements ClientInfo, Peer {
   constructor(
     readonly ipVersion: 4 | 6,
     readonly port: number,
-    readonly words: Int32Array,
+    private readonly w0: number,
+    private readonly w1: number,
+    private readonly w2: number,
+    private readonly w3: number,
     readonly scope: number,
     private readonly dualStack: boolean,
     readonly localAddress: string,
     readonly localPort: number,
   ) {}
 
+  octets(): Uint8Array {
+    return new Uint8Array(Int32Array.of(this.w0, this.w1, this.w2, this.w3).buffer, 0, this.ipVersion === 4 ? 4 : 16);
+  }
+
   /** An IPv4 client on a dual-stack socket: ::ffff:a.b.c.d (RFC 4291 §2.5.5.2), reported as IPv4. */
   private get mapped(): boolean {
-    if (!this.dualStack || this.ipVersion === 4 || this.words[0] !== 0 || this.words[1] !== 0) return false;
-    const o = octets(this.words, 16);
+    if (!this.dualStack || this.ipVersion === 4 || this.w0 !== 0 || this.w1 !== 0) return false;
+    const o = this.octets();
     return o[8] === 0 && o[9] === 0 && o[10] === 0xff && o[11] === 0xff;
   }
 
   get address(): string {
     if (this.text === undefined) {
-      const o = octets(this.words, this.ipVersion === 4 ? 4 : 16);
+      const o = this.octets();
       this.text = this.ipVersion === 4 ? o.join('.') : this.mapped ? o.subarray(12).join('.') : formatIPv6(o);
     }
     return this.text;
@@ -61,10 +70,6 @@ class BatchClient implements ClientInfo, Peer {
   get family(): 'IPv4' | 'IPv6' {
     return this.ipVersion === 4 || this.mapped ? 'IPv4' : 'IPv6';
   }
-}
-
-function octets(words: Int32Array, n: number): Uint8Array {
-  return new Uint8Array(words.buffer, words.byteOffset, n);
 }
 
 /** A UDP socket served in batches through the native addon. */
@@ -119,8 +124,7 @@ export class BatchedUdpListener extends UdpServing<Peer> {
   }
 
   protected transmit(m: Uint8Array, peer: Peer, done?: () => void): void {
-    const n = peer.ipVersion === 4 ? 4 : 16;
-    if (this.udp.sendTo(this.sock.handle, m, peer.ipVersion, octets(peer.words, n), peer.port, peer.scope) !== 0) this.stats.udpSendErrors++;
+    if (this.udp.sendTo(this.sock.handle, m, peer.ipVersion, peer.octets(), peer.port, peer.scope) !== 0) this.stats.udpSendErrors++;
     done?.();
   }
 
@@ -140,7 +144,10 @@ export class BatchedUdpListener extends UdpServing<Peer> {
       // An own copy: the slot is overwritten by the next batch, and an answer may be produced later.
       const msg = Buffer.allocUnsafe(len);
       msg.set(input.subarray(i * slot, i * slot + len));
-      const client = new BatchClient(meta[m + 1] === 6 ? 6 : 4, meta[m + 2]!, meta.slice(m + 3, m + 7), meta[m + 7]!, this.dualStack, this.localAddress, this.localPort);
+      const client = new BatchClient(
+        meta[m + 1] === 6 ? 6 : 4, meta[m + 2]!, meta[m + 3]!, meta[m + 4]!, meta[m + 5]!, meta[m + 6]!, meta[m + 7]!,
+        this.dualStack, this.localAddress, this.localPort,
+      );
       const r = this.answer(msg, client);
       if (r === undefined) continue;
       if (r instanceof Uint8Array) {
