@@ -10,15 +10,18 @@ export interface NativeSocket {
   readonly port: number;
   readonly family: 4 | 6;
   readonly input: ArrayBuffer;
+  /** Per slot, the octets of a datagram beyond the first `slot` (up to 65535 in all). */
+  readonly overflow: ArrayBuffer;
   readonly output: ArrayBuffer;
   readonly meta: ArrayBuffer;
   readonly outLen: ArrayBuffer;
 }
 
 export interface NativeUdp {
-  /** Datagrams per batch, octets per slot, int32 fields of `meta` per datagram. */
+  /** Datagrams per batch, octets per slot, octets per overflow area, int32 fields of `meta` per datagram. */
   readonly batch: number;
   readonly slot: number;
+  readonly overflow: number;
   readonly meta: number;
   open(family: 4 | 6, address: Uint8Array, port: number, v6only: number, recvBuffer: number, reusePort: number): NativeSocket;
   adopt(fd: number): NativeSocket;
@@ -36,7 +39,7 @@ let loaded: { readonly udp?: NativeUdp; readonly why?: string } | undefined;
 function isNativeUdp(m: unknown): m is NativeUdp {
   if (typeof m !== 'object' || m === null) return false;
   const r = m as Record<string, unknown>;
-  return FUNCTIONS.every((f) => typeof r[f] === 'function') && typeof r['batch'] === 'number' && typeof r['slot'] === 'number';
+  return FUNCTIONS.every((f) => typeof r[f] === 'function') && typeof r['batch'] === 'number' && typeof r['slot'] === 'number' && typeof r['overflow'] === 'number';
 }
 
 function load(): { readonly udp?: NativeUdp; readonly why?: string } {

@@ -75,6 +75,7 @@ class BatchClient implements ClientInfo, Peer {
 /** A UDP socket served in batches through the native addon. */
 export class BatchedUdpListener extends UdpServing<Peer> {
   private readonly input: Uint8Array;
+  private readonly overflow: Uint8Array;
   private readonly output: Uint8Array;
   private readonly meta: Int32Array;
   private readonly outLen: Int32Array;
@@ -89,6 +90,7 @@ export class BatchedUdpListener extends UdpServing<Peer> {
   ) {
     super(handler, stats, dualStack, logger);
     this.input = new Uint8Array(sock.input);
+    this.overflow = new Uint8Array(sock.overflow);
     this.output = new Uint8Array(sock.output);
     this.meta = new Int32Array(sock.meta);
     this.outLen = new Int32Array(sock.outLen);
@@ -135,15 +137,20 @@ export class BatchedUdpListener extends UdpServing<Peer> {
     for (let i = 0; i < count; i++) {
       const m = i * udp.meta;
       const len = meta[m]!;
-      // Over one slot (4096 octets): no DNS query to an authoritative server is that large; dropped.
+      // -1: the kernel truncated a datagram over 65535 octets (none can be that long, RFC 768); dropped.
       if (len < 0) {
         stats.udpDropped++;
         continue;
       }
       stats.udpQueries++;
-      // An own copy: the slot is overwritten by the next batch, and an answer may be produced later.
+      // An own copy: the slot is overwritten by the next batch, and an answer may be produced later. A query over
+      // one slot (large EDNS options or TSIG are legal) continues in the slot's overflow area.
       const msg = Buffer.allocUnsafe(len);
-      msg.set(input.subarray(i * slot, i * slot + len));
+      if (len <= slot) msg.set(input.subarray(i * slot, i * slot + len));
+      else {
+        msg.set(input.subarray(i * slot, (i + 1) * slot));
+        msg.set(this.overflow.subarray(i * udp.overflow, i * udp.overflow + len - slot), slot);
+      }
       const client = new BatchClient(
         meta[m + 1] === 6 ? 6 : 4, meta[m + 2]!, meta[m + 3]!, meta[m + 4]!, meta[m + 5]!, meta[m + 6]!, meta[m + 7]!,
         this.dualStack, this.localAddress, this.localPort,

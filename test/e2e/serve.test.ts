@@ -5,7 +5,7 @@
 // NODATA; empty non-terminals; 0x20 case echo; ANY answered with one RRset (RFC 8482); CHAOS id.server on by
 // default, version.bind refused by default; NSID when configured (RFC 5001); EDNS BADVERS (RFC 6891 §6.1.3);
 // TC over UDP for a big RRset and the full RRset over TCP (RFC 7766); REFUSED with EDE 20 outside the zones
-// (RFC 8914); AXFR over UDP refused.
+// (RFC 8914); AXFR over UDP refused; UDP queries larger than 4096 octets answered.
 
 import { execFile } from 'node:child_process';
 import os from 'node:os';
@@ -216,6 +216,15 @@ describe.skipIf('skip' in built)('apexdns serve: answers over UDP/TCP, IPv4/IPv6
       expect(m.opt?.options.map((o) => [o.code, Buffer.from(o.data).toString()])).toEqual([[3, NSID]]);
       const plain = await udp(port, { name: 'example.com', type: 'SOA', edns: { udpSize: 1232, do: false } });
       expect(plain.opt?.options).toEqual([]);
+    });
+
+    it('answers UDP queries longer than 4096 octets (a large EDNS option), up to the datagram maximum', async () => {
+      // RFC 7830 padding (option 12) is one legal way a query grows past any buffer size; the answer ignores it.
+      for (const pad of [4200, 20_000, 65_450]) {
+        const m = await udp(port, { name: 'www.example.com', type: 'A', edns: { udpSize: 1232, do: false, options: [{ code: 12, data: new Uint8Array(pad) }] } });
+        expect(m.rcode).toBe(0);
+        expect(lines(m.answer)).toEqual(['www.example.com. 300 IN A 192.0.2.10']);
+      }
     });
 
     it('EDNS version 1 gets BADVERS with an OPT of version 0 and no answer (RFC 6891 §6.1.3)', async () => {

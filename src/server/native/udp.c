@@ -1,6 +1,7 @@
 // Batched UDP I/O for Linux (Node-API addon): recvmmsg/sendmmsg on a libuv poll handle, one JS call per batch.
 //
-// JavaScript sees four ArrayBuffers per socket: `input` (BATCH slots of SLOT octets, the received datagrams),
+// JavaScript sees five ArrayBuffers per socket: `input` (BATCH slots of SLOT octets, the received datagrams),
+// `overflow` (per slot, the octets of a datagram past the first SLOT, up to the 65535 a UDP datagram can carry),
 // `meta` (per datagram: length or -1 when truncated, family 4|6, port, 16 address octets as 4 int32, IPv6 scope),
 // `output` (BATCH slots for the answers) and `outLen` (answer length per slot, 0 = nothing to send). After the
 // batch callback returns, every slot with an answer goes back to its sender in one sendmmsg call.
@@ -20,6 +21,10 @@
 
 #define BATCH 64
 #define SLOT 4096
+/* RFC 768: a datagram's length field is 16 bits, so no payload exceeds 65535 octets; what does not fit the slot
+ * lands in the slot's overflow area. Those pages stay untouched (not resident) until a large datagram arrives. */
+#define MAX_DGRAM 65535
+#define OVERFLOW (MAX_DGRAM - SLOT)
 #define META 8
 /* Batches per readiness event, so TCP and timers on the same loop get their turn under a flood. */
 #define ROUNDS 8
@@ -32,14 +37,15 @@ typedef struct udp_s {
   napi_env env;
   napi_ref callback;
   napi_ref resource;
-  napi_ref buffers[4];
+  napi_ref buffers[5];
   napi_async_context async;
   uint8_t* in;
+  uint8_t* over;
   uint8_t* out;
   int32_t* meta;
   int32_t* out_len;
   struct mmsghdr rmsg[BATCH];
-  struct iovec riov[BATCH];
+  struct iovec riov[BATCH][2];
   struct sockaddr_storage raddr[BATCH];
   struct mmsghdr smsg[BATCH];
   struct iovec siov[BATCH];
@@ -126,13 +132,15 @@ static void on_readable(uv_poll_t* handle, int status, int events) {
   napi_env env = u->env;
   for (int round = 0; round < ROUNDS && u->polling; round++) {
     for (int i = 0; i < BATCH; i++) {
-      u->riov[i].iov_base = u->in + (size_t)i * SLOT;
-      u->riov[i].iov_len = SLOT;
+      u->riov[i][0].iov_base = u->in + (size_t)i * SLOT;
+      u->riov[i][0].iov_len = SLOT;
+      u->riov[i][1].iov_base = u->over + (size_t)i * OVERFLOW;
+      u->riov[i][1].iov_len = OVERFLOW;
       memset(&u->rmsg[i].msg_hdr, 0, sizeof(struct msghdr));
       u->rmsg[i].msg_hdr.msg_name = &u->raddr[i];
       u->rmsg[i].msg_hdr.msg_namelen = sizeof(struct sockaddr_storage);
-      u->rmsg[i].msg_hdr.msg_iov = &u->riov[i];
-      u->rmsg[i].msg_hdr.msg_iovlen = 1;
+      u->rmsg[i].msg_hdr.msg_iov = u->riov[i];
+      u->rmsg[i].msg_hdr.msg_iovlen = 2;
     }
     int n = recvmmsg(u->fd, u->rmsg, BATCH, MSG_DONTWAIT, NULL);
     if (n <= 0) break; /* EAGAIN: drained; other errors (ICMP-induced) are per-datagram and already consumed */
@@ -172,7 +180,7 @@ static void release(udp_t* u) {
   }
   close(u->fd);
   napi_delete_reference(env, u->resource);
-  for (int i = 0; i < 4; i++) napi_delete_reference(env, u->buffers[i]);
+  for (int i = 0; i < 5; i++) napi_delete_reference(env, u->buffers[i]);
   if (u->callback != NULL) uv_close((uv_handle_t*)&u->poll, on_closed);
   else free(u);
 }
@@ -182,7 +190,7 @@ static void cleanup_hook(void* arg) {
   if (!u->closed) release(u);
 }
 
-/* The JS object for a bound socket `fd`: { handle, fd, port, input, output, meta, outLen }. */
+/* The JS object for a bound socket `fd`: { handle, fd, port, input, overflow, output, meta, outLen }. */
 static napi_value wrap_socket(napi_env env, int fd) {
   struct sockaddr_storage ss;
   socklen_t sl = sizeof ss;
@@ -192,7 +200,7 @@ static napi_value wrap_socket(napi_env env, int fd) {
   if (u == NULL) return throw_errno(env, "calloc", ENOMEM);
   u->fd = fd;
   u->env = env;
-  napi_value obj, bufs[4], v;
+  napi_value obj, bufs[5], v;
   CHECK(napi_create_object(env, &obj));
   void* data;
   CHECK(napi_create_arraybuffer(env, (size_t)BATCH * SLOT, &data, &bufs[0]));
@@ -203,8 +211,10 @@ static napi_value wrap_socket(napi_env env, int fd) {
   u->meta = data;
   CHECK(napi_create_arraybuffer(env, sizeof(int32_t) * BATCH, &data, &bufs[3]));
   u->out_len = data;
-  static const char* names[4] = {"input", "output", "meta", "outLen"};
-  for (int i = 0; i < 4; i++) {
+  CHECK(napi_create_arraybuffer(env, (size_t)BATCH * OVERFLOW, &data, &bufs[4]));
+  u->over = data;
+  static const char* names[5] = {"input", "output", "meta", "outLen", "overflow"};
+  for (int i = 0; i < 5; i++) {
     CHECK(napi_set_named_property(env, obj, names[i], bufs[i]));
     CHECK(napi_create_reference(env, bufs[i], 1, &u->buffers[i]));
   }
@@ -390,6 +400,8 @@ static napi_value init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "slot", v));
   CHECK(napi_create_int32(env, META, &v));
   CHECK(napi_set_named_property(env, exports, "meta", v));
+  CHECK(napi_create_int32(env, OVERFLOW, &v));
+  CHECK(napi_set_named_property(env, exports, "overflow", v));
   return exports;
 }
 
