@@ -20,8 +20,15 @@ export interface Cidr {
 export interface HostPort {
   readonly address: IpAddress;
   readonly port: number;
-  /** Canonical `a.b.c.d:port` or `[v6]:port`. */
+  /** The zone (interface) of a link-local IPv6 address (RFC 4007 §11: `fe80::1%eth0`), when one was given. */
+  readonly zone?: string;
+  /** Canonical `a.b.c.d:port`, `[v6]:port` or `[fe80::…%zone]:port`. */
   readonly text: string;
+}
+
+/** RFC 4291 §2.5.6: fe80::/10, the unicast scope where an address means something only with its interface. */
+export function isLinkLocalIPv6(bytes: Uint8Array): boolean {
+  return bytes.length === 16 && bytes[0] === 0xfe && (bytes[1]! & 0xc0) === 0x80;
 }
 
 /**
@@ -166,12 +173,13 @@ export type HostPortResult = { readonly ok: true; readonly value: HostPort } | {
 
 /**
  * `a.b.c.d:port`, `[v6]:port`, or (when `defaultPort` is given) a bare `a.b.c.d`, `[v6]` or `v6`.
- * Ports are 1..65535.
+ * Ports are 1..65535. With `zones`, a link-local `[fe80::1%eth0]:port` keeps its zone (RFC 4007 §11).
  */
-export function parseHostPort(text: string, defaultPort?: number): HostPortResult {
+export function parseHostPort(text: string, defaultPort?: number, opts: { readonly zones?: boolean } = {}): HostPortResult {
   const want = defaultPort === undefined ? 'a.b.c.d:port or [ipv6]:port' : 'a.b.c.d[:port] or [ipv6][:port]';
   let hostText: string;
   let portText: string | undefined;
+  let zone: string | undefined;
   if (text.startsWith('[')) {
     const close = text.indexOf(']');
     if (close < 0) return { ok: false, message: `"${text}": missing "]" (expected ${want})` };
@@ -181,7 +189,18 @@ export function parseHostPort(text: string, defaultPort?: number): HostPortResul
       if (!rest.startsWith(':')) return { ok: false, message: `"${text}": expected ${want}` };
       portText = rest.slice(1);
     }
-    if (!parseIPv6(hostText)) return { ok: false, message: `"${hostText}" is not an IPv6 address` };
+    const pct = hostText.indexOf('%');
+    if (pct >= 0) {
+      const addr = parseIPv6(hostText.slice(0, pct));
+      const zoneText = hostText.slice(pct + 1);
+      if (!opts.zones) return { ok: false, message: `"${hostText}": a zone id (%interface) is not accepted here` };
+      if (!addr) return { ok: false, message: `"${hostText.slice(0, pct)}" is not an IPv6 address` };
+      // RFC 4007 §11.7: the zone id qualifies non-global addresses; a global address names one place already.
+      if (!isLinkLocalIPv6(addr.bytes)) return { ok: false, message: `"${hostText}": a zone id (%${zoneText}) only goes with a link-local address (fe80::/10)` };
+      if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(zoneText)) return { ok: false, message: `"${hostText}": "${zoneText}" is not an interface name or index` };
+      zone = zoneText;
+      hostText = hostText.slice(0, pct);
+    } else if (!parseIPv6(hostText)) return { ok: false, message: `"${hostText}" is not an IPv6 address` };
   } else {
     const colons = text.split(':').length - 1;
     if (colons === 1) {
@@ -209,8 +228,8 @@ export function parseHostPort(text: string, defaultPort?: number): HostPortResul
     port = Number(portText);
   }
   const address = parseIp(hostText)!;
-  const hostOut = address.family === 6 ? `[${address.text}]` : address.text;
-  return { ok: true, value: { address, port, text: `${hostOut}:${port}` } };
+  const hostOut = address.family === 6 ? `[${address.text}${zone === undefined ? '' : `%${zone}`}]` : address.text;
+  return { ok: true, value: { address, port, ...(zone === undefined ? {} : { zone }), text: `${hostOut}:${port}` } };
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {

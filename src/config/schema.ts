@@ -1,6 +1,6 @@
 // Validates an untyped config value (parsed YAML) into a frozen `Config`, collecting every problem as a path issue.
 
-import { hostname as osHostname } from 'node:os';
+import { hostname as osHostname, networkInterfaces } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Name, NameError } from '../wire/name.js';
@@ -239,8 +239,13 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   listenRaw.forEach((v, i) => {
     const p = ['listen', i];
     if (typeof v !== 'string') return c.error(p, `must be a string like "127.0.0.1:53" or "[::1]:53", got ${describe(v)}`);
-    const r = parseHostPort(v);
+    const r = parseHostPort(v, undefined, { zones: true });
     if (!r.ok) return c.error(p, r.message);
+    // RFC 4007 §6: a link-local address is bound on one interface, which must exist here.
+    const zone = r.value.zone;
+    if (zone !== undefined && !/^\d+$/.test(zone) && networkInterfaces()[zone] === undefined) {
+      return c.error(p, `no network interface "${zone}" on this machine (have: ${Object.keys(networkInterfaces()).join(', ')})`);
+    }
     const dup = listen.findIndex((l) => l.text === r.value.text);
     if (dup >= 0) return c.error(p, `duplicate listen address ${r.value.text} (also listen[${dup}])`);
     listen.push(r.value);

@@ -23,7 +23,8 @@ export interface NativeUdp {
   readonly slot: number;
   readonly overflow: number;
   readonly meta: number;
-  open(family: 4 | 6, address: Uint8Array, port: number, v6only: number, recvBuffer: number, reusePort: number): NativeSocket;
+  /** `zone`: the interface (name or index) of a link-local IPv6 address, "" for none. */
+  open(family: 4 | 6, address: Uint8Array, port: number, v6only: number, recvBuffer: number, reusePort: number, zone: string): NativeSocket;
   adopt(fd: number): NativeSocket;
   start(handle: object, onBatch: (count: number) => void): void;
   pause(handle: object): void;

@@ -2,7 +2,8 @@
 // (recvmmsg/sendmmsg), with one JavaScript call per batch instead of one event and one send call per datagram.
 
 import type pino from 'pino';
-import { formatIPv6, parseIp } from '../config/ip.js';
+import { networkInterfaces } from 'node:os';
+import { formatIPv6, isLinkLocalIPv6, parseIp } from '../config/ip.js';
 import type { ClientInfo, Handler, ServerStats } from './handler.js';
 import type { ListenAddress } from './listen.js';
 import { silentLogger } from './log.js';
@@ -62,7 +63,10 @@ class BatchClient implements ClientInfo, Peer {
   get address(): string {
     if (this.text === undefined) {
       const o = this.octets();
-      this.text = this.ipVersion === 4 ? o.join('.') : this.mapped ? o.subarray(12).join('.') : formatIPv6(o);
+      if (this.ipVersion === 4) this.text = o.join('.');
+      else if (this.mapped) this.text = o.subarray(12).join('.');
+      // RFC 4007 §11: a link-local sender is written with its zone, as node:dgram reports it (`fe80::1%eth0`).
+      else this.text = this.scope !== 0 && isLinkLocalIPv6(o) ? `${formatIPv6(o)}%${interfaceName(this.scope)}` : formatIPv6(o);
     }
     return this.text;
   }
@@ -70,6 +74,20 @@ class BatchClient implements ClientInfo, Peer {
   get family(): 'IPv4' | 'IPv6' {
     return this.ipVersion === 4 || this.mapped ? 'IPv4' : 'IPv6';
   }
+}
+
+const interfaceNames = new Map<number, string>();
+/** The name of the interface with index `scope` (its IPv6 addresses carry it as `scopeid`), else the number. */
+function interfaceName(scope: number): string {
+  let name = interfaceNames.get(scope);
+  if (name === undefined) {
+    name = String(scope);
+    for (const [n, addrs] of Object.entries(networkInterfaces())) {
+      if (addrs?.some((a) => a.family === 'IPv6' && a.scopeid === scope)) name = n;
+    }
+    if (interfaceNames.size < 256) interfaceNames.set(scope, name);
+  }
+  return name;
 }
 
 /** A UDP socket served in batches through the native addon. */
@@ -182,8 +200,11 @@ export function bindError(addr: ListenAddress, err: unknown): Error {
 
 /** Bind a socket for `addr` through the addon (not yet read from). Throws on failure. */
 export function openBatchedSocket(udp: NativeUdp, addr: ListenAddress, recvBuffer = DEFAULT_RECV_BUFFER, reusePort = false): NativeSocket {
-  const ip = parseIp(addr.host);
+  // RFC 4007 §11: `fe80::1%eth0`, a link-local address and the interface it lives on.
+  const pct = addr.host.indexOf('%');
+  const ip = parseIp(pct < 0 ? addr.host : addr.host.slice(0, pct));
   if (ip === undefined) throw new Error(`"${addr.host}" is not an IP address`);
+  const zone = pct < 0 ? '' : addr.host.slice(pct + 1);
   // `[::]` means IPv6 only; the `:53` form asks for a dual-stack socket.
-  return udp.open(ip.family, ip.bytes, addr.port, ip.family === 6 && !addr.dualStack ? 1 : 0, recvBuffer, reusePort ? 1 : 0);
+  return udp.open(ip.family, ip.bytes, addr.port, ip.family === 6 && !addr.dualStack ? 1 : 0, recvBuffer, reusePort ? 1 : 0, zone);
 }

@@ -84,6 +84,15 @@ describe('parseHostPort', () => {
     expect(parseHostPort('192.0.2.1')).toEqual({ ok: false, message: '"192.0.2.1": missing port (expected a.b.c.d:port or [ipv6]:port)' });
     expect(parseHostPort('::1:53')).toEqual({ ok: false, message: '"::1:53": write IPv6 with a port as [addr]:port' });
   });
+  it('takes a zone id only when asked to, and only on a link-local address (RFC 4007 §11)', () => {
+    expect(parseHostPort('[fe80::1%eth0]:53')).toEqual({ ok: false, message: '"fe80::1%eth0": a zone id (%interface) is not accepted here' });
+    expect(parseHostPort('[fe80::0:1%eth0]:53', undefined, { zones: true })).toEqual({
+      ok: true,
+      value: { address: parseIPv6('fe80::1'), port: 53, zone: 'eth0', text: '[fe80::1%eth0]:53' },
+    });
+    expect(parseHostPort('[::1%lo]:53', undefined, { zones: true })).toEqual({ ok: false, message: '"::1%lo": a zone id (%lo) only goes with a link-local address (fe80::/10)' });
+    expect(parseHostPort('[fe80::1%a b]:53', undefined, { zones: true })).toEqual({ ok: false, message: '"fe80::1%a b": "a b" is not an interface name or index' });
+  });
   it('rejects bad ports and hosts', () => {
     expect(parseHostPort('127.0.0.1:0')).toEqual({ ok: false, message: '"127.0.0.1:0": port must be an integer 1..65535' });
     expect(parseHostPort('127.0.0.1:65536')).toEqual({ ok: false, message: '"127.0.0.1:65536": port must be an integer 1..65535' });

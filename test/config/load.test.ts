@@ -190,6 +190,16 @@ describe('error reports (path, message, line:col)', () => {
     ]);
   });
 
+  it('link-local listen addresses keep their interface (RFC 4007 §11); the interface must exist', () => {
+    const c = ok(parseConfigText('listen: ["[FE80::1%lo]:5353", "[fe80::2%1]:53"]\nzones: []\n', '/etc/apexdns/c.yaml'));
+    expect(c.listen.map((l) => [l.text, l.zone])).toEqual([['[fe80::1%lo]:5353', 'lo'], ['[fe80::2%1]:53', '1']]);
+    expect(errs('listen:\n  - "[fe80::1%nosuch0]:53"\n  - "[2001:db8::1%lo]:53"\n  - "[fe80::1%]:53"\n')).toEqual([
+      expect.stringMatching(/^\/etc\/apexdns\/c\.yaml:2:5: listen\[0\]: no network interface "nosuch0" on this machine \(have: .*\blo\b.*\)$/),
+      `/etc/apexdns/c.yaml:3:5: listen[1]: "2001:db8::1%lo": a zone id (%lo) only goes with a link-local address (fe80::/10)`,
+      `/etc/apexdns/c.yaml:4:5: listen[2]: "fe80::1%": "" is not an interface name or index`,
+    ]);
+  });
+
   it('secondary without primaries; primary without file; secondary-only keys on a primary', () => {
     expect(errs('zones:\n  - name: b.test\n    type: secondary\n  - name: c.test\n    refresh: 60\n')).toEqual([
       `${F}:2:5: zones[0].primaries: is required for secondary zones (at least one peer name)`,

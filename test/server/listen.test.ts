@@ -5,6 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fstatSync, openSync } from 'node:fs';
 import { ListenAddressError, bindSharedUdp, formatListenAddress, inheritedUdpSockets, parseListenAddress, startListeners, type Listeners } from '../../src/server/listen.js';
 import { nativeUdp } from '../../src/server/native-udp.js';
+import { hasIPv6Loopback } from './netutil.js';
+
+const ipv6 = await hasIPv6Loopback();
 
 describe('parseListenAddress', () => {
   it('parses the accepted forms', () => {
@@ -20,7 +23,11 @@ describe('parseListenAddress', () => {
   });
 
   it('round-trips through formatListenAddress', () => {
-    for (const s of ['127.0.0.1:5353', '[::1]:5353', ':53']) expect(formatListenAddress(parseListenAddress(s))).toBe(s);
+    for (const s of ['127.0.0.1:5353', '[::1]:5353', ':53', '[fe80::1%eth0]:53']) expect(formatListenAddress(parseListenAddress(s))).toBe(s);
+  });
+
+  it('keeps the zone of a link-local address for the socket (RFC 4007 §11)', () => {
+    expect(parseListenAddress('[fe80::1%eth0]:53')).toEqual({ host: 'fe80::1%eth0', port: 53, family: 'IPv6', dualStack: false });
   });
 
   const bad: readonly (readonly [string, string])[] = [
@@ -68,6 +75,17 @@ describe('startListeners', () => {
     const port = a.bound[0]?.port ?? 0;
     await expect(startListeners(['127.0.0.1:0', `127.0.0.1:${port}`], () => null)).rejects.toThrow(
       `cannot listen on udp 127.0.0.1:${port}: bind EADDRINUSE 127.0.0.1:${port}`,
+    );
+  });
+
+  it.skipIf(nativeUdp() === undefined || !ipv6)('batched UDP binds with the zone id it is given and refuses an unknown interface', async () => {
+    // Loopback has no link-local address to bind, so the zone is checked where it reaches the kernel: `%lo`
+    // resolves to an interface index (the kernel ignores it for ::1), an unknown name fails the bind.
+    const l = await startListeners(['[::1%lo]:0'], () => null, { udpIo: 'batched', tcp: false });
+    open.push(l);
+    expect(l.bound.map((b) => b.address)).toEqual(['::1%lo']);
+    await expect(startListeners(['[::1%nosuch9]:0'], () => null, { udpIo: 'batched', tcp: false })).rejects.toThrow(
+      'cannot listen on udp [::1%nosuch9]:0: if_nametoindex ENODEV [::1%nosuch9]:0',
     );
   });
 

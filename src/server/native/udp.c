@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <node_api.h>
 #include <stdint.h>
@@ -260,10 +261,11 @@ static int fill_sockaddr(struct sockaddr_storage* ss, int family, const void* ad
   return -1;
 }
 
-/* open(family 4|6, address Uint8Array(4|16), port, v6only 0|1, recvBuffer bytes (0: system default), reusePort 0|1) */
+/* open(family 4|6, address Uint8Array(4|16), port, v6only 0|1, recvBuffer bytes (0: system default), reusePort 0|1,
+ *      zone: interface name or index of a link-local IPv6 address ("" for none; RFC 4007 §11) */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t family, port, v6only, rcvbuf, reuse;
   void* addr;
@@ -276,8 +278,18 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   CHECK(napi_get_value_int32(env, argv[3], &v6only));
   CHECK(napi_get_value_int32(env, argv[4], &rcvbuf));
   CHECK(napi_get_value_int32(env, argv[5], &reuse));
+  char zone[IF_NAMESIZE + 1];
+  size_t zlen = 0;
+  CHECK(napi_get_value_string_utf8(env, argv[6], zone, sizeof zone, &zlen));
+  unsigned scope = 0;
+  if (zlen > 0) {
+    char* end;
+    unsigned long n = strtoul(zone, &end, 10);
+    scope = *end == '\0' ? (unsigned)n : if_nametoindex(zone);
+    if (scope == 0) return throw_errno(env, "if_nametoindex", ENODEV);
+  }
   struct sockaddr_storage ss;
-  int sl = fill_sockaddr(&ss, family, addr, alen, port, 0);
+  int sl = fill_sockaddr(&ss, family, addr, alen, port, (int)scope);
   if (sl < 0) return throw_errno(env, "open", EINVAL);
   int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, "socket", errno);
