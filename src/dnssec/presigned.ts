@@ -92,7 +92,7 @@ export function presignedResponse(res: Resolution, response: Response): Response
   const seen = new Set<string>();
   const useNsec3 = ix.nsec.nodes.length === 0 && ix.nsec3.length > 0;
 
-  const addDenial = (node: ZoneNode | undefined, type: number): void => {
+  const addStored = (node: ZoneNode | undefined, type: number): void => {
     if (node === undefined || seen.has(node.name.key + type)) return;
     const set = node.rrsets.get(type);
     if (set === undefined) return;
@@ -101,11 +101,11 @@ export function presignedResponse(res: Resolution, response: Response): Response
     const sig = sigsFor(node, type, set.owner, set.ttl);
     if (sig) proofs.push(sig);
   };
-  const nsecCover = (name: Name): void => addDenial(coveringNsec(ix, name), RRType.NSEC);
+  const nsecCover = (name: Name): void => addStored(coveringNsec(ix, name), RRType.NSEC);
   // An empty non-terminal has no NSEC of its own: the NSEC before it (whose next name lies below it) proves it
   // holds no data (RFC 4035 §3.1.3.1, RFC 4592 §4.9 / RFC 5155 §7.2.3 for the NSEC3 case).
-  const nsecAt = (node: ZoneNode): void => (node.rrsets.has(RRType.NSEC) ? addDenial(node, RRType.NSEC) : nsecCover(node.name));
-  const nsec3Of = (name: Name): void => addDenial(nsec3For(ix, name)?.node, RRType.NSEC3);
+  const nsecAt = (node: ZoneNode): void => (node.rrsets.has(RRType.NSEC) ? addStored(node, RRType.NSEC) : nsecCover(node.name));
+  const nsec3Of = (name: Name): void => addStored(nsec3For(ix, name)?.node, RRType.NSEC3);
   /** RFC 5155 §7.2.1 closest encloser proof. */
   const ceProof = (name: Name, ce: Name): void => {
     nsec3Of(ce);
@@ -162,7 +162,9 @@ export function presignedResponse(res: Resolution, response: Response): Response
       }
       break;
     case 'referral':
-      if (res.ds === undefined) {
+      // RFC 4035 §3.1.4: the child's DS RRset with its stored RRSIG, or the proof that there is none.
+      if (res.ds !== undefined) addStored(res.cut, RRType.DS);
+      else {
         // RFC 4035 §3.1.4.1 / RFC 5155 §7.2.7 (the opt-out case falls back to the covering NSEC3).
         if (useNsec3) nsec3Of(res.cut.name);
         else nsecAt(res.cut);

@@ -316,8 +316,10 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
       break;
     }
     case 'referral':
-      // RFC 4035 §3.1.4.1 / RFC 5155 §7.2.7: at a cut without DS, prove its absence (NS bit set, no DS, no SOA).
-      if (res.ds === undefined) {
+      // RFC 4035 §3.1.4: a signed parent sends the child's DS RRset with its RRSIG (the parent is authoritative for
+      // DS, §2.4); at a cut without DS, it proves its absence (NS bit set, no DS, no SOA; RFC 5155 §7.2.7).
+      if (res.ds !== undefined) proofs.push(res.ds, rrsigOf(res.ds, signer.sign(canon(res.ds), now)));
+      else {
         if (chain !== undefined) nsecAt(chain, res.cut);
         else addProof(nsec3 ? nsec3MatchFor(zone, origin, res.cut) : compactNsecFor(zone, res.cut), true);
       }

@@ -21,10 +21,11 @@ export function buildResponse(res: Resolution): Response {
       return { rcode: Rcode.NXDOMAIN, aa: true, answer: chain, authority: [res.zone.negativeSoa], additional: EMPTY };
     case 'referral': {
       // RFC 1034 §4.3.2 step 3b: NS of the cut in authority, AA clear (unless a chain made the first part
-      // authoritative), addresses of the name servers in additional (glue, RFC 9471).
-      const authority: SectionEntry[] = res.ds ? [res.ns, res.ds] : [res.ns];
+      // authoritative), addresses of the name servers in additional (glue, RFC 9471). The child's DS (or the proof
+      // that it has none) is DNSSEC data: the signing stage adds it for DO=1 queries to a signed zone only
+      // (RFC 4035 §3.1.4), never here.
       const glue = res.cut.additional.get(res.ns.type) ?? EMPTY;
-      return { rcode: Rcode.NOERROR, aa: chain.length > 0, answer: chain, authority, additional: glue };
+      return { rcode: Rcode.NOERROR, aa: chain.length > 0, answer: chain, authority: [res.ns], additional: glue };
     }
     case 'external':
       // RFC 1034 §4.3.2 step 3a: the chain leaves the zone; the resolver continues from the last target.

@@ -17,6 +17,9 @@ const WILDCARD_PREFIX = '\x01*';
 /** Types that never count as "the" RRset for ANY (RFC 8482 §4.1 lets us pick one RRset). */
 const ANY_SKIP: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType.NSEC3]);
 
+/** Types the parent answers at a zone cut (RFC 4035 §2.4 DS; §2.3 the cut's NSEC is the parent's). */
+const PARENT_SIDE: ReadonlySet<number> = new Set([RRType.DS, RRType.NSEC]);
+
 /** Query types a flattened CNAME answers with its target's data. */
 export const FLATTEN_TYPES: ReadonlySet<number> = new Set([RRType.A, RRType.AAAA, RRType.HTTPS]);
 
@@ -146,8 +149,8 @@ function synthCname(owner: Name, dname: RRset, target: Name): RRset {
 
 /**
  * The delegation or DNAME node closest to the apex on the path from the apex to `key`, if any. A delegation at
- * `key` itself does not count for DS (RFC 4035 §3.1.4.1: the parent answers DS); a DNAME only redirects names
- * strictly below its owner (RFC 6672 §2.3).
+ * `key` itself does not count for DS and NSEC: the parent is authoritative for both at the cut (RFC 4035 §2.4,
+ * §3.1.4.1; RFC 3658 §2.2.1.1); a DNAME only redirects names strictly below its owner (RFC 6672 §2.3).
  */
 function findCutOrDname(zone: ZoneSnapshot, key: string, qtype: number): ZoneNode | undefined {
   let hit: ZoneNode | undefined;
@@ -157,7 +160,7 @@ function findCutOrDname(zone: ZoneSnapshot, key: string, qtype: number): ZoneNod
     const n = zone.nodes.get(k);
     if (n) {
       const self = k === key;
-      if (n.flags & NodeFlag.DELEGATION && !(self && qtype === RRType.DS)) hit = n;
+      if (n.flags & NodeFlag.DELEGATION && !(self && PARENT_SIDE.has(qtype))) hit = n;
       else if (n.flags & NodeFlag.DNAME && !self) hit = n;
     }
     k = parentKey(k);
