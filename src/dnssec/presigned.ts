@@ -4,7 +4,7 @@
 import { RRType } from '../wire/constants.js';
 import type { SectionEntry } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
-import type { ZoneNode, ZoneSnapshot } from '../zone/snapshot.js';
+import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js';
 import type { Resolution, WildcardInfo } from '../query/resolution.js';
 import type { Response } from '../query/response.js';
 import { chainLinks, nextCloser, wildcardOf } from './answer-origin.js';
@@ -181,5 +181,18 @@ export function presignedResponse(res: Resolution, response: Response): Response
     }
   }
   for (const p of proofs) authority.push(p);
-  return { ...response, answer, authority };
+  // RFC 4035 §3.1.1: signed RRsets in the additional section bring their RRSIGs (the encoder drops them without TC
+  // when they do not fit, RFC 2181 §9); referral glue and data at or below a cut are unsigned (RFC 4035 §2.2).
+  let additional = response.additional;
+  if (additional.length > 0 && res.kind !== 'referral') {
+    const out: SectionEntry[] = [];
+    for (const e of additional) {
+      out.push(e);
+      const node = zone.nodes.get(e.owner.key);
+      const sig = node === undefined || node.flags & (NodeFlag.DELEGATION | NodeFlag.OCCLUDED) ? undefined : sigsFor(node, e.type, e.owner, e.ttl);
+      if (sig) out.push(sig);
+    }
+    additional = out;
+  }
+  return { ...response, answer, authority, additional };
 }

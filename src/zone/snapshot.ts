@@ -68,6 +68,14 @@ export interface BuildResult {
 }
 
 const ADDITIONAL_SOURCE_TYPES: ReadonlySet<number> = new Set([RRType.NS, RRType.MX, RRType.SRV, RRType.SVCB, RRType.HTTPS]);
+/** How many AliasMode SVCB/HTTPS steps additional data follows (RFC 9460 §4.2 leaves the bound to the server). */
+const SVCB_CHAIN_MAX = 8;
+
+/** Append the RRsets of `sets` not yet in `out` (additional data holds each RRset once). */
+function pushNew(out: RRset[], sets: readonly RRset[]): void {
+  for (const x of sets) if (!out.includes(x)) out.push(x);
+}
+
 /** RFC 4035 §2.5: RRSIG and NSEC may share a node with a CNAME. */
 const CNAME_COMPANIONS: ReadonlySet<number> = new Set([RRType.CNAME, RRType.RRSIG, RRType.NSEC]);
 
@@ -257,6 +265,38 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
     return out;
   };
 
+  /** A target inside the zone whose data we may add; glue below a cut only for NS (RFC 1034 §4.3.2 step 3b). */
+  const authoritativeTarget = (target: Name, type: number): boolean => {
+    if (!target.isSubdomainOf(origin)) return false;
+    const node = nodes.get(target.key);
+    return !(node && node.flags & NodeFlag.OCCLUDED && type !== RRType.NS);
+  };
+
+  /**
+   * RFC 9460 §4.2: for SVCB/HTTPS, the A, AAAA and SVCB records of every TargetName in the zone. ServiceMode brings
+   * the target's addresses (TargetName "." is the owner, §2.5.2); AliasMode brings the target's RRset of the same
+   * type and its addresses, and is followed through that RRset (AliasMode "." means no service, §2.5.1). Each name
+   * is visited once (loops end) and at most SVCB_CHAIN_MAX aliases deep.
+   */
+  const svcbAdditional = (type: number, set: RRset, owner: Name, out: RRset[], visited: Set<string>, depth: number): void => {
+    for (const rd of set.rdata) {
+      const alias = rd.length >= 2 && rd[0] === 0 && rd[1] === 0;
+      const named = rdataTargetName(type, rd);
+      if (alias && named === undefined) continue;
+      const target = named ?? owner;
+      if (!authoritativeTarget(target, type)) continue;
+      if (alias && !visited.has(target.key) && depth < SVCB_CHAIN_MAX) {
+        visited.add(target.key);
+        const next = nodes.get(target.key)?.sets.get(type);
+        if (next !== undefined) {
+          pushNew(out, [next]);
+          svcbAdditional(type, next, target, out, visited, depth + 1);
+        }
+      }
+      pushNew(out, addressSets(target));
+    }
+  };
+
   const finalNodes = new Map<string, ZoneNode>();
   let hasDelegations = false;
   let hasDnames = false;
@@ -267,16 +307,15 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
     for (const [t, s] of sets) {
       if (!ADDITIONAL_SOURCE_TYPES.has(t)) continue;
       const extra: RRset[] = [];
-      const seen = new Set<string>();
-      for (const rd of s.rdata) {
-        // RFC 9460 §4.1: TargetName "." in ServiceMode means the owner itself (rdataTargetName gives undefined).
-        const target = rdataTargetName(t, rd) ?? (t === RRType.SVCB || t === RRType.HTTPS ? n.name : undefined);
-        if (!target || seen.has(target.key) || !target.isSubdomainOf(origin)) continue;
-        seen.add(target.key);
-        const targetNode = nodes.get(target.key);
-        // Glue below a cut is served only for NS (RFC 1034 §4.3.2 step 3b); other targets must be authoritative.
-        if (targetNode && targetNode.flags & NodeFlag.OCCLUDED && t !== RRType.NS) continue;
-        extra.push(...addressSets(target));
+      if (t === RRType.SVCB || t === RRType.HTTPS) svcbAdditional(t, s, n.name, extra, new Set([n.name.key]), 0);
+      else {
+        const seen = new Set<string>();
+        for (const rd of s.rdata) {
+          const target = rdataTargetName(t, rd);
+          if (!target || seen.has(target.key) || !authoritativeTarget(target, t)) continue;
+          seen.add(target.key);
+          pushNew(extra, addressSets(target));
+        }
       }
       if (extra.length > 0) (additional ??= new Map()).set(t, Object.freeze(extra));
     }

@@ -217,3 +217,15 @@ describe('parent and child both served', () => {
     }
   });
 });
+
+describe('additional data carries its RRSIGs for DO=1 (RFC 4035 §3.1.1)', () => {
+  it('apex NS: ns1 A and its RRSIG, stored or made; none for DO=0 or an unsigned zone', () => {
+    for (const kind of KINDS) {
+      for (const dnssecOk of [false, true]) {
+        const what = `${kind} DO=${dnssecOk ? 1 : 0}`;
+        const m = ask(kind, 'example', 'NS', dnssecOk);
+        expect(shape(m.additional), what).toEqual(dnssecOk && kind !== 'unsigned' ? ['ns1.example. 1', 'ns1.example. RRSIG/1'] : ['ns1.example. 1']);
+      }
+    }
+  });
+});
