@@ -2,15 +2,13 @@
 
 import type { Name } from '../wire/name.js';
 import type { Cidr, HostPort, IpAddress } from './ip.js';
+import type { DnssecConfig } from '../dnssec/settings.js';
+
+// Defined by the layer that uses them (config sits above it and only validates).
+export { DENIAL_MODES, DNSSEC_STATES, type DenialMode, type DnssecConfig, type DnssecState } from '../dnssec/settings.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
-
-export type DnssecState = 'pending' | 'active' | 'pending-disabled' | 'disabled' | 'deleted';
-export const DNSSEC_STATES: readonly DnssecState[] = ['pending', 'active', 'pending-disabled', 'disabled', 'deleted'];
-
-export type DenialMode = 'compact' | 'nsec3' | 'nsec';
-export const DENIAL_MODES: readonly DenialMode[] = ['compact', 'nsec3', 'nsec'];
 
 export type SerialPolicy = 'keep' | 'increment' | 'unixtime' | 'dateserial';
 export const SERIAL_POLICIES: readonly SerialPolicy[] = ['keep', 'increment', 'unixtime', 'dateserial'];
@@ -118,17 +116,6 @@ export interface AclConfig {
 export type AccessRef =
   | { readonly kind: 'peer'; readonly peer: PeerConfig }
   | { readonly kind: 'acl'; readonly acl: AclConfig };
-
-export type DnssecConfig =
-  | {
-      readonly mode: 'live';
-      readonly state: DnssecState;
-      readonly denial: DenialMode;
-      /** Absolute key directory. */
-      readonly keys: string;
-      readonly validityDays: number | undefined;
-    }
-  | { readonly mode: 'presigned' };
 
 export interface ZoneConfig {
   readonly name: Name;

@@ -4,7 +4,7 @@
 import type { SectionEntry } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import type { RRset } from '../zone/model.js';
-import type { ChainLink, Resolution, WildcardInfo } from '../query/resolution.js';
+import type { ChainLink, Resolution, WildcardInfo } from '../zone/resolution.js';
 
 /** RFC 5155 §1.3: the next closer name is the closest encloser plus one label of `name`. */
 export function nextCloser(name: Name, ce: Name): Name {

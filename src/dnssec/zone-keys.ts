@@ -6,7 +6,7 @@ import type { Name } from '../wire/name.js';
 import { soaFields } from '../wire/rdata/index.js';
 import { NO_META, type RR } from '../zone/model.js';
 import type { ZoneSnapshot } from '../zone/snapshot.js';
-import type { DenialMode, DnssecConfig, DnssecState } from '../config/types.js';
+import type { DenialMode, DnssecConfig, DnssecState } from './settings.js';
 import { SignatureCache } from './cache.js';
 import { cdnskeyDeleteRdata, cdsDeleteRdata, dsRdata } from './ds.js';
 import { activeKeys, ensureKeys, type ZoneKey } from './keys.js';

@@ -3,8 +3,8 @@
 
 import { Rcode } from '../wire/constants.js';
 import type { SectionEntry } from '../wire/message.js';
-import type { Resolution } from './resolution.js';
-import { EMPTY, type Response } from './response.js';
+import type { Resolution } from '../zone/resolution.js';
+import { EMPTY, type Response } from '../wire/response.js';
 
 export function buildResponse(res: Resolution): Response {
   const chain: SectionEntry[] = res.chain.map((l) => l.rrset);

@@ -2,7 +2,7 @@
 
 import { Name } from '../wire/name.js';
 import { RRClass, RRType, Rcode } from '../wire/constants.js';
-import { EMPTY, bare, type Response } from './response.js';
+import { EMPTY, bare, type Response } from '../wire/response.js';
 
 export interface Identity {
   /** Text for version.bind / version.server; undefined = refuse. */

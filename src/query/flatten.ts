@@ -10,8 +10,8 @@ import type { ZoneSet, ZoneStore } from '../zone/store.js';
 import { UpstreamCache, interpretReply, type CacheEntry, type UpstreamData } from '../flatten/cache.js';
 import { upstreamClient, type UpstreamQuery, type UpstreamReply } from '../flatten/upstream.js';
 import { resolve, type ResolveOptions } from './resolve.js';
-import type { ChainLink, Resolution } from './resolution.js';
-import type { Ede } from './response.js';
+import type { ChainLink, Resolution } from '../zone/resolution.js';
+import type { Ede } from '../wire/response.js';
 import { FifoMap } from '../util/fifo-map.js';
 
 /** The flattening stage's result: the resolution to answer from, an optional EDE, and how long the bytes may be reused. */

@@ -5,17 +5,16 @@ import type { Logger } from 'pino';
 import { decodeQuery, peekPlainQuery, plainQuery } from '../wire/decode.js';
 import { encodeResponse } from '../wire/encode.js';
 import { EdeCode, EdnsFlag, EdnsOption, Flag, Rcode, RRType } from '../wire/constants.js';
-import type { DecodeResult, EdnsOptionData, Query, ResponseMessage } from '../wire/message.js';
+import type { DecodeResult, EdnsOptionData, Query, Replies, ResponseMessage } from '../wire/message.js';
 import type { ZoneStore } from '../zone/store.js';
-import type { HandlerResult } from '../server/handler.js';
 import { buildResponse } from './answer.js';
 import { chaosAnswer, type Identity } from './chaos.js';
 import { classify } from './classify.js';
 import { resolve } from './resolve.js';
 import { FLATTEN_RESOLVE_OPTIONS, Flattener, needsFlattening, type Shaped } from './flatten.js';
 import type { FlatteningConfig } from '../config/types.js';
-import { bare, type Response } from './response.js';
-import type { Resolution } from './resolution.js';
+import { bare, type Response } from '../wire/response.js';
+import type { Resolution } from '../zone/resolution.js';
 import { refusesRrsigQuery, signResponse, signedAnswerExpiry } from '../dnssec/sign-stage.js';
 
 import { route } from './route.js';
@@ -51,7 +50,7 @@ const NO_FLATTENING: FlatteningConfig = Object.freeze({ resolvers: [], timeoutMs
 /** The transfer module's entry point: decides on AXFR/IXFR/NOTIFY and produces the (possibly many) messages. */
 export interface TransferHook {
   accepts(q: Query): boolean;
-  handle(q: Query, buf: Uint8Array, ctx: QueryContext): HandlerResult;
+  handle(q: Query, buf: Uint8Array, ctx: QueryContext): Replies;
 }
 
 /** RFC 1035 §4.2.1: without EDNS, UDP messages are at most 512 octets. */
@@ -86,7 +85,7 @@ export class QueryEngine {
   }
 
   /** Answer one request. Returns null when the packet must be dropped (RFC 1035 §4.1.1: QR=1, short header). */
-  handle(buf: Uint8Array, ctx: QueryContext): HandlerResult {
+  handle(buf: Uint8Array, ctx: QueryContext): Replies {
     const started = this.opts.logQueries ? performance.now() : 0;
     // The answer cache comes first: a plain query that was answered before is not even decoded.
     let key: AnswerKey | undefined;

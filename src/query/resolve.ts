@@ -6,7 +6,7 @@ import { RRType } from '../wire/constants.js';
 import { rdataTargetName } from '../wire/rdata/index.js';
 import type { RRset } from '../zone/model.js';
 import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js';
-import type { ChainLink, Resolution, WildcardInfo } from './resolution.js';
+import { FLATTEN_TYPES, type ChainLink, type Resolution, type WildcardInfo } from '../zone/resolution.js';
 
 /** Upper bound on CNAME/DNAME links followed for one query. */
 export const MAX_CHAIN = 12;
@@ -20,8 +20,6 @@ const ANY_SKIP: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType
 /** Types the parent answers at a zone cut (RFC 4035 §2.4 DS; §2.3 the cut's NSEC is the parent's). */
 const PARENT_SIDE: ReadonlySet<number> = new Set([RRType.DS, RRType.NSEC]);
 
-/** Query types a flattened CNAME answers with its target's data. */
-export const FLATTEN_TYPES: ReadonlySet<number> = new Set([RRType.A, RRType.AAAA, RRType.HTTPS]);
 
 export interface ResolveOptions {
   /**

@@ -1,5 +1,7 @@
 // The contract between the network transports (UDP/TCP listeners) and the DNS query pipeline.
 
+import type { Replies } from '../wire/message.js';
+
 /** Who sent a request and where it arrived. */
 export interface ClientInfo {
   readonly transport: 'udp' | 'tcp';
@@ -37,13 +39,7 @@ export function clientInfo(
  * One request → zero or more response messages (UDP sends only the first; TCP writes all, in order: AXFR streams).
  * May return a Promise (e.g. CNAME flattening waits on an upstream) or an (async) iterable.
  */
-export type HandlerResult =
-  | Uint8Array
-  | null
-  | readonly Uint8Array[]
-  | Iterable<Uint8Array>
-  | AsyncIterable<Uint8Array>
-  | Promise<Uint8Array | null>;
+export type HandlerResult = Replies;
 
 /**
  * Called once per received DNS message (the raw wire bytes, without the TCP length prefix). Returned buffers are

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { Flag, Opcode, Rcode, RRClass, RRType } from '../wire/constants.js';
 import { decodeMessage } from '../wire/decode.js';
 import { encodeQuery } from '../wire/encode.js';
-import type { Message } from '../wire/message.js';
+import type { Message, WireRR } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import type { RR } from '../zone/model.js';
 import { soaSerial } from './changeset.js';
@@ -44,9 +44,9 @@ interface Prepared {
   readonly mac?: Uint8Array;
 }
 
-function prepare(zone: Name, qtype: number, key: TsigKey | undefined, opts: { opcode?: number; flags?: number; answer?: readonly RR[]; authority?: readonly RR[] } = {}): Prepared {
+function prepare(zone: Name, qtype: number, key: TsigKey | undefined, opts: { opcode?: number; flags?: number; answer?: readonly WireRR[]; authority?: readonly WireRR[] } = {}): Prepared {
   const id = randomInt(0, 0x10000);
-  const toEntries = (rrs: readonly RR[] | undefined) => (rrs ?? []).map((r) => ({ owner: r.owner, type: r.type, class: r.class, ttl: r.ttl, rdata: [r.rdata] }));
+  const toEntries = (rrs: readonly WireRR[] | undefined) => (rrs ?? []).map((r) => ({ owner: r.owner, type: r.type, class: r.class, ttl: r.ttl, rdata: [r.rdata] }));
   const bytes = encodeQuery({
     id,
     ...(opts.opcode !== undefined ? { opcode: opts.opcode } : {}),
@@ -139,10 +139,10 @@ function checkResponse(msg: Uint8Array, req: Prepared, stream: TsigStream | unde
 }
 
 /** Ask for the zone's SOA over TCP (RFC 1034 §4.3.5 refresh check). Returns the SOA record. */
-export async function querySoa(ep: Endpoint, zone: Name, timeoutMs = 5000): Promise<RR> {
+export async function querySoa(ep: Endpoint, zone: Name, timeoutMs = 5000): Promise<WireRR> {
   const req = prepare(zone, RRType.SOA, ep.key);
   const stream = ep.key && req.mac ? new TsigStream(ep.key, req.mac) : undefined;
-  let soa: RR | undefined;
+  let soa: WireRR | undefined;
   await tcpExchange(ep, req.bytes, (msg) => {
     const m = checkResponse(msg, req, stream, ep);
     soa = m.answer.find((r) => r.type === RRType.SOA && r.owner.equals(zone));
@@ -164,7 +164,7 @@ export interface PullResult {
  * else AXFR (RFC 5936). Every message is TSIG-verified when a key is set (RFC 8945 §5.3.1). Nothing is applied
  * here: the caller gets the parsed stream.
  */
-export async function pullZone(ep: Endpoint, zone: Name, ixfrFrom: RR | undefined, timeoutMs = 120_000, idleMs = 15_000): Promise<PullResult> {
+export async function pullZone(ep: Endpoint, zone: Name, ixfrFrom: WireRR | undefined, timeoutMs = 120_000, idleMs = 15_000): Promise<PullResult> {
   const req = ixfrFrom ? prepare(zone, RRType.IXFR, ep.key, { authority: [ixfrFrom] }) : prepare(zone, RRType.AXFR, ep.key);
   const stream = ep.key && req.mac ? new TsigStream(ep.key, req.mac) : undefined;
   const ixfr = ixfrFrom ? new IxfrParser({ clientSerial: soaSerial(ixfrFrom.rdata), zone }) : undefined;

@@ -1,7 +1,8 @@
 // Incoming transfer stream parsers: classify an IXFR response (RFC 1995 §4) into up-to-date / full zone /
 // changesets, and assemble an AXFR response (RFC 5936 §2.2), record by record across any number of messages.
 
-import type { RR } from '../zone/model.js';
+import { zoneRecord, type RR } from '../zone/model.js';
+import type { WireRR } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import { RRType } from '../wire/constants.js';
 import type { Changeset } from './changeset.js';
@@ -152,8 +153,8 @@ export class IxfrParser {
     }
   }
 
-  pushAll(rrs: readonly RR[]): void {
-    for (const rr of rrs) this.push(rr);
+  pushAll(rrs: readonly WireRR[]): void {
+    for (const rr of rrs) this.push(zoneRecord(rr));
   }
 
   /** Result once the stream has ended; throws TransferStreamError when it is incomplete. */
@@ -220,8 +221,8 @@ export class AxfrAssembler {
     this.records.push(rr);
   }
 
-  pushAll(rrs: readonly RR[]): void {
-    for (const rr of rrs) this.push(rr);
+  pushAll(rrs: readonly WireRR[]): void {
+    for (const rr of rrs) this.push(zoneRecord(rr));
   }
 
   finish(): { readonly soa: RR; readonly records: readonly RR[] } {

@@ -8,12 +8,11 @@ import { cidrContains } from '../config/ip.js';
 import { Flag, Opcode, Rcode, RRType } from '../wire/constants.js';
 import { decodeMessage } from '../wire/decode.js';
 import { MessageWriter } from '../wire/encode.js';
-import type { Query } from '../wire/message.js';
+import type { Query, Replies } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import type { RR } from '../zone/model.js';
 import type { ZoneSnapshot } from '../zone/snapshot.js';
 import type { ZoneStore } from '../zone/store.js';
-import type { HandlerResult } from '../server/handler.js';
 import type { QueryContext, TransferHook } from '../query/pipeline.js';
 import type { Changeset } from './changeset.js';
 import { soaSerial } from './changeset.js';
@@ -147,7 +146,7 @@ export class TransferServer implements TransferHook {
     return q.question.type === RRType.AXFR || q.question.type === RRType.IXFR;
   }
 
-  handle(q: Query, buf: Uint8Array, ctx: QueryContext): HandlerResult {
+  handle(q: Query, buf: Uint8Array, ctx: QueryContext): Replies {
     const log = this.opts.logger;
     const zoneName = q.question.name;
     const what = q.opcode === Opcode.NOTIFY ? 'notify' : q.question.type === RRType.AXFR ? 'axfr' : q.question.type === RRType.SOA ? 'soa' : 'ixfr';

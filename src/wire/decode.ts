@@ -12,8 +12,8 @@ import {
   type Query,
   type Question,
   type TsigInfo,
+  type WireRR,
 } from './message.js';
-import { NO_META, type RR } from '../zone/model.js';
 
 const DROP: DecodeResult = Object.freeze({ kind: 'drop' });
 const NO_OPTIONS: readonly EdnsOptionData[] = Object.freeze([]);
@@ -295,9 +295,9 @@ export function decodeMessage(buf: Uint8Array): Message {
     question.push({ name, type: u16(buf, p), class: u16(buf, p + 2) });
     p += 4;
   }
-  const answer: RR[] = [];
-  const authority: RR[] = [];
-  const additional: RR[] = [];
+  const answer: WireRR[] = [];
+  const authority: WireRR[] = [];
+  const additional: WireRR[] = [];
   let edns: EdnsInfo | undefined;
   let tsig: TsigInfo | undefined;
   const total = an + ns + ar;
@@ -319,7 +319,7 @@ export function decodeMessage(buf: Uint8Array): Message {
       if (i !== total - 1) throw new WireError('bad-tsig', 'TSIG is not the last record');
       tsig = parseTsig(buf, rrStart, owner, cls, ttl, rdStart, rdEnd, true);
     } else {
-      const rr: RR = { owner, type, class: cls, ttl, rdata: decompressRdata(type, buf, rdStart, rdEnd - rdStart), meta: NO_META };
+      const rr: WireRR = { owner, type, class: cls, ttl, rdata: decompressRdata(type, buf, rdStart, rdEnd - rdStart) };
       (i < an ? answer : i < an + ns ? authority : additional).push(rr);
     }
     p = rdEnd;

@@ -1,7 +1,6 @@
 // Shared DNS message types: decoded queries, full decoded messages, responses to encode, and the wire error type.
 
 import type { Name } from './name.js';
-import type { RR } from '../zone/model.js';
 
 /** What went wrong while reading or writing wire data. */
 export type WireErrorKind =
@@ -162,6 +161,15 @@ export interface QueryMessage {
   readonly edns?: EdnsOut;
 }
 
+/** One resource record as it travels: owner, type, class, TTL and uncompressed RDATA (RFC 1035 §4.1.3). */
+export interface WireRR {
+  readonly owner: Name;
+  readonly type: number;
+  readonly class: number;
+  readonly ttl: number;
+  readonly rdata: Uint8Array;
+}
+
 /** A fully decoded message (responses, transfers, tests). OPT and TSIG are taken out of `additional`. */
 export interface Message {
   readonly id: number;
@@ -171,12 +179,24 @@ export interface Message {
   /** Full RCODE: header RCODE plus the OPT's extended bits when an OPT is present. */
   readonly rcode: number;
   readonly question: readonly Question[];
-  readonly answer: readonly RR[];
-  readonly authority: readonly RR[];
-  readonly additional: readonly RR[];
+  readonly answer: readonly WireRR[];
+  readonly authority: readonly WireRR[];
+  readonly additional: readonly WireRR[];
   readonly edns?: EdnsInfo;
   readonly tsig?: TsigInfo;
 }
 
 /** The three RR sections, in wire order. */
 export type Section = 'answer' | 'authority' | 'additional';
+
+/**
+ * What answering one request produces: nothing (drop), one message, or several in order (an AXFR stream), possibly
+ * later (a Promise, e.g. flattening waits on an upstream) or as an async iterable.
+ */
+export type Replies =
+  | Uint8Array
+  | null
+  | readonly Uint8Array[]
+  | Iterable<Uint8Array>
+  | AsyncIterable<Uint8Array>
+  | Promise<Uint8Array | null>;

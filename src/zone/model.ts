@@ -1,6 +1,7 @@
 // The zone data model shared by the parser, the store, the query pipeline, DNSSEC and transfers: records with
 // their source position and Cloudflare attributes, RRsets, and parse diagnostics.
 
+import type { WireRR } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 
 /** Where a record or error came from (1-based line and column). */
@@ -31,14 +32,14 @@ export interface RecordMeta {
 
 export const NO_META: RecordMeta = Object.freeze({ tags: Object.freeze([]), proxied: false, flatten: false });
 
-/** A resource record with uncompressed wire RDATA. */
-export interface RR {
-  readonly owner: Name;
-  readonly type: number;
-  readonly class: number;
-  readonly ttl: number;
-  readonly rdata: Uint8Array;
+/** A zone record: the wire fields plus where it came from and its Cloudflare attributes. */
+export interface RR extends WireRR {
   readonly meta: RecordMeta;
+}
+
+/** A record received on the wire (a transfer, an UPDATE) as zone data: no source position, no attributes. */
+export function zoneRecord(rr: WireRR): RR {
+  return { owner: rr.owner, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: rr.rdata, meta: NO_META };
 }
 
 /**

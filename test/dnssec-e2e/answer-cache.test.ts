@@ -12,7 +12,7 @@ import { parseZoneText } from '../../src/zone/parser.js';
 import { buildSnapshot } from '../../src/zone/snapshot.js';
 import { ZoneSet, ZoneStore } from '../../src/zone/store.js';
 import { QueryEngine } from '../../src/query/pipeline.js';
-import type { Response } from '../../src/query/response.js';
+import type { Response } from '../../src/wire/response.js';
 import { SignatureCache } from '../../src/dnssec/cache.js';
 import { attachSigning, prepareZoneDnssec } from '../../src/dnssec/zone-keys.js';
 import { parseRrsig, verifyRRsig } from '../../src/dnssec/rrsig.js';

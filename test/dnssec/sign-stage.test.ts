@@ -13,7 +13,7 @@ import { parseZoneText } from '../../src/zone/parser.js';
 import { buildSnapshot, type ZoneSnapshot } from '../../src/zone/snapshot.js';
 import { resolve } from '../../src/query/resolve.js';
 import { buildResponse } from '../../src/query/answer.js';
-import type { Response } from '../../src/query/response.js';
+import type { Response } from '../../src/wire/response.js';
 import { attachSigning, prepareZoneDnssec, type LiveSigning } from '../../src/dnssec/zone-keys.js';
 import { signResponse } from '../../src/dnssec/sign-stage.js';
 import { SignatureCache } from '../../src/dnssec/cache.js';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Name } from '../../src/wire/name.js';
 import { RRType, typeFromString } from '../../src/wire/constants.js';
 import { resolve } from '../../src/query/resolve.js';
-import type { Resolution } from '../../src/query/resolution.js';
+import type { Resolution } from '../../src/zone/resolution.js';
 import { zoneFromText } from './zone-helper.js';
 
 const RFC4592 = zoneFromText(

@@ -1,6 +1,6 @@
 // The response model the stages build before encoding: rcode, AA, and three sections of RRsets.
 
-import type { SectionEntry } from '../wire/message.js';
+import type { SectionEntry } from './message.js';
 
 export interface Ede {
   readonly code: number;

@@ -1,8 +1,12 @@
 // The outcome vocabulary of resolution: negative answers are results, not exceptions.
 
+import { RRType } from '../wire/constants.js';
 import type { Name } from '../wire/name.js';
-import type { RRset } from '../zone/model.js';
-import type { ZoneNode, ZoneSnapshot } from '../zone/snapshot.js';
+import type { RRset } from './model.js';
+import type { ZoneNode, ZoneSnapshot } from './snapshot.js';
+
+/** Query types a flattened CNAME answers with its target's data (seed "CNAME flattening"); others ignore it. */
+export const FLATTEN_TYPES: ReadonlySet<number> = new Set([RRType.A, RRType.AAAA, RRType.HTTPS]);
 
 /** How a wildcard produced an answer (RFC 4592 §3.3.1): signing needs the source and the closest encloser. */
 export interface WildcardInfo {
