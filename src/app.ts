@@ -6,6 +6,8 @@ import { runInNewContext } from 'node:vm';
 import type { Logger } from 'pino';
 import { loadConfig, formatConfigError, diffConfigForReload, resolveZoneProxy, type Config, type ZoneConfig } from './config/index.js';
 import { QueryEngine } from './query/pipeline.js';
+import type { CookieSettings } from './query/cookies.js';
+import { randomBytes } from 'node:crypto';
 import { loadZone, fingerprintFiles, type LoadedZone } from './zone/load.js';
 import { formatDiagnostic } from './zone/model.js';
 import { ZoneSet, ZoneStore, type ServedZone } from './zone/store.js';
@@ -98,6 +100,7 @@ export class App {
       logQueries: config.log.queries,
       flattening: config.flattening,
       transfers: app.transfers.hook,
+      cookies: cookieSettings(config),
     });
     // Signature cache hit rate, periodically at debug level (the bench reads signatureCacheStats()).
     setInterval(() => {
@@ -241,4 +244,18 @@ export class App {
       }
     }
   }
+}
+
+/** Environment variable through which a cluster primary hands its random cookie secret to the workers. */
+export const COOKIE_SECRET_ENV = 'APEXDNS_COOKIE_SECRET';
+
+/**
+ * The DNS Cookie secrets (RFC 9018 §4.4): the configured ones, or when none is set one random secret per start,
+ * the same in every worker (the primary makes it, see cli/serve.ts), so a client's cookie is valid in all of them.
+ */
+function cookieSettings(config: Config): CookieSettings {
+  const env = process.env[COOKIE_SECRET_ENV];
+  const current = config.cookies.secret ?? (env !== undefined && /^[0-9a-f]{32}$/.test(env) ? Uint8Array.from(Buffer.from(env, 'hex')) : Uint8Array.from(randomBytes(16)));
+  const previous = config.cookies.previousSecret;
+  return { secrets: previous === undefined ? [current] : [current, previous], require: config.cookies.require };
 }

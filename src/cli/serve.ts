@@ -2,7 +2,8 @@
 
 import { resolve as resolvePath } from 'node:path';
 import { pino } from 'pino';
-import { App } from '../app.js';
+import { randomBytes } from 'node:crypto';
+import { App, COOKIE_SECRET_ENV } from '../app.js';
 import { formatConfigError, loadConfig } from '../config/index.js';
 import cluster from 'node:cluster';
 import { INHERITED_FD_BASE, runCluster, workerCount } from '../server/cluster.js';
@@ -28,8 +29,11 @@ export async function serve(configFile: string): Promise<number> {
     process.stderr.write(`apexdns: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
+  // One random cookie secret for all workers when none is configured (RFC 9018 §4.4: the secret must be shared).
+  const workerEnv: Record<string, string> = { ...(shared?.env ?? {}) };
+  if (config.cookies.secret === undefined && process.env[COOKIE_SECRET_ENV] === undefined) workerEnv[COOKIE_SECRET_ENV] = randomBytes(16).toString('hex');
   await runCluster(
-    { workers: config.workers, logger: log, ...(shared !== undefined ? { inheritFds: shared.fds, workerEnv: shared.env } : {}) },
+    { workers: config.workers, logger: log, workerEnv, ...(shared !== undefined ? { inheritFds: shared.fds } : {}) },
     {
       async startWorker(ctx) {
         // Zone transfers: worker slot 0 (or the single process) leads: secondary timers, journal, NOTIFY, control socket.

@@ -41,6 +41,8 @@ export function reloadDiff(old: Config, next: Config): ReloadDiff {
   }
   if (old.workers !== next.workers) warnings.push(`workers: changed from ${old.workers} to ${next.workers}; needs restart`);
   if (old.udp.io !== next.udp.io) warnings.push(`udp.io: changed from ${old.udp.io} to ${next.udp.io}; needs restart`);
+  const cookieText = (c: Config): string => JSON.stringify([c.cookies.require, ...[c.cookies.secret, c.cookies.previousSecret].map((x) => (x === undefined ? '' : Buffer.from(x).toString('hex')))]);
+  if (cookieText(old) !== cookieText(next)) warnings.push('cookies: changed; needs restart');
 
   const nextByKey = new Map<string, { z: ZoneConfig; i: number }>();
   next.zones.forEach((z, i) => nextByKey.set(z.name.key, { z, i }));

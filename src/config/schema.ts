@@ -8,7 +8,7 @@ import { suggest, type ConfigErrorKind, type Path } from './errors.js';
 import { parseCidr, parseHostPort, parseIp, type HostPort, type IpAddress } from './ip.js';
 import {
   DENIAL_MODES, DNSSEC_STATES, LOG_LEVELS, SERIAL_POLICIES, TSIG_ALGORITHMS, ZONE_TYPES,
-  type AccessRef, type AclConfig, type Config, type DnssecConfig, type FlatteningConfig, type IdentityConfig,
+  type AccessRef, type AclConfig, type Config, type CookiesConfig, type DnssecConfig, type FlatteningConfig, type IdentityConfig,
   type PeerConfig, type ProxyConfig, type TsigKeyConfig, type ZoneConfig,
 } from './types.js';
 
@@ -38,7 +38,7 @@ type Rec = { readonly [key: string]: unknown };
 
 const TOP_KEYS = [
   'listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'udp', 'tcp', 'answer-cache',
-  'signature-cache', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
+  'signature-cache', 'cookies', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
 ] as const;
 const ZONE_KEYS = [
   'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'primaries', 'refresh', 'serial',
@@ -292,6 +292,7 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   const scRec = c.map(get(root, 'signature-cache'), ['signature-cache'], ['memory-mb']);
   const signatureCache = { memoryMb: c.int(scRec, 'memory-mb', ['signature-cache'], 0, 1_048_576, 64) };
 
+  const cookies = readCookies(c, get(root, 'cookies'));
   const proxy = readProxy(c, get(root, 'proxy'), ['proxy']);
   const flattening = readFlattening(c, get(root, 'flattening'));
 
@@ -309,9 +310,26 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   if (c.failed) return { config: undefined, issues: c.issues };
   const config: Config = {
     file: opts.file, baseDir, listen, workers, zonesDir, stateDir, log, identity, edns, udp, tcp, answerCache,
-    signatureCache, proxy, flattening, tsigKeys, peers, acl, zones, journal,
+    signatureCache, cookies, proxy, flattening, tsigKeys, peers, acl, zones, journal,
   };
   return { config: deepFreeze(config), issues: c.issues };
+}
+
+/** `cookies:` (RFC 7873, RFC 9018): 128-bit SipHash secrets as 32 hex digits, shared by every worker and node. */
+function readCookies(c: Checker, v: unknown): CookiesConfig {
+  const p = ['cookies'];
+  const rec = c.map(v, p, ['secret', 'previous-secret', 'require']);
+  const secret = (key: string): Uint8Array | undefined => {
+    const text = c.str(rec, key, p);
+    if (text === undefined) return undefined;
+    if (/^[0-9a-fA-F]{32}$/.test(text)) return Uint8Array.from(Buffer.from(text, 'hex'));
+    c.error([...p, key], `must be 32 hex digits (a 128-bit secret), got ${text.length} characters`);
+    return undefined;
+  };
+  const current = secret('secret');
+  const previous = secret('previous-secret');
+  if (previous !== undefined && current === undefined) c.error([...p, 'previous-secret'], 'needs cookies.secret (the new secret) beside it');
+  return { secret: current, previousSecret: previous, require: c.bool(rec, 'require', p, false) };
 }
 
 function readIdentity(c: Checker, v: unknown): IdentityConfig {

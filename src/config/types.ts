@@ -56,6 +56,15 @@ export interface TcpConfig {
   readonly maxInflightPerConnection: number;
 }
 
+export interface CookiesConfig {
+  /** The secret new server cookies are made with; undefined: a random one per start (see cli/serve.ts). */
+  readonly secret: Uint8Array | undefined;
+  /** A secret still accepted (rotation: the old one, while clients' cookies made with it age out). */
+  readonly previousSecret: Uint8Array | undefined;
+  /** Answer BADCOOKIE over UDP unless the request carries a valid server cookie (RFC 7873 §5.2.3). */
+  readonly require: boolean;
+}
+
 export interface AnswerCacheConfig {
   /** 0 disables the cache. */
   readonly maxEntries: number;
@@ -167,6 +176,7 @@ export interface Config {
   readonly udp: UdpConfig;
   readonly tcp: TcpConfig;
   readonly answerCache: AnswerCacheConfig;
+  readonly cookies: CookiesConfig;
   readonly signatureCache: SignatureCacheConfig;
   /** Global proxy pool; undefined = none configured. */
   readonly proxy: ProxyConfig | undefined;

@@ -8,7 +8,7 @@ import { FifoMap } from '../util/fifo-map.js';
 /** What a cached answer is looked up by: the question entry as received (QNAME case ignored) and the other inputs. */
 export interface AnswerKey {
   readonly hash: number;
-  /** RD/CD (their header bits), EDNS presence, DO, CO, NSID, TCP (bits 0–15) and the size limit (bits 16+). */
+  /** RD/CD (their header bits), EDNS presence, DO, CO, NSID, COOKIE, TCP (bits 0–15) and the size limit (bits 16+). */
   readonly extra: number;
   /** The question entry (QNAME, QTYPE, QCLASS) as received. */
   readonly question: Uint8Array;
@@ -40,6 +40,8 @@ export function answerKey(buf: Uint8Array, maxSize: number, transport: 'udp' | '
     if (plainQuery.ednsFlags & EdnsFlag.DO) bits |= 2;
     if (plainQuery.ednsFlags & EdnsFlag.CO) bits |= 4;
     if (plainQuery.nsid) bits |= 8;
+    // Answers to a COOKIE request end with our COOKIE option, patched per request (src/query/pipeline.ts).
+    if (plainQuery.cookieAt >= 0) bits |= 32;
   }
   if (transport === 'tcp') bits |= 64;
   const extra = bits + maxSize * 0x10000;

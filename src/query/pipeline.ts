@@ -18,6 +18,8 @@ import type { Resolution } from '../zone/resolution.js';
 import { refusesRrsigQuery, signResponse, signedAnswerExpiry } from '../dnssec/sign-stage.js';
 
 import { route } from './route.js';
+import { checkCookie, COOKIE_REPLY, type CookieCheck, type CookieSettings } from './cookies.js';
+import { parseIp } from '../config/ip.js';
 import { AnswerCache, answerKey, type AnswerKey } from './answer-cache.js';
 
 /** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log (kept only while it is on). */
@@ -43,6 +45,8 @@ export interface EngineOptions {
   readonly transfers?: TransferHook;
   /** CNAME flattening of external targets (resolvers, timeouts); default: no resolvers, in-zone targets only. */
   readonly flattening?: FlatteningConfig;
+  /** DNS Cookies (RFC 7873, RFC 9018); without them the COOKIE option is ignored. */
+  readonly cookies?: CookieSettings;
 }
 
 const NO_FLATTENING: FlatteningConfig = Object.freeze({ resolvers: [], timeoutMs: 2000, maxChain: 8, staleTtl: 86_400 });
@@ -89,7 +93,8 @@ export class QueryEngine {
     const started = this.opts.logQueries ? performance.now() : 0;
     // The answer cache comes first: a plain query that was answered before is not even decoded.
     let key: AnswerKey | undefined;
-    if (this.opts.answerCacheEntries > 0 && peekPlainQuery(buf)) {
+    let cookie: CookieCheck | undefined;
+    if (this.opts.answerCacheEntries > 0 && peekPlainQuery(buf) && this.cacheable((cookie = this.peekCookie(buf, ctx)), ctx)) {
       key = answerKey(buf, responseLimit(ctx.transport, plainQuery.edns ? plainQuery.udpSize : undefined, this.opts.udpSize), ctx.transport);
       const generation = this.store.current.generation;
       if (generation !== this.cacheGeneration) {
@@ -100,6 +105,8 @@ export class QueryEngine {
       if (hit !== undefined) {
         this.cacheHits++;
         const out = patchCached(hit.bytes, buf, key.question);
+        // The cached answer ends with the COOKIE option data of the request it was made for (see ednsOptions).
+        if (cookie !== undefined && cookie.kind !== 'malformed') out.set(cookie.reply, out.length - COOKIE_REPLY);
         if (!this.opts.logQueries) return out;
         if (hit.logical !== undefined) logicalRcodes.set(out, hit.logical);
         return this.logHit(buf, out, ctx, started);
@@ -110,7 +117,7 @@ export class QueryEngine {
     if (dec.kind === 'formerr') return this.formerr(dec);
     const q = dec.query;
     if (this.opts.transfers !== undefined && this.opts.transfers.accepts(q)) return this.opts.transfers.handle(q, buf, ctx);
-    const out = this.answer(q, buf, ctx, key);
+    const out = this.answer(q, buf, ctx, key, cookie ?? this.cookieOf(q, ctx));
     if (out instanceof Promise) return this.opts.logQueries ? out.then((o) => this.logQuery(q, o, ctx, started)) : out;
     return this.opts.logQueries ? this.logQuery(q, out, ctx, started) : out;
   }
@@ -131,17 +138,49 @@ export class QueryEngine {
     return out;
   }
 
+  /** The COOKIE option of a plain query that peekPlainQuery accepted, checked (undefined: none, or cookies are off). */
+  private peekCookie(buf: Uint8Array, ctx: QueryContext): CookieCheck | undefined {
+    if (this.opts.cookies === undefined || plainQuery.cookieAt < 0) return undefined;
+    return checkCookie(buf, plainQuery.cookieAt, plainQuery.cookieLength, clientOctets(ctx.address), Math.floor(Date.now() / 1000), this.opts.cookies);
+  }
+
+  /** The COOKIE option of a decoded query, checked; more than one COOKIE option is malformed (RFC 7873 §5.2.2). */
+  private cookieOf(q: Query, ctx: QueryContext): CookieCheck | undefined {
+    if (this.opts.cookies === undefined || q.edns === undefined) return undefined;
+    let found: EdnsOptionData | undefined;
+    for (const o of q.edns.options) {
+      if (o.code !== EdnsOption.COOKIE) continue;
+      if (found !== undefined) return { kind: 'malformed' };
+      found = o;
+    }
+    if (found === undefined) return undefined;
+    return checkCookie(found.data, 0, found.data.length, clientOctets(ctx.address), Math.floor(Date.now() / 1000), this.opts.cookies);
+  }
+
+  /** Whether a request with this cookie is answered normally (and so may come from the answer cache). */
+  private cacheable(cookie: CookieCheck | undefined, ctx: QueryContext): boolean {
+    if (cookie === undefined || cookie.kind === 'valid') return true;
+    if (cookie.kind === 'malformed') return false;
+    return !(this.opts.cookies!.require && ctx.transport === 'udp');
+  }
+
   /** `key`: the answer cache's key when the request is a plain query (then it was looked up and missed). */
-  private answer(q: Query, buf: Uint8Array, ctx: QueryContext, key: AnswerKey | undefined): Uint8Array | Promise<Uint8Array> {
+  private answer(q: Query, buf: Uint8Array, ctx: QueryContext, key: AnswerKey | undefined, cookie: CookieCheck | undefined): Uint8Array | Promise<Uint8Array> {
     const edns = q.edns;
     // The question entry as received: echoed verbatim so the QNAME keeps its case (RFC 1035 §7.1, 0x20).
     const rawQuestion = buf.subarray(q.questionOffset, q.questionOffset + q.questionLength);
     // RFC 6891 §6.1.3: we implement version 0 only; higher versions get BADVERS with our OPT (version 0).
     if (edns && edns.version > 0) return this.finalize(q, rawQuestion, bare(Rcode.BADVERS), TCP_MAX);
     const maxSize = responseLimit(ctx.transport, edns?.udpSize, this.opts.udpSize);
+    // RFC 7873 §5.2.2: a malformed COOKIE option is FORMERR.
+    if (cookie?.kind === 'malformed') return this.finalize(q, rawQuestion, bare(Rcode.FORMERR), maxSize);
+    const reply = cookie?.reply;
+    // RFC 7873 §5.2.3/§5.2.4: a server that requires cookies answers BADCOOKIE with a fresh cookie (UDP only: a TCP
+    // client has shown it is not spoofed).
+    if (cookie !== undefined && !this.cacheable(cookie, ctx)) return this.finalize(q, rawQuestion, bare(Rcode.BADCOOKIE), maxSize, reply);
 
     const kind = classify(q);
-    if (kind !== 'normal') return this.finalize(q, rawQuestion, this.special(q, kind), maxSize);
+    if (kind !== 'normal') return this.finalize(q, rawQuestion, this.special(q, kind), maxSize, reply);
     if (key !== undefined) this.cacheMisses++;
 
     const set = this.store.current;
@@ -160,17 +199,17 @@ export class QueryEngine {
       if (needsFlattening(r)) {
         // Answer shaping (seed "CNAME flattening"): synchronous from served zones or the flattening cache.
         const shaped = this.flattener.shape(r, q.question.name, q.question.type);
-        if (!(shaped instanceof Promise)) return this.finishShaped(q, rawQuestion, shaped, maxSize, key, set.generation);
+        if (!(shaped instanceof Promise)) return this.finishShaped(q, rawQuestion, shaped, maxSize, key, set.generation, reply);
         // A copy: the request's buffer may be reused before the upstream answers (Buffer#slice would share it).
         const question = new Uint8Array(rawQuestion);
         const later = key === undefined ? undefined : { ...key, question };
-        return shaped.then((s) => this.finishShaped(q, question, s, maxSize, later, set.generation));
+        return shaped.then((s) => this.finishShaped(q, question, s, maxSize, later, set.generation, reply));
       }
       res = this.dnssec(q, r, buildResponse(r));
       oneOff = r.kind === 'nxdomain' || ((r.kind === 'answer' || r.kind === 'nodata') && r.wildcard !== undefined);
     }
 
-    const bytes = this.finalize(q, rawQuestion, res, maxSize);
+    const bytes = this.finalize(q, rawQuestion, res, maxSize, reply);
     if (key !== undefined) {
       // Signed answers leave the cache well before their RRSIGs expire (src/dnssec/sign-stage.ts).
       const now = Date.now();
@@ -181,14 +220,14 @@ export class QueryEngine {
   }
 
   /** Encode a flattened answer; cache the bytes only while the flattened data is fresh (never stale or SERVFAIL). */
-  private finishShaped(q: Query, rawQuestion: Uint8Array, shaped: Shaped, maxSize: number, key: AnswerKey | undefined, generation: number): Uint8Array {
+  private finishShaped(q: Query, rawQuestion: Uint8Array, shaped: Shaped, maxSize: number, key: AnswerKey | undefined, generation: number, cookie: Uint8Array | undefined): Uint8Array {
     let res: Response;
     if (shaped.res === undefined) res = bare(Rcode.SERVFAIL, false, shaped.ede);
     else {
       const built = this.dnssec(q, shaped.res, buildResponse(shaped.res));
       res = shaped.ede ? { ...built, ede: shaped.ede } : built;
     }
-    const bytes = this.finalize(q, rawQuestion, res, maxSize);
+    const bytes = this.finalize(q, rawQuestion, res, maxSize, cookie);
     const until = Math.min(shaped.cacheUntil, signedAnswerExpiry(res, Date.now()));
     if (key !== undefined && generation === this.cacheGeneration && until > Date.now()) this.cache.set(key, bytes, until, res.logicalRcode);
     return bytes;
@@ -222,8 +261,8 @@ export class QueryEngine {
     }
   }
 
-  /** Header flags, EDNS (RFC 6891 §7: OPT in the response iff the query had one), NSID, EDE, encode. */
-  private finalize(q: Query, rawQuestion: Uint8Array, res: Response, maxSize: number): Uint8Array {
+  /** Header flags, EDNS (RFC 6891 §7: OPT in the response iff the query had one), NSID, EDE, COOKIE, encode. */
+  private finalize(q: Query, rawQuestion: Uint8Array, res: Response, maxSize: number, cookie?: Uint8Array): Uint8Array {
     // RFC 1035 §4.1.1: RD is copied; RFC 4035 §3.2.2: CD is copied.
     let flags = q.flags & (Flag.RD | Flag.CD);
     if (res.aa) flags |= Flag.AA;
@@ -236,7 +275,7 @@ export class QueryEngine {
       answer: res.answer,
       authority: res.authority,
       additional: res.additional,
-      ...(q.edns ? { edns: { udpSize: this.opts.udpSize, do: (q.edns.flags & EdnsFlag.DO) !== 0, co: (q.edns.flags & EdnsFlag.CO) !== 0, options: this.ednsOptions(q, res) } } : {}),
+      ...(q.edns ? { edns: { udpSize: this.opts.udpSize, do: (q.edns.flags & EdnsFlag.DO) !== 0, co: (q.edns.flags & EdnsFlag.CO) !== 0, options: this.ednsOptions(q, res, cookie) } } : {}),
     };
     const bytes = encodeResponse(msg, maxSize);
     // Only the query log reads it; a WeakMap entry per answer is garbage only a full GC clears.
@@ -244,7 +283,7 @@ export class QueryEngine {
     return bytes;
   }
 
-  private ednsOptions(q: Query, res: Response): readonly EdnsOptionData[] {
+  private ednsOptions(q: Query, res: Response, cookie: Uint8Array | undefined): readonly EdnsOptionData[] {
     const out: EdnsOptionData[] = [];
     // RFC 5001 §2.1: NSID is returned only when requested.
     if (this.opts.identity.nsid && q.edns!.options.some((o) => o.code === EdnsOption.NSID)) out.push({ code: EdnsOption.NSID, data: this.opts.identity.nsid });
@@ -256,6 +295,9 @@ export class QueryEngine {
       data.set(text, 2);
       out.push({ code: EdnsOption.EDE, data });
     }
+    // RFC 7873 §5.2: the client cookie and our server cookie. Always the last option: a cached answer's final
+    // COOKIE_REPLY octets are overwritten with the next requester's (see handle()).
+    if (cookie !== undefined) out.push({ code: EdnsOption.COOKIE, data: cookie });
     return out;
   }
 
@@ -272,6 +314,11 @@ export class QueryEngine {
     };
     return encodeResponse(msg, CLASSIC_UDP);
   }
+}
+
+/** The 4 or 16 octets of a client address (RFC 9018 §4.4 hashes them into the server cookie). */
+function clientOctets(address: string): Uint8Array {
+  return parseIp(address)?.bytes ?? new Uint8Array(4);
 }
 
 /** Copy a cached answer, then write the request's ID and question bytes (QNAME case, RFC 1035 §7.1) into it. */

@@ -110,7 +110,7 @@ function parseTsig(
  * What peekPlainQuery found (one shared object, overwritten by every call: no allocation on the hot path).
  * `questionEnd` is the offset after QCLASS; the EDNS fields are meaningful only when `edns` is true.
  */
-export const plainQuery = { questionEnd: 0, edns: false, udpSize: 0, ednsFlags: 0, nsid: false };
+export const plainQuery = { questionEnd: 0, edns: false, udpSize: 0, ednsFlags: 0, nsid: false, cookieAt: -1, cookieLength: 0 };
 
 /**
  * True when `buf` is a plain query: QR=0, opcode QUERY, one question, no answer or authority records, at most one
@@ -145,11 +145,20 @@ export function peekPlainQuery(buf: Uint8Array): boolean {
   plainQuery.udpSize = u16(buf, p + 3);
   plainQuery.ednsFlags = u16(buf, p + 7);
   plainQuery.nsid = false;
-  // Options fill RDATA exactly (RFC 6891 §6.1.2); NSID (RFC 5001) is the only one that changes our answer.
+  plainQuery.cookieAt = -1;
+  // Options fill RDATA exactly (RFC 6891 §6.1.2); NSID (RFC 5001) and COOKIE (RFC 7873) are the ones that change our
+  // answer. A second COOKIE is left to the full decoder (and FORMERR).
   for (let o = p + 11; o < rdEnd; ) {
     if (o + 4 > rdEnd) return false;
-    if (u16(buf, o) === EdnsOption.NSID) plainQuery.nsid = true;
-    o += 4 + u16(buf, o + 2);
+    const code = u16(buf, o);
+    const olen = u16(buf, o + 2);
+    if (code === EdnsOption.NSID) plainQuery.nsid = true;
+    else if (code === EdnsOption.COOKIE) {
+      if (plainQuery.cookieAt >= 0) return false;
+      plainQuery.cookieAt = o + 4;
+      plainQuery.cookieLength = olen;
+    }
+    o += 4 + olen;
     if (o > rdEnd) return false;
   }
   return true;

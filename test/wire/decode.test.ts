@@ -218,20 +218,37 @@ describe('decodeQuery', () => {
   });
 });
 
+/** peekPlainQuery's findings, with the COOKIE option as its data in hex ('' when there is none). */
+interface Plain {
+  readonly questionEnd: number;
+  readonly edns: boolean;
+  readonly udpSize: number;
+  readonly ednsFlags: number;
+  readonly nsid: boolean;
+  readonly cookie?: string;
+}
+
 /** What decodeQuery makes of a packet peekPlainQuery accepted, in peekPlainQuery's terms (undefined: it does not accept). */
-function asPlain(buf: Uint8Array): typeof plainQuery | undefined {
+function asPlain(buf: Uint8Array): Plain | undefined {
   const r = decodeQuery(buf);
   if (r.kind !== 'query') return undefined;
   const q = r.query;
   if (q.opcode !== Opcode.QUERY || q.counts.an + q.counts.ns !== 0 || q.counts.ar !== (q.edns ? 1 : 0) || (q.edns !== undefined && q.edns.version !== 0)) return undefined;
   const e = q.edns;
   const base = { questionEnd: q.questionOffset + q.questionLength, edns: e !== undefined };
-  return e ? { ...base, udpSize: e.udpSize, ednsFlags: e.flags, nsid: e.options.some((o) => o.code === 3) } : { ...base, udpSize: 0, ednsFlags: 0, nsid: false };
+  if (e === undefined) return { ...base, udpSize: 0, ednsFlags: 0, nsid: false };
+  const cookies = e.options.filter((o) => o.code === 10);
+  // Two COOKIE options are left to decodeQuery (and FORMERR).
+  if (cookies.length > 1) return undefined;
+  const cookie = cookies.length === 1 ? { cookie: Buffer.from(cookies[0]!.data).toString('hex') } : {};
+  return { ...base, udpSize: e.udpSize, ednsFlags: e.flags, nsid: e.options.some((o) => o.code === 3), ...cookie };
 }
 
-/** peekPlainQuery's findings in the same shape (the EDNS fields are stale when there is no OPT). */
-function peeked(): typeof plainQuery {
-  return plainQuery.edns ? { ...plainQuery } : { ...plainQuery, udpSize: 0, ednsFlags: 0, nsid: false };
+/** peekPlainQuery's findings about `buf` in the same shape (the EDNS fields are stale when there is no OPT). */
+function peeked(buf?: Uint8Array): Plain {
+  const { cookieAt, cookieLength, ...rest } = plainQuery;
+  if (!rest.edns) return { ...rest, udpSize: 0, ednsFlags: 0, nsid: false };
+  return cookieAt < 0 || buf === undefined ? rest : { ...rest, cookie: Buffer.from(buf.subarray(cookieAt, cookieAt + cookieLength)).toString('hex') };
 }
 
 /** A query for a name of `octets` octets in wire form (63-octet labels, then one shorter). */
@@ -293,7 +310,7 @@ describe('peekPlainQuery', () => {
       const buf = i % 3 === 0 ? seed : mutateBytes(rnd, seed, 2);
       const ok = peekPlainQuery(buf);
       if (ok) accepted++;
-      expect(ok ? peeked() : undefined, `packet ${i}`).toEqual(asPlain(buf));
+      expect(ok ? peeked(buf) : undefined, `packet ${i}`).toEqual(asPlain(buf));
     }
     expect(accepted).toBeGreaterThan(5000);
   });
