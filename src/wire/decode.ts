@@ -136,6 +136,7 @@ export function peekPlainQuery(buf: Uint8Array): boolean {
   if (p > len) return false;
   plainQuery.questionEnd = p;
   plainQuery.edns = false;
+  plainQuery.cookieAt = -1;
   if (buf[11] === 0) return p === len;
   // RFC 6891 §6.1.2: OPT owned by the root, TYPE 41, CLASS = UDP payload size, TTL = extended RCODE, VERSION, flags.
   if (p + 11 > len || buf[p] !== 0 || u16(buf, p + 1) !== RRType.OPT || buf[p + 6] !== 0) return false;
@@ -145,7 +146,6 @@ export function peekPlainQuery(buf: Uint8Array): boolean {
   plainQuery.udpSize = u16(buf, p + 3);
   plainQuery.ednsFlags = u16(buf, p + 7);
   plainQuery.nsid = false;
-  plainQuery.cookieAt = -1;
   // Options fill RDATA exactly (RFC 6891 §6.1.2); NSID (RFC 5001) and COOKIE (RFC 7873) are the ones that change our
   // answer. A second COOKIE is left to the full decoder (and FORMERR).
   for (let o = p + 11; o < rdEnd; ) {

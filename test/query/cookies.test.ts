@@ -105,6 +105,13 @@ describe('cookies in the query pipeline', () => {
       expect(cookieOf(valid)).toBe(c2);
       // No cookie, no COOKIE option in the answer (a separate cache entry).
       expect(cookieOf(ask(engine, []))).toBeUndefined();
+      // A query without EDNS after a cookie query: nothing of the previous request's cookie leaks into its answer.
+      ask(engine, [{ code: 10, data: client }]);
+      for (let i = 0; i < 2; i++) {
+        const plain = parseMessage(engine.handle(buildQuery({ name: 'ns.example', type: 'A', id: 6 }), { transport: 'udp', address: '198.51.100.100', port: 1 }) as Uint8Array);
+        expect(plain.opt).toBeUndefined();
+        expect(plain.answer.map((r) => [...r.rdata])).toEqual([[192, 0, 2, 1]]);
+      }
     }
   });
 
