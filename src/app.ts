@@ -7,6 +7,9 @@ import type { Logger } from 'pino';
 import { loadConfig, formatConfigError, diffConfigForReload, resolveZoneProxy, type Config, type ZoneConfig } from './config/index.js';
 import { QueryEngine } from './query/pipeline.js';
 import type { CookieSettings } from './query/cookies.js';
+import { RateLimiter, RRL_ENTRIES, RRL_ENTRY } from './query/rrl.js';
+import { mapSharedInt32 } from './server/native-shm.js';
+import { cidrContains } from './config/ip.js';
 import { randomBytes } from 'node:crypto';
 import { loadZone, fingerprintFiles, type LoadedZone } from './zone/load.js';
 import { formatDiagnostic } from './zone/model.js';
@@ -101,6 +104,7 @@ export class App {
       flattening: config.flattening,
       transfers: app.transfers.hook,
       cookies: cookieSettings(config),
+      ...rateLimiterOption(config, log),
     });
     // Signature cache hit rate, periodically at debug level (the bench reads signatureCacheStats()).
     setInterval(() => {
@@ -258,4 +262,24 @@ function cookieSettings(config: Config): CookieSettings {
   const current = config.cookies.secret ?? (env !== undefined && /^[0-9a-f]{32}$/.test(env) ? Uint8Array.from(Buffer.from(env, 'hex')) : Uint8Array.from(randomBytes(16)));
   const previous = config.cookies.previousSecret;
   return { secrets: previous === undefined ? [current] : [current, previous], require: config.cookies.require };
+}
+
+/** Environment variable naming the shared rate-limit table a cluster primary made for its workers (cli/serve.ts). */
+export const RRL_TABLE_ENV = 'APEXDNS_RRL_TABLE';
+
+/**
+ * The response rate limiter (none when `rrl.responses-per-second` is 0). Its bucket table is the one the primary
+ * shares with every worker, so a flood spread over the workers is limited as one; in a single process (or without
+ * the shm addon) a table of its own.
+ */
+function rateLimiterOption(config: Config, log: Logger): { rrl?: RateLimiter } {
+  const r = config.rrl;
+  if (r.responsesPerSecond === 0) return {};
+  const size = RRL_ENTRIES * RRL_ENTRY;
+  const path = process.env[RRL_TABLE_ENV];
+  let table = path === undefined ? undefined : mapSharedInt32(path, size);
+  if (path !== undefined && table === undefined) log.warn({ path }, 'rrl: shared table not available; this worker limits on its own');
+  table ??= new Int32Array(size);
+  const exempt = (ip: Uint8Array): boolean => r.exempt.some((c) => cidrContains(c, ip));
+  return { rrl: new RateLimiter({ ...r, exempt, table }) };
 }

@@ -3,7 +3,10 @@
 import { resolve as resolvePath } from 'node:path';
 import { pino } from 'pino';
 import { randomBytes } from 'node:crypto';
-import { App, COOKIE_SECRET_ENV } from '../app.js';
+import { rmSync } from 'node:fs';
+import { App, COOKIE_SECRET_ENV, RRL_TABLE_ENV } from '../app.js';
+import { RRL_ENTRIES, RRL_ENTRY } from '../query/rrl.js';
+import { mapSharedInt32, sharedMemoryUnavailable, sharedTablePath } from '../server/native-shm.js';
 import { formatConfigError, loadConfig } from '../config/index.js';
 import cluster from 'node:cluster';
 import { INHERITED_FD_BASE, runCluster, workerCount } from '../server/cluster.js';
@@ -32,6 +35,13 @@ export async function serve(configFile: string): Promise<number> {
   // One random cookie secret for all workers when none is configured (RFC 9018 §4.4: the secret must be shared).
   const workerEnv: Record<string, string> = { ...(shared?.env ?? {}) };
   if (config.cookies.secret === undefined && process.env[COOKIE_SECRET_ENV] === undefined) workerEnv[COOKIE_SECRET_ENV] = randomBytes(16).toString('hex');
+  // One response-rate-limit table for all workers (src/server/native-shm.ts), removed when the server stops.
+  let rrlTable: string | undefined;
+  if (cluster.isPrimary && workerCount(config.workers) > 1 && config.rrl.responsesPerSecond > 0 && process.env[RRL_TABLE_ENV] === undefined) {
+    const path = sharedTablePath('rrl');
+    if (mapSharedInt32(path, RRL_ENTRIES * RRL_ENTRY) !== undefined) workerEnv[RRL_TABLE_ENV] = rrlTable = path;
+    else log.warn({ reason: sharedMemoryUnavailable() }, 'rrl: no shared memory; each worker limits on its own');
+  }
   await runCluster(
     { workers: config.workers, logger: log, workerEnv, ...(shared !== undefined ? { inheritFds: shared.fds } : {}) },
     {
@@ -56,5 +66,6 @@ export async function serve(configFile: string): Promise<number> {
       },
     },
   );
+  if (rrlTable !== undefined) rmSync(rrlTable, { force: true });
   return 0;
 }

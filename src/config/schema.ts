@@ -5,10 +5,10 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Name, NameError } from '../wire/name.js';
 import { suggest, type ConfigErrorKind, type Path } from './errors.js';
-import { parseCidr, parseHostPort, parseIp, type HostPort, type IpAddress } from './ip.js';
+import { parseCidr, parseHostPort, parseIp, type Cidr, type HostPort, type IpAddress } from './ip.js';
 import {
   DENIAL_MODES, DNSSEC_STATES, LOG_LEVELS, SERIAL_POLICIES, TSIG_ALGORITHMS, ZONE_TYPES,
-  type AccessRef, type AclConfig, type Config, type CookiesConfig, type DnssecConfig, type FlatteningConfig, type IdentityConfig,
+  type AccessRef, type AclConfig, type Config, type CookiesConfig, type RrlConfig, type DnssecConfig, type FlatteningConfig, type IdentityConfig,
   type PeerConfig, type ProxyConfig, type TsigKeyConfig, type ZoneConfig,
 } from './types.js';
 
@@ -38,7 +38,7 @@ type Rec = { readonly [key: string]: unknown };
 
 const TOP_KEYS = [
   'listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'udp', 'tcp', 'answer-cache',
-  'signature-cache', 'cookies', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
+  'signature-cache', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
 ] as const;
 const ZONE_KEYS = [
   'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'primaries', 'refresh', 'serial',
@@ -293,6 +293,7 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   const signatureCache = { memoryMb: c.int(scRec, 'memory-mb', ['signature-cache'], 0, 1_048_576, 64) };
 
   const cookies = readCookies(c, get(root, 'cookies'));
+  const rrl = readRrl(c, get(root, 'rrl'));
   const proxy = readProxy(c, get(root, 'proxy'), ['proxy']);
   const flattening = readFlattening(c, get(root, 'flattening'));
 
@@ -310,7 +311,7 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   if (c.failed) return { config: undefined, issues: c.issues };
   const config: Config = {
     file: opts.file, baseDir, listen, workers, zonesDir, stateDir, log, identity, edns, udp, tcp, answerCache,
-    signatureCache, cookies, proxy, flattening, tsigKeys, peers, acl, zones, journal,
+    signatureCache, cookies, rrl, proxy, flattening, tsigKeys, peers, acl, zones, journal,
   };
   return { config: deepFreeze(config), issues: c.issues };
 }
@@ -330,6 +331,31 @@ function readCookies(c: Checker, v: unknown): CookiesConfig {
   const previous = secret('previous-secret');
   if (previous !== undefined && current === undefined) c.error([...p, 'previous-secret'], 'needs cookies.secret (the new secret) beside it');
   return { secret: current, previousSecret: previous, require: c.bool(rec, 'require', p, false) };
+}
+
+/** Clients never rate limited unless `rrl.exempt` says otherwise: loopback cannot be spoofed from outside. */
+const RRL_DEFAULT_EXEMPT = ['127.0.0.0/8', '::1/128'];
+
+/** `rrl:` response rate limiting (ISC RRL semantics; src/query/rrl.ts). On by default: see README. */
+function readRrl(c: Checker, v: unknown): RrlConfig {
+  const p = ['rrl'];
+  const rec = c.map(v, p, ['responses-per-second', 'window', 'slip', 'ipv4-prefix-length', 'ipv6-prefix-length', 'exempt']);
+  const exempt: Cidr[] = [];
+  const listed = get(rec, 'exempt') === undefined ? RRL_DEFAULT_EXEMPT : (c.list(rec, 'exempt', p) ?? []);
+  listed.forEach((x, i) => {
+    if (typeof x !== 'string') return c.error([...p, 'exempt', i], `must be an address or CIDR string, got ${describe(x)}`);
+    const r = parseCidr(x);
+    if (r.ok) exempt.push(r.cidr);
+    else c.error([...p, 'exempt', i], r.message);
+  });
+  return {
+    responsesPerSecond: c.int(rec, 'responses-per-second', p, 0, 1_000_000, 20),
+    window: c.int(rec, 'window', p, 1, 3600, 15),
+    slip: c.int(rec, 'slip', p, 0, 10, 2),
+    ipv4PrefixLength: c.int(rec, 'ipv4-prefix-length', p, 1, 32, 24),
+    ipv6PrefixLength: c.int(rec, 'ipv6-prefix-length', p, 1, 128, 56),
+    exempt,
+  };
 }
 
 function readIdentity(c: Checker, v: unknown): IdentityConfig {

@@ -65,6 +65,16 @@ export interface CookiesConfig {
   readonly require: boolean;
 }
 
+export interface RrlConfig {
+  /** Per client prefix and response class; 0 turns rate limiting off. */
+  readonly responsesPerSecond: number;
+  readonly window: number;
+  readonly slip: number;
+  readonly ipv4PrefixLength: number;
+  readonly ipv6PrefixLength: number;
+  readonly exempt: readonly Cidr[];
+}
+
 export interface AnswerCacheConfig {
   /** 0 disables the cache. */
   readonly maxEntries: number;
@@ -177,6 +187,7 @@ export interface Config {
   readonly tcp: TcpConfig;
   readonly answerCache: AnswerCacheConfig;
   readonly cookies: CookiesConfig;
+  readonly rrl: RrlConfig;
   readonly signatureCache: SignatureCacheConfig;
   /** Global proxy pool; undefined = none configured. */
   readonly proxy: ProxyConfig | undefined;

@@ -22,6 +22,8 @@ export interface CachedAnswer {
   readonly logical: number | undefined;
   /** `extra` of the key; it and the question entry in `bytes` are checked on every hit (the hash may collide). */
   readonly extra: number;
+  /** The response-rate-limit bucket key of the answer's class (src/query/rrl.ts rrlClassKey). */
+  readonly rrl: number;
 }
 
 /** Octet `i` of a question entry, folded to lower case inside the QNAME (before `nameEnd`; RFC 4343). */
@@ -100,7 +102,7 @@ export class AnswerCache {
   }
 
   /** Store an answer; a `oneOff` answer is stored only on its key's second miss (see the class comment). */
-  set(key: AnswerKey, bytes: Uint8Array, until: number, logical: number | undefined, oneOff = false): void {
+  set(key: AnswerKey, bytes: Uint8Array, until: number, logical: number | undefined, oneOff = false, rrl = 0): void {
     let segment = this.main;
     let limit = this.maxEntries;
     if (oneOff) {
@@ -121,7 +123,7 @@ export class AnswerCache {
     if (!segment.has(key.hash) && segment.size >= limit) segment.shift();
     // An own copy: encoded messages are views into a shared slab (src/wire/encode.ts carve), and a cached answer
     // lives long.
-    segment.set(key.hash, { bytes: bytes.slice(), until, logical, extra: key.extra });
+    segment.set(key.hash, { bytes: bytes.slice(), until, logical, extra: key.extra, rrl });
   }
 
   clear(): void {

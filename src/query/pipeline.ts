@@ -3,7 +3,7 @@
 
 import type { Logger } from 'pino';
 import { decodeQuery, peekPlainQuery, plainQuery } from '../wire/decode.js';
-import { encodeResponse } from '../wire/encode.js';
+import { encodeResponse, truncatedReply } from '../wire/encode.js';
 import { EdeCode, EdnsFlag, EdnsOption, Flag, Rcode, RRType } from '../wire/constants.js';
 import type { DecodeResult, EdnsOptionData, Query, Replies, ResponseMessage } from '../wire/message.js';
 import type { ZoneStore } from '../zone/store.js';
@@ -19,6 +19,7 @@ import { refusesRrsigQuery, signResponse, signedAnswerExpiry } from '../dnssec/s
 
 import { route } from './route.js';
 import { checkCookie, COOKIE_REPLY, type CookieCheck, type CookieSettings } from './cookies.js';
+import { RrlClass, rrlClassKey, RrlVerdict, type RateLimiter } from './rrl.js';
 import { parseIp } from '../config/ip.js';
 import { AnswerCache, answerKey, type AnswerKey } from './answer-cache.js';
 
@@ -47,7 +48,14 @@ export interface EngineOptions {
   readonly flattening?: FlatteningConfig;
   /** DNS Cookies (RFC 7873, RFC 9018); without them the COOKIE option is ignored. */
   readonly cookies?: CookieSettings;
+  /** Response rate limiting of UDP answers (src/query/rrl.ts); none = off. */
+  readonly rrl?: RateLimiter;
 }
+
+/** The rate-limit bucket of error responses (one per client prefix). */
+const ERROR_CLASS = rrlClassKey(RrlClass.Error, '', 0);
+/** At most one rate-limit log line per this many ms (per worker). */
+const RRL_LOG_INTERVAL_MS = 1000;
 
 const NO_FLATTENING: FlatteningConfig = Object.freeze({ resolvers: [], timeoutMs: 2000, maxChain: 8, staleTtl: 86_400 });
 
@@ -107,19 +115,52 @@ export class QueryEngine {
         const out = patchCached(hit.bytes, buf, key.question);
         // The cached answer ends with the COOKIE option data of the request it was made for (see ednsOptions).
         if (cookie !== undefined && cookie.kind !== 'malformed') out.set(cookie.reply, out.length - COOKIE_REPLY);
-        if (!this.opts.logQueries) return out;
+        const sent = this.limit(out, hit.rrl, ctx, cookie, buf, plainQuery.questionEnd, plainQuery.edns ? (plainQuery.ednsFlags & EdnsFlag.DO) !== 0 : undefined);
+        if (sent === null || !this.opts.logQueries) return sent;
         if (hit.logical !== undefined) logicalRcodes.set(out, hit.logical);
         return this.logHit(buf, out, ctx, started);
       }
     }
     const dec = decodeQuery(buf);
     if (dec.kind === 'drop') return null;
-    if (dec.kind === 'formerr') return this.formerr(dec);
+    if (dec.kind === 'formerr') return this.limit(this.formerr(dec), ERROR_CLASS, ctx, undefined, buf, 12, undefined);
     const q = dec.query;
     if (this.opts.transfers !== undefined && this.opts.transfers.accepts(q)) return this.opts.transfers.handle(q, buf, ctx);
-    const out = this.answer(q, buf, ctx, key, cookie ?? this.cookieOf(q, ctx));
-    if (out instanceof Promise) return this.opts.logQueries ? out.then((o) => this.logQuery(q, o, ctx, started)) : out;
-    return this.opts.logQueries ? this.logQuery(q, out, ctx, started) : out;
+    const c = cookie ?? this.cookieOf(q, ctx);
+    const out = this.answer(q, buf, ctx, key, c);
+    if (out instanceof Promise) {
+      const limited = out.then((a) => this.limitAnswer(a, ctx, c, buf, q));
+      return this.opts.logQueries ? limited.then((o) => (o === null ? null : this.logQuery(q, o, ctx, started))) : limited;
+    }
+    const sent = this.limitAnswer(out, ctx, c, buf, q);
+    return this.opts.logQueries && sent !== null ? this.logQuery(q, sent, ctx, started) : sent;
+  }
+
+  private limitAnswer(a: Answered, ctx: QueryContext, cookie: CookieCheck | undefined, buf: Uint8Array, q: Query): Uint8Array | null {
+    const e = q.edns;
+    return this.limit(a.bytes, a.rrl, ctx, cookie, buf, q.questionOffset + q.questionLength, e === undefined ? undefined : (e.flags & EdnsFlag.DO) !== 0);
+  }
+
+  private rrlLogged = 0;
+
+  /**
+   * Response rate limiting (src/query/rrl.ts): UDP answers only; a TCP client or one with a valid server cookie
+   * has shown that its address is not spoofed and is never limited. A limited answer is dropped, or every
+   * `slip`-th one replaced by an empty truncated answer (`dnssecOk`: the request's DO bit, undefined without EDNS).
+   */
+  private limit(bytes: Uint8Array, rrlKey: number, ctx: QueryContext, cookie: CookieCheck | undefined, buf: Uint8Array, questionEnd: number, dnssecOk: boolean | undefined): Uint8Array | null {
+    const rrl = this.opts.rrl;
+    if (rrl === undefined || ctx.transport === 'tcp' || cookie?.kind === 'valid') return bytes;
+    const verdict = rrl.check(clientOctets(ctx.address), rrlKey, Math.floor(Date.now() / 1000));
+    if (verdict === RrlVerdict.Send) return bytes;
+    const now = Date.now();
+    if (this.opts.logger !== undefined && now - this.rrlLogged >= RRL_LOG_INTERVAL_MS) {
+      this.rrlLogged = now;
+      // Sampled: one line per interval, with the totals so far (seed R07 reason `rate_limit`).
+      this.opts.logger.info({ client: ctx.address, reason: 'rate_limit', action: verdict === RrlVerdict.Slip ? 'slip' : 'drop', dropped: rrl.dropped, slipped: rrl.slipped }, 'rate limited');
+    }
+    if (verdict === RrlVerdict.Drop) return null;
+    return truncatedReply(buf, questionEnd, dnssecOk === undefined ? undefined : { udpSize: this.opts.udpSize, do: dnssecOk });
   }
 
   /** The query log line for a cached answer (the request is decoded only for the log). */
@@ -165,22 +206,26 @@ export class QueryEngine {
   }
 
   /** `key`: the answer cache's key when the request is a plain query (then it was looked up and missed). */
-  private answer(q: Query, buf: Uint8Array, ctx: QueryContext, key: AnswerKey | undefined, cookie: CookieCheck | undefined): Uint8Array | Promise<Uint8Array> {
+  private answer(q: Query, buf: Uint8Array, ctx: QueryContext, key: AnswerKey | undefined, cookie: CookieCheck | undefined): Answered | Promise<Answered> {
     const edns = q.edns;
     // The question entry as received: echoed verbatim so the QNAME keeps its case (RFC 1035 §7.1, 0x20).
     const rawQuestion = buf.subarray(q.questionOffset, q.questionOffset + q.questionLength);
     // RFC 6891 §6.1.3: we implement version 0 only; higher versions get BADVERS with our OPT (version 0).
-    if (edns && edns.version > 0) return this.finalize(q, rawQuestion, bare(Rcode.BADVERS), TCP_MAX);
+    if (edns && edns.version > 0) return { bytes: this.finalize(q, rawQuestion, bare(Rcode.BADVERS), TCP_MAX), rrl: ERROR_CLASS };
     const maxSize = responseLimit(ctx.transport, edns?.udpSize, this.opts.udpSize);
     // RFC 7873 §5.2.2: a malformed COOKIE option is FORMERR.
-    if (cookie?.kind === 'malformed') return this.finalize(q, rawQuestion, bare(Rcode.FORMERR), maxSize);
+    if (cookie?.kind === 'malformed') return { bytes: this.finalize(q, rawQuestion, bare(Rcode.FORMERR), maxSize), rrl: ERROR_CLASS };
     const reply = cookie?.reply;
     // RFC 7873 §5.2.3/§5.2.4: a server that requires cookies answers BADCOOKIE with a fresh cookie (UDP only: a TCP
     // client has shown it is not spoofed).
-    if (cookie !== undefined && !this.cacheable(cookie, ctx)) return this.finalize(q, rawQuestion, bare(Rcode.BADCOOKIE), maxSize, reply);
+    if (cookie !== undefined && !this.cacheable(cookie, ctx)) return { bytes: this.finalize(q, rawQuestion, bare(Rcode.BADCOOKIE), maxSize, reply), rrl: ERROR_CLASS };
 
     const kind = classify(q);
-    if (kind !== 'normal') return this.finalize(q, rawQuestion, this.special(q, kind), maxSize, reply);
+    if (kind !== 'normal') {
+      const res = this.special(q, kind);
+      const rrl = res.rcode === Rcode.NOERROR ? rrlClassKey(RrlClass.Answer, q.question.name.key, q.question.type) : ERROR_CLASS;
+      return { bytes: this.finalize(q, rawQuestion, res, maxSize, reply), rrl };
+    }
     if (key !== undefined) this.cacheMisses++;
 
     const set = this.store.current;
@@ -189,6 +234,7 @@ export class QueryEngine {
     // Answers for names that may exist only once (NXDOMAIN, wildcard expansions: what a random-subdomain flood asks)
     // go to the cache's repeats segment, and only when asked again (src/query/answer-cache.ts).
     let oneOff = false;
+    let rrl = ERROR_CLASS;
     // RFC 8914 §4.21: EDE 20 "Not Authoritative" explains the REFUSED for names outside our zones.
     if (!routed) res = bare(Rcode.REFUSED, false, NOT_AUTHORITATIVE);
     else if (routed.expired) res = bare(Rcode.SERVFAIL);
@@ -206,6 +252,7 @@ export class QueryEngine {
         return shaped.then((s) => this.finishShaped(q, question, s, maxSize, later, set.generation, reply));
       }
       res = this.dnssec(q, r, buildResponse(r));
+      rrl = rrlKeyOf(r, q);
       oneOff = r.kind === 'nxdomain' || ((r.kind === 'answer' || r.kind === 'nodata') && r.wildcard !== undefined);
     }
 
@@ -214,13 +261,13 @@ export class QueryEngine {
       // Signed answers leave the cache well before their RRSIGs expire (src/dnssec/sign-stage.ts).
       const now = Date.now();
       const until = signedAnswerExpiry(res, now);
-      if (until > now) this.cache.set(key, bytes, until, res.logicalRcode, oneOff);
+      if (until > now) this.cache.set(key, bytes, until, res.logicalRcode, oneOff, rrl);
     }
-    return bytes;
+    return { bytes, rrl };
   }
 
   /** Encode a flattened answer; cache the bytes only while the flattened data is fresh (never stale or SERVFAIL). */
-  private finishShaped(q: Query, rawQuestion: Uint8Array, shaped: Shaped, maxSize: number, key: AnswerKey | undefined, generation: number, cookie: Uint8Array | undefined): Uint8Array {
+  private finishShaped(q: Query, rawQuestion: Uint8Array, shaped: Shaped, maxSize: number, key: AnswerKey | undefined, generation: number, cookie: Uint8Array | undefined): Answered {
     let res: Response;
     if (shaped.res === undefined) res = bare(Rcode.SERVFAIL, false, shaped.ede);
     else {
@@ -229,8 +276,9 @@ export class QueryEngine {
     }
     const bytes = this.finalize(q, rawQuestion, res, maxSize, cookie);
     const until = Math.min(shaped.cacheUntil, signedAnswerExpiry(res, Date.now()));
-    if (key !== undefined && generation === this.cacheGeneration && until > Date.now()) this.cache.set(key, bytes, until, res.logicalRcode);
-    return bytes;
+    const rrl = shaped.res === undefined ? ERROR_CLASS : rrlKeyOf(shaped.res, q);
+    if (key !== undefined && generation === this.cacheGeneration && until > Date.now()) this.cache.set(key, bytes, until, res.logicalRcode, false, rrl);
+    return { bytes, rrl };
   }
 
   /** DNSSEC stage (src/dnssec/sign-stage.ts): RRSIGs and denial proofs for DO=1 queries to signed zones. */
@@ -313,6 +361,35 @@ export class QueryEngine {
       additional: [],
     };
     return encodeResponse(msg, CLASSIC_UDP);
+  }
+}
+
+/** An encoded answer and the rate-limit bucket key of its class. */
+interface Answered {
+  readonly bytes: Uint8Array;
+  readonly rrl: number;
+}
+
+/**
+ * The rate-limit class of a resolved answer (the ISC RRL classes): answers per QNAME/QTYPE, NXDOMAIN and NODATA per
+ * zone (a random-subdomain flood shares one bucket), referrals per delegation point.
+ */
+function rrlKeyOf(r: Resolution, q: Query): number {
+  switch (r.kind) {
+    case 'nxdomain':
+    case 'nodata':
+      return rrlClassKey(RrlClass.Negative, r.zone.origin.key, 0);
+    case 'referral':
+      return rrlClassKey(RrlClass.Referral, r.cut.name.key, 0);
+    case 'answer':
+    case 'external':
+    case 'loop':
+    case 'yxdomain':
+      return rrlClassKey(RrlClass.Answer, q.question.name.key, q.question.type);
+    default: {
+      const never: never = r;
+      return never;
+    }
   }
 }
 

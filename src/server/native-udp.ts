@@ -1,7 +1,6 @@
 // Loader and types for the batched UDP addon (src/server/native/udp.c, built into dist/server/native/udp.node).
 
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { loadAddon } from './native-load.js';
 
 /** One socket of the addon. The buffers are shared with the C side and reused for every batch. */
 export interface NativeSocket {
@@ -45,16 +44,8 @@ function isNativeUdp(m: unknown): m is NativeUdp {
 
 function load(): { readonly udp?: NativeUdp; readonly why?: string } {
   if (process.platform !== 'linux') return { why: `not built for ${process.platform} (recvmmsg/sendmmsg are Linux calls)` };
-  // Next to this module in dist/; from src/ (tests run the TypeScript sources), the copy the build put in dist/.
-  const paths = ['./native/udp.node', '../../dist/server/native/udp.node'].map((p) => new URL(p, import.meta.url).pathname);
-  const path = paths.find((p) => existsSync(p));
-  if (path === undefined) return { why: `${paths[1]} was not built (npm run build needs a C compiler and Node's headers; see README)` };
-  try {
-    const m: unknown = createRequire(import.meta.url)(path);
-    return isNativeUdp(m) ? { udp: m } : { why: `${path} is not the expected addon` };
-  } catch (err) {
-    return { why: err instanceof Error ? err.message : String(err) };
-  }
+  const r = loadAddon('udp', isNativeUdp);
+  return r.addon !== undefined ? { udp: r.addon } : { why: r.why ?? '' };
 }
 
 /** How UDP is served: the addon (`batched`), node:dgram, or the addon when it was built (`auto`). */

@@ -409,3 +409,29 @@ export function encodeQuery(q: QueryMessage): Uint8Array {
   if (q.edns) w.opt(q.edns, 0);
   return w.finish();
 }
+
+/**
+ * A truncated empty answer to `request` (its header and the question entry ending at `questionEnd`): QR and TC set
+ * (RFC 1035 §4.1.1), RD and CD copied, no records but our OPT when the request had one (RFC 6891 §7; `do` copied).
+ * What a rate limiter "slips" instead of a dropped response so that a real resolver retries over TCP.
+ */
+export function truncatedReply(request: Uint8Array, questionEnd: number, edns: { readonly udpSize: number; readonly do: boolean } | undefined): Uint8Array {
+  const out = new Uint8Array(questionEnd + (edns ? 11 : 0));
+  out.set(request.subarray(0, questionEnd));
+  const word = Flag.QR | Flag.TC | (((request[2]! << 8) | request[3]!) & (Flag.RD | Flag.CD | (0xf << 11)));
+  out[2] = word >>> 8;
+  out[3] = word & 0xff;
+  out[4] = 0;
+  out[5] = 1;
+  out.fill(0, 6, 12);
+  if (edns) {
+    out[11] = 1;
+    const p = questionEnd;
+    // RFC 6891 §6.1.2: root owner, TYPE OPT, CLASS = our payload size, TTL = ext-rcode 0, version 0, flags.
+    out[p + 2] = RRType.OPT;
+    out[p + 3] = edns.udpSize >>> 8;
+    out[p + 4] = edns.udpSize & 0xff;
+    out[p + 7] = edns.do ? 0x80 : 0;
+  }
+  return out;
+}

@@ -50,7 +50,7 @@ describe('config.example.yaml', () => {
     const top = Object.keys(parseDocument(text).toJS() as object).sort();
     expect(top).toEqual([
       'acl', 'answer-cache', 'cookies', 'edns', 'flattening', 'identity', 'journal', 'listen', 'log', 'peers', 'proxy',
-      'signature-cache', 'state-dir', 'tcp', 'tsig-keys', 'workers', 'zones', 'zones-dir',
+      'rrl', 'signature-cache', 'state-dir', 'tcp', 'tsig-keys', 'workers', 'zones', 'zones-dir',
     ]);
     const r = parseConfigText(text, examplePath);
     const c = ok(r);
@@ -140,11 +140,26 @@ describe('error reports (path, message, line:col)', () => {
     ]);
   });
 
+  it('rrl and cookies: defaults, and errors that name the key', () => {
+    const c = ok(parseConfigText('zones: []\n', '/etc/apexdns/c.yaml'));
+    expect([c.rrl.responsesPerSecond, c.rrl.window, c.rrl.slip, c.rrl.ipv4PrefixLength, c.rrl.ipv6PrefixLength]).toEqual([20, 15, 2, 24, 56]);
+    expect(c.rrl.exempt.map((x) => x.text)).toEqual(['127.0.0.0/8', '::1/128']);
+    expect([c.cookies.secret, c.cookies.previousSecret, c.cookies.require]).toEqual([undefined, undefined, false]);
+    expect(ok(parseConfigText('rrl: {exempt: []}\n', '/etc/apexdns/c.yaml')).rrl.exempt).toEqual([]);
+    expect(errs('rrl:\n  slip: 11\n  exempt: ["192.0.2.1/33", 5]\ncookies:\n  secret: "abc"\n  previous-secret: "00112233445566778899aabbccddeeff"\n')).toEqual([
+      `${F}:2:9: rrl.slip: must be an integer 0..10, got 11`,
+      expect.stringMatching(/^\/etc\/apexdns\/c\.yaml:3:12: rrl\.exempt\[0\]: /),
+      `${F}:3:28: rrl.exempt[1]: must be an address or CIDR string, got 5`,
+      `${F}:5:11: cookies.secret: must be 32 hex digits (a 128-bit secret), got 3 characters`,
+      `${F}:6:20: cookies.previous-secret: needs cookies.secret (the new secret) beside it`,
+    ]);
+  });
+
   it('unknown keys, with a suggestion when close', () => {
     expect(errs('zones:\n  - name: a.test\n    file: a.zone\n    alow-transfer: []\nlisten: ["127.0.0.1:53"]\ntcp: {idleTimeoutMs: 5}\nfoo: 1\n')).toEqual([
       `${F}:4:5: zones[0].alow-transfer: unknown key (did you mean "allow-transfer"?)`,
       `${F}:6:7: tcp.idleTimeoutMs: unknown key (did you mean "idle-timeout-ms"?)`,
-      `${F}:7:1: foo: unknown key (allowed: listen, workers, zones-dir, state-dir, log, identity, edns, udp, tcp, answer-cache, signature-cache, cookies, proxy, flattening, tsig-keys, peers, acl, zones, journal)`,
+      `${F}:7:1: foo: unknown key (allowed: listen, workers, zones-dir, state-dir, log, identity, edns, udp, tcp, answer-cache, signature-cache, cookies, rrl, proxy, flattening, tsig-keys, peers, acl, zones, journal)`,
     ]);
   });
 

@@ -1,14 +1,13 @@
-// Build step for the batched UDP addon: compiles udp.c into dist/server/native/udp.node with the system C
-// compiler. Optional: when there is no compiler or no Node headers it says so and apexdns uses node:dgram, unless
-// APEXDNS_REQUIRE_NATIVE=1 (container images) makes that a build failure.
+// Build step for the native addons: compiles udp.c (batched UDP) and shm.c (memory shared by the workers) into
+// dist/server/native/*.node with the system C compiler. Optional: when there is no compiler or no Node headers it
+// says so and apexdns uses node:dgram and per-worker tables, unless APEXDNS_REQUIRE_NATIVE=1 (container images)
+// makes that a build failure.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const source = join(here, 'udp.c');
-const out = resolve(here, '../../../dist/server/native/udp.node');
 const say = (text) => process.stderr.write(`apexdns build: ${text}\n`);
 
 function headers() {
@@ -16,7 +15,9 @@ function headers() {
   return candidates.find((d) => d !== undefined && existsSync(join(d, 'node_api.h')) && existsSync(join(d, 'uv.h')));
 }
 
-function build() {
+function build(name) {
+  const source = join(here, `${name}.c`);
+  const out = resolve(here, `../../../dist/server/native/${name}.node`);
   if (process.platform !== 'linux') return `skipped on ${process.platform}`;
   if (existsSync(out) && statSync(out).mtimeMs >= statSync(source).mtimeMs) return 'up to date';
   const inc = headers();
@@ -27,12 +28,17 @@ function build() {
   return `built ${out}`;
 }
 
-try {
-  say(`batched UDP addon: ${build()}`);
-} catch (err) {
-  const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-  if (process.env.APEXDNS_REQUIRE_NATIVE === '1') {
-    say(`batched UDP addon not built (${why}) and APEXDNS_REQUIRE_NATIVE=1`);
-    process.exitCode = 1;
-  } else say(`batched UDP addon not built (${why}); UDP will use node:dgram`);
+for (const [name, what, fallback] of [
+  ['udp', 'batched UDP addon', 'UDP will use node:dgram'],
+  ['shm', 'shared-memory addon', 'each worker keeps its own rate-limit table'],
+]) {
+  try {
+    say(`${what}: ${build(name)}`);
+  } catch (err) {
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    if (process.env.APEXDNS_REQUIRE_NATIVE === '1') {
+      say(`${what} not built (${why}) and APEXDNS_REQUIRE_NATIVE=1`);
+      process.exitCode = 1;
+    } else say(`${what} not built (${why}); ${fallback}`);
+  }
 }
