@@ -421,8 +421,9 @@ export function truncatedReply(request: Uint8Array, questionEnd: number, edns: {
   const word = Flag.QR | Flag.TC | (((request[2]! << 8) | request[3]!) & (Flag.RD | Flag.CD | (0xf << 11)));
   out[2] = word >>> 8;
   out[3] = word & 0xff;
+  // QDCOUNT 1 when the question is echoed (a FORMERR may have none to echo).
   out[4] = 0;
-  out[5] = 1;
+  out[5] = questionEnd > 12 ? 1 : 0;
   out.fill(0, 6, 12);
   if (edns) {
     out[11] = 1;

@@ -7,6 +7,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RateLimiter, RrlClass, rrlClassKey, RrlVerdict, RRL_ENTRIES, RRL_ENTRY, type RrlSettings } from '../../src/query/rrl.js';
 import { mapSharedInt32, sharedMemoryUnavailable } from '../../src/server/native-shm.js';
+import { QueryEngine } from '../../src/query/pipeline.js';
+import { Name } from '../../src/wire/name.js';
+import { ZoneSet, ZoneStore } from '../../src/zone/store.js';
+import { buildQuery } from '../helpers/dig.js';
+import { parseMessage } from '../helpers/dnsmsg.js';
+import { zoneFromText } from './zone-helper.js';
 
 const v4 = (a: string): Uint8Array => Uint8Array.from(a.split('.').map(Number));
 const WWW = rrlClassKey(RrlClass.Answer, 'www.example.', 1);
@@ -91,5 +97,53 @@ describe('response rate limiting', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('rate limiting in the query pipeline', () => {
+  const origin = Name.parse('example.');
+  const store = new ZoneStore();
+  store.publish(new ZoneSet(new Map([[origin.key, { snapshot: zoneFromText('example.', '@ 300 SOA ns h 1 2 3 4 5\n@ 300 NS ns\nns 300 A 192.0.2.1\n'), expired: false }]]), 1));
+  const secret = new Uint8Array(16).fill(3);
+  const engine = (): QueryEngine => new QueryEngine(store, { udpSize: 1232, identity: {}, answerCacheEntries: 100, cookies: { secrets: [secret], require: false }, rrl: limiter({ responsesPerSecond: 3, slip: 2 }) });
+  const udp = { transport: 'udp', address: '192.0.2.9', port: 1 } as const;
+
+  it('answers the rate, then drops and slips (TC=1, question echoed, OPT kept), from the cache too; TCP never', () => {
+    const e = engine();
+    const q = buildQuery({ name: 'ns.example', type: 'A', id: 4, edns: { udpSize: 1232, do: true } });
+    const got = Array.from({ length: 9 }, () => e.handle(q, udp));
+    expect(got.slice(0, 3).every((r) => r instanceof Uint8Array && parseMessage(r).answer.length === 1)).toBe(true);
+    const limited = got.slice(3);
+    expect(limited.filter((r) => r === null).length).toBe(3);
+    const slipped = limited.filter((r): r is Uint8Array => r instanceof Uint8Array).map((r) => parseMessage(r));
+    expect(slipped.length).toBe(3);
+    for (const m of slipped) {
+      expect(m.flags & 0x0200).toBe(0x0200);
+      expect(m.id).toBe(4);
+      expect(m.question.map((x) => x.name)).toEqual(['ns.example.']);
+      expect([m.answer.length, m.authority.length]).toEqual([0, 0]);
+      expect(m.opt?.flags).toBe(0x8000);
+    }
+    const tcp = e.handle(q, { ...udp, transport: 'tcp' });
+    expect(parseMessage(tcp as Uint8Array).answer.length).toBe(1);
+  });
+
+  it('a valid server cookie exempts the client', () => {
+    const e = engine();
+    const first = parseMessage(e.handle(buildQuery({ name: 'ns.example', type: 'A', id: 5, edns: { udpSize: 1232, do: false, options: [{ code: 10, data: new Uint8Array(8).fill(1) }] } }), udp) as Uint8Array);
+    const cookie = first.opt!.options.find((o) => o.code === 10)!.data;
+    for (let i = 0; i < 20; i++) {
+      const r = e.handle(buildQuery({ name: 'ns.example', type: 'A', id: 6, edns: { udpSize: 1232, do: false, options: [{ code: 10, data: cookie }] } }), udp);
+      expect(r instanceof Uint8Array && parseMessage(r).answer.length).toBe(1);
+    }
+  });
+
+  it('a slipped FORMERR without a question is still a well-formed message (QDCOUNT 0; found by npm run fuzz)', () => {
+    const e = engine();
+    // A header whose question is cut off: FORMERR with no question to echo.
+    const bad = Uint8Array.from([0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 0x77]);
+    const out = Array.from({ length: 8 }, () => e.handle(bad, udp)).filter((r): r is Uint8Array => r instanceof Uint8Array);
+    for (const r of out) expect(() => parseMessage(r)).not.toThrow();
+    expect(out.some((r) => (r[2]! & 0x02) !== 0)).toBe(true);
   });
 });
