@@ -67,8 +67,13 @@ type Step =
 /** Mutable progress of one chase from the flattened CNAME's target to the final RRset. */
 interface Walk {
   name: Name;
-  /** Minimum TTL seen so far (flattened CNAME, chain links, final RRset; seed "CNAME flattening diagram"). */
+  /**
+   * Minimum TTL seen so far (flattened CNAME, chain links, final RRset; seed "CNAME flattening diagram"), upstream
+   * data counted with what is left of its TTL, as a resolver's cache counts it down.
+   */
   ttl: number;
+  /** Minimum TTL of the records from our own zones (the flattened CNAME and chain links in served zones). */
+  zoneTtl: number;
   hops: number;
   readonly seen: Set<string>;
   /** Earliest expiry of upstream data used (Infinity when everything came from served zones). */
@@ -129,6 +134,7 @@ export class Flattener {
     const walk: Walk = {
       name: res.name,
       ttl: link.rrset.ttl,
+      zoneTtl: link.rrset.ttl,
       // The flattened CNAME itself is the first hop.
       hops: 1,
       seen: new Set([link.rrset.owner.key]),
@@ -165,6 +171,7 @@ export class Flattener {
         const r = resolve(zone.snapshot, w.name, w.qtype);
         for (const l of r.chain) {
           w.ttl = Math.min(w.ttl, l.rrset.ttl);
+          w.zoneTtl = Math.min(w.zoneTtl, l.rrset.ttl);
           w.hops++;
           w.seen.add(l.rrset.owner.key);
         }
@@ -173,6 +180,7 @@ export class Flattener {
           case 'answer': {
             const set = r.rrsets[0]!;
             w.ttl = Math.min(w.ttl, set.ttl);
+            w.zoneTtl = Math.min(w.zoneTtl, set.ttl);
             return { kind: 'data', rdata: set.rdata, meta: set.meta };
           }
           case 'nodata':
@@ -217,16 +225,19 @@ export class Flattener {
       }
       w.expiresAt = Math.min(w.expiresAt, e.expiresAt);
       const v: UpstreamData = e.value;
+      // What is left of the upstream TTL (rounded up: 0 only when upstream said 0, or the data has expired and is
+      // served stale, which finish() gives the stale TTL).
+      const left = v.kind === 'unusable' ? 0 : Math.min(v.ttl, Math.max(0, Math.ceil((e.expiresAt - this.now()) / 1000)));
       switch (v.kind) {
         case 'data':
-          w.ttl = Math.min(w.ttl, v.ttl);
+          w.ttl = Math.min(w.ttl, left);
           w.hops += v.hops;
           if (w.hops > maxChain) return this.loopStep(`CNAME chain longer than max-chain (${maxChain}) while flattening ${w.name.toString()}`);
           return { kind: 'data', rdata: v.rdata, meta: undefined };
         case 'nodata':
           return { kind: 'nodata' };
         case 'cname':
-          w.ttl = Math.min(w.ttl, v.ttl);
+          w.ttl = Math.min(w.ttl, left);
           w.hops += v.hops;
           w.name = v.target;
           continue;
@@ -238,6 +249,17 @@ export class Flattener {
         }
       }
     }
+  }
+
+  /**
+   * How long a finished answer built from upstream data expiring at `expiresAt` may be reused (here and in the
+   * encoded-answer cache): until its TTL, counted in whole seconds left, would drop by one, so every reuse carries the
+   * TTL a resolver's cache would show. Answers from served zones only (Infinity) stay until the zones change.
+   */
+  private reuseUntil(expiresAt: number): number {
+    if (expiresAt === Infinity) return Infinity;
+    const now = this.now();
+    return expiresAt <= now ? 0 : now + ((expiresAt - now - 1) % 1000) + 1;
   }
 
   private loopStep(message: string): Step {
@@ -306,8 +328,8 @@ export class Flattener {
     let shaped: Shaped;
     switch (step.kind) {
       case 'data': {
-        // RFC 8767 §4: a stale answer is served with TTL 30.
-        const ttl = w.stale ? Math.min(w.ttl, STALE_TTL) : w.ttl;
+        // RFC 8767 §4: a stale answer is served with TTL 30 (or our own records' TTL when lower).
+        const ttl = w.stale ? Math.min(w.zoneTtl, STALE_TTL) : w.ttl;
         const rrset: RRset = {
           owner,
           type: w.qtype,
@@ -322,7 +344,7 @@ export class Flattener {
         // RFC 8914 §4.4: Stale Answer.
         shaped = w.stale
           ? { res: answer, ede: { code: EdeCode.STALE_ANSWER, text: 'flattened from expired upstream data (upstream unreachable)' }, cacheUntil: 0 }
-          : { res: answer, cacheUntil: w.expiresAt };
+          : { res: answer, cacheUntil: this.reuseUntil(w.expiresAt) };
         break;
       }
       case 'nodata': {
@@ -331,7 +353,7 @@ export class Flattener {
           : { kind: 'nodata', zone, chain, name: owner, node };
         shaped = w.stale
           ? { res: nodata, ede: { code: EdeCode.STALE_ANSWER, text: 'flattened from expired upstream data (upstream unreachable)' }, cacheUntil: 0 }
-          : { res: nodata, cacheUntil: w.expiresAt };
+          : { res: nodata, cacheUntil: this.reuseUntil(w.expiresAt) };
         break;
       }
       case 'fail':

@@ -227,11 +227,45 @@ describe('Flattener with a scripted upstream', () => {
     expect(first).toBeInstanceOf(Promise);
     const s = await first;
     expect(summary(s)).toBe('example.com. 3600 A 192.0.2.1');
-    expect(s.cacheUntil).toBe(1_000_000 + 7_200_000);
+    // Reused until the whole seconds left of the upstream TTL would change (see the countdown test below).
+    expect(s.cacheUntil).toBe(1_000_000 + 1000);
     const hit = t.run();
     expect(hit).not.toBeInstanceOf(Promise);
     expect(hit).toBe(s);
     expect(t.asked).toEqual(['external-origin.test. 1']);
+  });
+
+  it('counts the upstream TTL down as a resolver cache would, capped by the CNAME TTL; 0 only when upstream said 0', async () => {
+    const t = setup();
+    t.script.push(reply([rr('external-origin.test.', RRType.A, 300, [192, 0, 2, 1])]));
+    // The apex CNAME's TTL is 3600, so upstream's 300 decides.
+    expect(summary(await t.run())).toBe('example.com. 300 A 192.0.2.1');
+    t.advance(100_000);
+    expect(summary((await t.run()) as Awaited<ReturnType<typeof t.run>>)).toBe('example.com. 200 A 192.0.2.1');
+    t.advance(199_400);
+    // 0.6 s left: still 1, never 0 while the data is fresh.
+    expect(summary(await t.run())).toBe('example.com. 1 A 192.0.2.1');
+    expect(t.asked.length).toBe(1);
+    t.advance(600);
+    t.script.push(reply([rr('external-origin.test.', RRType.A, 0, [192, 0, 2, 3])]));
+    expect(summary(await t.run())).toBe('example.com. 0 A 192.0.2.3');
+  });
+
+  it('a CNAME TTL below the upstream TTL caps the countdown', async () => {
+    const zone2 = shapedZone('example.net.', EXT_ZONE.replace('@ 3600 CNAME', '@ 60 CNAME'));
+    let now = 5_000_000;
+    const f = new Flattener(storeOf(zone2), { config: CFG, now: () => now, upstream: async () => reply([rr('external-origin.test.', RRType.A, 300, [192, 0, 2, 1])]) });
+    const q = Name.parse('example.net.');
+    const run = async (): Promise<string> => {
+      const r = resolve(zone2, q, RRType.A, FLATTEN_RESOLVE_OPTIONS);
+      if (!needsFlattening(r)) throw new Error('not flattened');
+      return summary(await f.shape(r, q, RRType.A));
+    };
+    expect(await run()).toBe('example.net. 60 A 192.0.2.1');
+    now += 200_000;
+    expect(await run()).toBe('example.net. 60 A 192.0.2.1');
+    now += 50_000;
+    expect(await run()).toBe('example.net. 50 A 192.0.2.1');
   });
 
   it('follows CNAMEs in the reply, and CNAME-only replies into a further question', async () => {

@@ -11,7 +11,8 @@ import { Flag, RRClass, RRType, Rcode } from '../../src/wire/constants.js';
 import { parseHostPort } from '../../src/config/ip.js';
 import { upstreamClient } from '../../src/flatten/upstream.js';
 import { freePort } from '../helpers/ports.js';
-import { show } from './helpers.js';
+import { QueryEngine } from '../../src/query/pipeline.js';
+import { ask, shapedZone, show, storeOf } from './helpers.js';
 
 type Mode = 'tc' | 'servfail' | 'answer' | 'silent' | 'wrong-id';
 
@@ -106,5 +107,19 @@ describe('upstreamClient', () => {
     const silent = await server('silent');
     expect(await upstreamClient([hp(silent.port)], 150)(NAME, RRType.A)).toEqual({ kind: 'fail', reason: 'timeout', detail: `127.0.0.1:${silent.port}: no answer within 150 ms` });
     expect(await upstreamClient([], 150)(NAME, RRType.A)).toEqual({ kind: 'fail', reason: 'no-resolvers', detail: 'no flattening resolvers are configured' });
+  });
+});
+
+describe('flattened answers through the query pipeline and its answer cache', () => {
+  it('carry the TTL left, second by second, also when served from the encoded-answer cache', async () => {
+    const up = await server('answer');
+    const zone = shapedZone('example.com.', '$TTL 3600\n@ SOA ns1 h 1 7200 3600 1209600 300\n@ NS ns1\nns1 A 192.0.2.53\n@ CNAME external-origin.test.\n');
+    const e = new QueryEngine(storeOf(zone), { udpSize: 1232, identity: {}, answerCacheEntries: 100, flattening: { resolvers: [hp(up.port)], timeoutMs: 1000, maxChain: 8, staleTtl: 60 } });
+    expect((await ask(e, 'example.com.', 'A')).answer).toEqual(['example.com. 55 A 192.0.2.8']);
+    expect((await ask(e, 'example.com.', 'A')).answer).toEqual(['example.com. 55 A 192.0.2.8']);
+    await new Promise((r) => setTimeout(r, 1100));
+    // The upstream said 55 a little over a second ago: 54 left (a frozen cached answer would still say 55).
+    expect((await ask(e, 'example.com.', 'A')).answer).toEqual(['example.com. 54 A 192.0.2.8']);
+    expect(up.udpSeen()).toBe(1);
   });
 });
