@@ -9,6 +9,8 @@ import { QueryEngine } from './query/pipeline.js';
 import type { CookieSettings } from './query/cookies.js';
 import { RateLimiter, RRL_ENTRIES, RRL_ENTRY } from './query/rrl.js';
 import { mapSharedInt32 } from './server/native-shm.js';
+import { ledgerTableSize, SharedLedger, type ConnectionLedger } from './server/tcp-ledger.js';
+import { workerCount } from './server/cluster.js';
 import { cidrContains } from './config/ip.js';
 import { randomBytes } from 'node:crypto';
 import { loadZone, fingerprintFiles, type LoadedZone } from './zone/load.js';
@@ -85,7 +87,7 @@ export class App {
   static async start(
     config: Config,
     log: Logger,
-    opts: { listen?: boolean; transferLeader?: boolean; broadcast?: (payload: JsonValue) => void; inheritedUdp?: ReadonlyMap<string, InheritedUdp> } = {},
+    opts: { listen?: boolean; slot?: number; transferLeader?: boolean; broadcast?: (payload: JsonValue) => void; inheritedUdp?: ReadonlyMap<string, InheritedUdp> } = {},
   ): Promise<App> {
     const app = new App(config, log);
     app.transfers = await TransferManager.create({ config, store: app.store, logger: log, leader: opts.transferLeader ?? true, broadcast: opts.broadcast });
@@ -120,6 +122,7 @@ export class App {
         {
           tcpLimits: { idleTimeoutMs: t.idleTimeoutMs, maxConnections: t.maxConnections, maxConnectionsPerClient: t.maxConnectionsPerClient, maxInFlightPerConnection: t.maxInflightPerConnection },
           udpIo: config.udp.io,
+          ...tcpLedgerOption(config, opts.slot ?? 0, log),
           ...(opts.inheritedUdp !== undefined ? { inheritedUdp: opts.inheritedUdp } : {}),
           logger: log,
         },
@@ -282,4 +285,22 @@ function rateLimiterOption(config: Config, log: Logger): { rrl?: RateLimiter } {
   table ??= new Int32Array(size);
   const exempt = (ip: Uint8Array): boolean => r.exempt.some((c) => cidrContains(c, ip));
   return { rrl: new RateLimiter({ ...r, exempt, table }) };
+}
+
+/** Environment variable naming the shared TCP connection table a cluster primary made for its workers (cli/serve.ts). */
+export const TCP_TABLE_ENV = 'APEXDNS_TCP_TABLE';
+
+/**
+ * With several workers, TCP connections are counted in a table all of them share, so `tcp.max-connections` and
+ * `max-connections-per-client` hold for the whole server (without the shm addon: per worker, with a warning).
+ */
+function tcpLedgerOption(config: Config, slot: number, log: Logger): { tcpLedger?: ConnectionLedger } {
+  const path = process.env[TCP_TABLE_ENV];
+  if (path === undefined) return {};
+  const table = mapSharedInt32(path, ledgerTableSize(workerCount(config.workers)));
+  if (table === undefined) {
+    log.warn({ path }, 'tcp: shared connection table not available; limits apply per worker');
+    return {};
+  }
+  return { tcpLedger: new SharedLedger(table, slot, { maxConnections: config.tcp.maxConnections, maxConnectionsPerClient: config.tcp.maxConnectionsPerClient }) };
 }

@@ -4,7 +4,8 @@ import { resolve as resolvePath } from 'node:path';
 import { pino } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { App, COOKIE_SECRET_ENV, RRL_TABLE_ENV } from '../app.js';
+import { App, COOKIE_SECRET_ENV, RRL_TABLE_ENV, TCP_TABLE_ENV } from '../app.js';
+import { ledgerTableSize } from '../server/tcp-ledger.js';
 import { RRL_ENTRIES, RRL_ENTRY } from '../query/rrl.js';
 import { mapSharedInt32, sharedMemoryUnavailable, sharedTablePath } from '../server/native-shm.js';
 import { formatConfigError, loadConfig } from '../config/index.js';
@@ -35,12 +36,19 @@ export async function serve(configFile: string): Promise<number> {
   // One random cookie secret for all workers when none is configured (RFC 9018 §4.4: the secret must be shared).
   const workerEnv: Record<string, string> = { ...(shared?.env ?? {}) };
   if (config.cookies.secret === undefined && process.env[COOKIE_SECRET_ENV] === undefined) workerEnv[COOKIE_SECRET_ENV] = randomBytes(16).toString('hex');
-  // One response-rate-limit table for all workers (src/server/native-shm.ts), removed when the server stops.
-  let rrlTable: string | undefined;
-  if (cluster.isPrimary && workerCount(config.workers) > 1 && config.rrl.responsesPerSecond > 0 && process.env[RRL_TABLE_ENV] === undefined) {
-    const path = sharedTablePath('rrl');
-    if (mapSharedInt32(path, RRL_ENTRIES * RRL_ENTRY) !== undefined) workerEnv[RRL_TABLE_ENV] = rrlTable = path;
-    else log.warn({ reason: sharedMemoryUnavailable() }, 'rrl: no shared memory; each worker limits on its own');
+  // Tables all workers share (src/server/native-shm.ts): response rate limiting and TCP connection counts. Removed
+  // when the server stops.
+  const tables: string[] = [];
+  const workers = workerCount(config.workers);
+  if (cluster.isPrimary && workers > 1) {
+    const share = (env: string, what: string, int32s: number): void => {
+      if (process.env[env] !== undefined) return;
+      const path = sharedTablePath(what);
+      if (mapSharedInt32(path, int32s) === undefined) log.warn({ reason: sharedMemoryUnavailable() }, `${what}: no shared memory; each worker keeps its own table`);
+      else tables.push((workerEnv[env] = path));
+    };
+    if (config.rrl.responsesPerSecond > 0) share(RRL_TABLE_ENV, 'rrl', RRL_ENTRIES * RRL_ENTRY);
+    share(TCP_TABLE_ENV, 'tcp', ledgerTableSize(workers));
   }
   await runCluster(
     { workers: config.workers, logger: log, workerEnv, ...(shared !== undefined ? { inheritFds: shared.fds } : {}) },
@@ -49,6 +57,7 @@ export async function serve(configFile: string): Promise<number> {
         // Zone transfers: worker slot 0 (or the single process) leads: secondary timers, journal, NOTIFY, control socket.
         const inheritedUdp = cluster.isWorker ? inheritedUdpSockets(ctx.slot) : undefined;
         const app = await App.start(config, ctx.logger.child({ worker: ctx.slot }), {
+          slot: ctx.slot,
           transferLeader: ctx.slot === 0,
           broadcast: (p) => ctx.send(p),
           ...(inheritedUdp !== undefined ? { inheritedUdp } : {}),
@@ -66,6 +75,6 @@ export async function serve(configFile: string): Promise<number> {
       },
     },
   );
-  if (rrlTable !== undefined) rmSync(rrlTable, { force: true });
+  for (const t of tables) rmSync(t, { force: true });
   return 0;
 }

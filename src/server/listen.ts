@@ -6,7 +6,8 @@ import net from 'node:net';
 import type pino from 'pino';
 import { newStats, type Handler, type ServerStats } from './handler.js';
 import { silentLogger } from './log.js';
-import { TcpListener, type TcpLimits } from './tcp.js';
+import { DEFAULT_TCP_LIMITS, TcpListener, type TcpLimits } from './tcp.js';
+import { LocalLedger, type ConnectionLedger } from './tcp-ledger.js';
 import { batchedUdpFor, type NativeSocket, type UdpIo } from './native-udp.js';
 import { UdpListener, fmt, type UdpOptions } from './udp.js';
 import { BatchedUdpListener, bindError, openBatchedSocket } from './udp-batch.js';
@@ -84,6 +85,8 @@ export interface ListenerOptions {
   /** Serve TCP (default true). */
   readonly tcp?: boolean;
   readonly tcpLimits?: Partial<TcpLimits>;
+  /** Counts TCP connections for the limits across processes (default: one ledger for this group's listeners). */
+  readonly tcpLedger?: ConnectionLedger;
   readonly udpOptions?: Omit<UdpOptions, 'logger'>;
   /**
    * UDP transport: 'batched' reads and answers datagrams in batches (recvmmsg/sendmmsg, the native addon) and
@@ -133,7 +136,9 @@ export async function startListeners(
   const udps: AnyUdpListener[] = [];
   const tcps: TcpListener[] = [];
   const udpOpts: UdpOptions = { ...opts.udpOptions, logger };
-  const tcpOpts = { limits: opts.tcpLimits ?? {}, logger };
+  // One ledger for every TCP listener: tcp.max-connections counts the server's connections, not one address's.
+  const ledger = opts.tcpLedger ?? new LocalLedger({ ...DEFAULT_TCP_LIMITS, ...opts.tcpLimits });
+  const tcpOpts = { limits: opts.tcpLimits ?? {}, logger, ledger };
   const wantUdp = opts.udp ?? true;
   const wantTcp = opts.tcp ?? true;
   // A cluster worker never binds a batched socket of its own: the workers would each bind the port (EADDRINUSE),

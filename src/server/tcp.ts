@@ -8,13 +8,14 @@ import { clientInfo, isAsyncIterable, isPromiseLike, type ClientInfo, type Handl
 import type { ListenAddress } from './listen.js';
 import { RateLimitedLog, silentLogger } from './log.js';
 import { fmt } from './udp.js';
+import { LocalLedger, type ConnectionLedger } from './tcp-ledger.js';
 
 export interface TcpLimits {
   /** Close a connection with no pending query for this long (RFC 7766 §6.2.3); also the write-stall timeout. */
   readonly idleTimeoutMs: number;
-  /** Connections open at once on one listener; more are closed at once. */
+  /** Connections open at once on the whole server (see ConnectionLedger); more are closed at once. */
   readonly maxConnections: number;
-  /** Connections open at once from one client address. */
+  /** Connections open at once from one client address, on the whole server. */
   readonly maxConnectionsPerClient: number;
   /** Queries of one connection being answered at once; reading pauses while over it. */
   readonly maxInFlightPerConnection: number;
@@ -36,6 +37,8 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = Object.freeze({
 export interface TcpOptions {
   readonly limits?: Partial<TcpLimits>;
   readonly logger?: pino.Logger;
+  /** Where connections are counted against the limits: shared by every listener of the server (default: this one's own). */
+  readonly ledger?: ConnectionLedger;
 }
 
 type Streamable = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
@@ -49,7 +52,6 @@ function isArray(r: object): r is readonly Uint8Array[] {
 /** A listening TCP server for one address. */
 export class TcpListener {
   private readonly conns = new Set<Conn>();
-  private readonly perClient = new Map<string, number>();
   private closing = false;
   private closePromise: Promise<void> | null = null;
   readonly limits: TcpLimits;
@@ -64,6 +66,7 @@ export class TcpListener {
     readonly dualStack: boolean,
     limits: TcpLimits,
     readonly log: pino.Logger,
+    private readonly ledger: ConnectionLedger,
   ) {
     this.limits = limits;
     this.errLog = new RateLimitedLog(log, 'DNS handler failed (TCP); request dropped');
@@ -74,7 +77,7 @@ export class TcpListener {
     const limits: TcpLimits = Object.freeze({ ...DEFAULT_TCP_LIMITS, ...opts.limits });
     // allowHalfOpen: a client may shut down its sending side after its queries and still read the answers.
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
-    const l = new TcpListener(server, handler, stats, addr.dualStack, limits, logger);
+    const l = new TcpListener(server, handler, stats, addr.dualStack, limits, logger, opts.ledger ?? new LocalLedger(limits));
     return new Promise((resolve, reject) => {
       const onListenError = (err: Error): void => {
         reject(new Error(`cannot listen on tcp ${fmt(addr.host, addr.port)}: ${err.message}`, { cause: err }));
@@ -134,13 +137,11 @@ export class TcpListener {
       return;
     }
     // RFC 7766 §6.2.2, §10: limit connections in total and per client so one client cannot exhaust the server.
-    const n = this.perClient.get(remote) ?? 0;
-    if (this.closing || this.conns.size >= this.limits.maxConnections || n >= this.limits.maxConnectionsPerClient) {
+    if (this.closing || !this.ledger.acquire(remote)) {
       this.stats.tcpConnectionsRefused++;
       socket.destroy();
       return;
     }
-    this.perClient.set(remote, n + 1);
     this.stats.tcpConnections++;
     const client = clientInfo('tcp', remote, socket.remoteFamily, socket.remotePort ?? 0, this.dualStack, this.localAddress, this.localPort);
     this.conns.add(new Conn(this, socket, client, remote));
@@ -149,9 +150,7 @@ export class TcpListener {
   /** Called by a connection once its socket has closed. */
   released(c: Conn, remoteKey: string): void {
     this.conns.delete(c);
-    const n = (this.perClient.get(remoteKey) ?? 1) - 1;
-    if (n <= 0) this.perClient.delete(remoteKey);
-    else this.perClient.set(remoteKey, n);
+    this.ledger.release(remoteKey);
   }
 }
 
