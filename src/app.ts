@@ -11,7 +11,7 @@ import { RateLimiter, RRL_ENTRIES, RRL_ENTRY } from './query/rrl.js';
 import { mapSharedInt32 } from './server/native-shm.js';
 import { ledgerTableSize, SharedLedger, type ConnectionLedger } from './server/tcp-ledger.js';
 import { workerCount } from './server/cluster.js';
-import { cidrContains } from './config/ip.js';
+import { cidrContains } from './util/ip.js';
 import { randomBytes } from 'node:crypto';
 import { loadZone, fingerprintFiles, type LoadedZone } from './zone/load.js';
 import { formatDiagnostic } from './zone/model.js';
@@ -19,7 +19,7 @@ import { ZoneSet, ZoneStore, type ServedZone } from './zone/store.js';
 import { startListeners, type InheritedUdp, type Listeners } from './server/listen.js';
 import { TransferManager } from './transfer/manager.js';
 import type { ZoneSnapshot } from './zone/snapshot.js';
-import type { JsonValue } from './server/cluster.js';
+import type { JsonValue } from './util/json.js';
 import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
 /** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */

@@ -5,7 +5,7 @@ export { validateConfig, resolveZoneProxy, parseDuration, decodeBase64, MAX_PEER
 export { formatConfigError, formatPath, type ConfigError, type ConfigErrorKind } from './errors.js';
 export { diffConfigForReload, reloadDiff, dnssecTransitionError, type ReloadDiff } from './reload.js';
 export { checkConfig, type CheckReport } from './check.js';
-export { parseIp, parseIPv4, parseIPv6, parseCidr, parseHostPort, cidrContains, formatIPv6, type IpAddress, type Cidr, type HostPort } from './ip.js';
+export { parseIp, parseIPv4, parseIPv6, parseCidr, parseHostPort, cidrContains, formatIPv6, type IpAddress, type Cidr, type HostPort } from '../util/ip.js';
 export type {
   Config, ZoneConfig, DnssecConfig, ProxyConfig, PeerConfig, TsigKeyConfig, AclConfig, AccessRef, LogConfig,
   IdentityConfig, EdnsConfig, TcpConfig, AnswerCacheConfig, SignatureCacheConfig, HttpsTemplateConfig,

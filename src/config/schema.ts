@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Name, NameError } from '../wire/name.js';
 import { suggest, type ConfigErrorKind, type Path } from './errors.js';
-import { parseCidr, parseHostPort, parseIp, type Cidr, type HostPort, type IpAddress } from './ip.js';
+import { parseCidr, parseHostPort, parseIp, type Cidr, type HostPort, type IpAddress } from '../util/ip.js';
 import {
   DENIAL_MODES, DNSSEC_STATES, LOG_LEVELS, SERIAL_POLICIES, TSIG_ALGORITHMS, ZONE_TYPES,
   type AccessRef, type AclConfig, type Config, type CookiesConfig, type RrlConfig, type DnssecConfig, type FlatteningConfig, type IdentityConfig,

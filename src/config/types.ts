@@ -1,8 +1,12 @@
 // The validated, deep-readonly daemon configuration (camelCase mirror of the kebab-case YAML keys).
 
 import type { Name } from '../wire/name.js';
-import type { Cidr, HostPort, IpAddress } from './ip.js';
+import type { Cidr, HostPort, IpAddress } from '../util/ip.js';
 import type { DnssecConfig } from '../dnssec/settings.js';
+import type { ProxyConfig } from '../zone/proxy.js';
+import type { FlatteningConfig } from '../flatten/upstream.js';
+export type { HttpsTemplateConfig, ProxyConfig } from '../zone/proxy.js';
+export type { FlatteningConfig } from '../flatten/upstream.js';
 
 // Defined by the layer that uses them (config sits above it and only validates).
 export { DENIAL_MODES, DNSSEC_STATES, type DenialMode, type DnssecConfig, type DnssecState } from '../dnssec/settings.js';
@@ -83,29 +87,6 @@ export interface AnswerCacheConfig {
 export interface SignatureCacheConfig {
   /** 0 disables the cache. */
   readonly memoryMb: number;
-}
-
-export interface HttpsTemplateConfig {
-  /** ALPN ids for the synthesized HTTPS record (RFC 9460 §7.1.1), in order. */
-  readonly alpn: readonly string[];
-}
-
-/** The pool that answers for proxied names. */
-export interface ProxyConfig {
-  readonly ipv4: readonly IpAddress[];
-  readonly ipv6: readonly IpAddress[];
-  /** Synthesize HTTPS records for proxied names; undefined = off. */
-  readonly https: HttpsTemplateConfig | undefined;
-}
-
-export interface FlatteningConfig {
-  /** Upstream resolvers for external CNAME targets; empty = external targets cannot be flattened. */
-  readonly resolvers: readonly HostPort[];
-  readonly timeoutMs: number;
-  /** Most CNAME hops followed. */
-  readonly maxChain: number;
-  /** Seconds an expired upstream answer may still be served (RFC 8767 §4). */
-  readonly staleTtl: number;
 }
 
 export interface TsigKeyConfig {

@@ -9,7 +9,18 @@ import { encodeQuery } from '../wire/encode.js';
 import { Flag, RRClass, Rcode } from '../wire/constants.js';
 import type { Message } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
-import type { HostPort } from '../config/ip.js';
+import type { HostPort } from '../util/ip.js';
+
+/** The `flattening:` settings (validated by src/config). */
+export interface FlatteningConfig {
+  /** Upstream resolvers for external CNAME targets; empty = external targets cannot be flattened. */
+  readonly resolvers: readonly HostPort[];
+  readonly timeoutMs: number;
+  /** Most CNAME hops followed. */
+  readonly maxChain: number;
+  /** Seconds an expired upstream answer may still be served (RFC 8767 §4). */
+  readonly staleTtl: number;
+}
 
 /** What came back from the resolvers. `message` is a NOERROR or NXDOMAIN response that matched the question. */
 export type UpstreamReply =

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { EdeCode, RRClass } from '../wire/constants.js';
 import type { Name } from '../wire/name.js';
-import type { FlatteningConfig } from '../config/types.js';
+import type { FlatteningConfig } from '../flatten/upstream.js';
 import { NO_META, type RRset, type RecordMeta } from '../zone/model.js';
 import type { ZoneSet, ZoneStore } from '../zone/store.js';
 import { UpstreamCache, interpretReply, type CacheEntry, type UpstreamData } from '../flatten/cache.js';

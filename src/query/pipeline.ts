@@ -12,7 +12,7 @@ import { chaosAnswer, type Identity } from './chaos.js';
 import { classify } from './classify.js';
 import { resolve } from './resolve.js';
 import { FLATTEN_RESOLVE_OPTIONS, Flattener, needsFlattening, type Shaped } from './flatten.js';
-import type { FlatteningConfig } from '../config/types.js';
+import type { FlatteningConfig } from '../flatten/upstream.js';
 import { bare, type Response } from '../wire/response.js';
 import type { Resolution } from '../zone/resolution.js';
 import { refusesRrsigQuery, signResponse, signedAnswerExpiry } from '../dnssec/sign-stage.js';
@@ -20,7 +20,7 @@ import { refusesRrsigQuery, signResponse, signedAnswerExpiry } from '../dnssec/s
 import { route } from './route.js';
 import { checkCookie, COOKIE_REPLY, type CookieCheck, type CookieSettings } from './cookies.js';
 import { RrlClass, rrlClassKey, RrlVerdict, type RateLimiter } from './rrl.js';
-import { parseIp } from '../config/ip.js';
+import { parseIp } from '../util/ip.js';
 import { AnswerCache, answerKey, type AnswerKey } from './answer-cache.js';
 
 /** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log (kept only while it is on). */

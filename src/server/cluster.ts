@@ -7,7 +7,9 @@ import os from 'node:os';
 import type pino from 'pino';
 import { silentLogger } from './log.js';
 
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [k: string]: JsonValue };
+import type { JsonValue } from '../util/json.js';
+
+export type { JsonValue };
 
 /** What a worker reports after reloading (zones loaded, errors...): any JSON object (use a `type`, not an
  *  `interface`, so that it is assignable to the index signature). */

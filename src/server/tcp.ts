@@ -5,9 +5,8 @@ import net from 'node:net';
 import type pino from 'pino';
 import { Deframer, FrameError, frame, MAX_MESSAGE } from './frame.js';
 import { clientInfo, isAsyncIterable, isPromiseLike, type ClientInfo, type Handler, type HandlerResult, type ServerStats } from './handler.js';
-import type { ListenAddress } from './listen.js';
+import { fmt, type ListenAddress } from './address.js';
 import { RateLimitedLog, silentLogger } from './log.js';
-import { fmt } from './udp.js';
 import { LocalLedger, type ConnectionLedger } from './tcp-ledger.js';
 
 export interface TcpLimits {

@@ -3,12 +3,12 @@
 
 import type pino from 'pino';
 import { networkInterfaces } from 'node:os';
-import { formatIPv6, isLinkLocalIPv6, parseIp } from '../config/ip.js';
+import { formatIPv6, isLinkLocalIPv6, parseIp } from '../util/ip.js';
 import type { ClientInfo, Handler, ServerStats } from './handler.js';
-import type { ListenAddress } from './listen.js';
+import { fmt, type ListenAddress } from './address.js';
 import { silentLogger } from './log.js';
 import { nativeUdp, type NativeSocket, type NativeUdp } from './native-udp.js';
-import { DEFAULT_RECV_BUFFER, UdpServing, fmt } from './udp.js';
+import { DEFAULT_RECV_BUFFER, UdpServing } from './udp.js';
 
 export interface BatchedUdpOptions {
   /** SO_RCVBUF in bytes for a socket opened here (0 keeps the system default; undefined: DEFAULT_RECV_BUFFER). */

@@ -11,7 +11,7 @@ import {
   type HandlerResult,
   type ServerStats,
 } from './handler.js';
-import type { ListenAddress } from './listen.js';
+import { fmt, type ListenAddress } from './address.js';
 import { RateLimitedLog, silentLogger } from './log.js';
 
 export interface UdpOptions {
@@ -269,8 +269,4 @@ export class UdpListener extends UdpServing<dgram.RemoteInfo> {
       done?.();
     });
   }
-}
-
-export function fmt(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

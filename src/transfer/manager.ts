@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { resolveZoneProxy } from '../config/schema.js';
 import type { Config, DnssecConfig, ZoneConfig } from '../config/types.js';
 import { prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, type ZoneDnssecPrep } from '../dnssec/zone-keys.js';
-import type { JsonValue } from '../server/cluster.js';
+import type { JsonValue } from '../util/json.js';
 import { Name } from '../wire/name.js';
 import type { RR } from '../zone/model.js';
 import { parseZoneFile } from '../zone/parser.js';

@@ -3,8 +3,8 @@
 
 import type { Logger } from 'pino';
 import type { AccessRef, ZoneConfig } from '../config/types.js';
-import { parseIp } from '../config/ip.js';
-import { cidrContains } from '../config/ip.js';
+import { parseIp } from '../util/ip.js';
+import { cidrContains } from '../util/ip.js';
 import { Flag, Opcode, Rcode, RRType } from '../wire/constants.js';
 import { decodeMessage } from '../wire/decode.js';
 import { MessageWriter } from '../wire/encode.js';

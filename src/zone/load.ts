@@ -8,7 +8,7 @@ import type { Diagnostic, RR } from './model.js';
 import { parseZoneFile } from './parser.js';
 import { buildSnapshotAsync, type ZoneSnapshot } from './snapshot.js';
 import { applyFlattenAll, applyProxy } from './proxy.js';
-import type { ProxyConfig } from '../config/types.js';
+import type { ProxyConfig } from './proxy.js';
 import { RRType } from '../wire/constants.js';
 import { soaFields, soaWithSerial } from '../wire/rdata/index.js';
 

@@ -4,8 +4,21 @@
 import { RRClass, RRType, typeToString } from '../wire/constants.js';
 import type { Name } from '../wire/name.js';
 import { rdataTargetName } from '../wire/rdata/index.js';
-import type { ProxyConfig } from '../config/types.js';
+import type { IpAddress } from '../util/ip.js';
 import type { Diagnostic, RR, RecordMeta, SourcePos } from './model.js';
+
+export interface HttpsTemplateConfig {
+  /** ALPN ids for the synthesized HTTPS record (RFC 9460 §7.1.1), in order. */
+  readonly alpn: readonly string[];
+}
+
+/** The pool that answers for proxied names. */
+export interface ProxyConfig {
+  readonly ipv4: readonly IpAddress[];
+  readonly ipv6: readonly IpAddress[];
+  /** Synthesize HTTPS records for proxied names; undefined = off. */
+  readonly https: HttpsTemplateConfig | undefined;
+}
 
 /** Seed "Proxy status": proxied records are answered with TTL 300 ("Auto"), whatever the record says. */
 export const PROXIED_TTL = 300;

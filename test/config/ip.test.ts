@@ -1,7 +1,7 @@
 // Tests for the config's IP / CIDR / host:port / duration / base64 parsers.
 
 import { describe, expect, it } from 'vitest';
-import { cidrContains, formatIPv6, parseCidr, parseHostPort, parseIPv4, parseIPv6 } from '../../src/config/ip.js';
+import { cidrContains, formatIPv6, parseCidr, parseHostPort, parseIPv4, parseIPv6 } from '../../src/util/ip.js';
 import { decodeBase64, parseDuration } from '../../src/config/schema.js';
 
 describe('parseIPv4', () => {

@@ -3,7 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import dnsPacket from 'dns-packet';
-import { parseIp } from '../../src/config/ip.js';
+import { parseIp } from '../../src/util/ip.js';
 import { udpExchange } from '../../src/flatten/upstream.js';
 import { tcpExchange, TransferError } from '../../src/transfer/client.js';
 import { parseMessage } from './dnsmsg.js';

@@ -3,7 +3,8 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { fstatSync, openSync } from 'node:fs';
-import { ListenAddressError, bindSharedUdp, formatListenAddress, inheritedUdpSockets, parseListenAddress, startListeners, type Listeners } from '../../src/server/listen.js';
+import { ListenAddressError, formatListenAddress, parseListenAddress } from '../../src/server/address.js';
+import { bindSharedUdp, inheritedUdpSockets, startListeners, type Listeners } from '../../src/server/listen.js';
 import { nativeUdp } from '../../src/server/native-udp.js';
 import { hasIPv6Loopback } from './netutil.js';
 

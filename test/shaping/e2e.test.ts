@@ -169,7 +169,8 @@ describe.skipIf(skip)('answer shaping end to end (apexdns + knotd + dig)', () =>
     await knot.stop();
     const stale = await dig(apex.port, ['short.example.com', 'A']);
     expect(digStatus(stale.stdout)).toBe('NOERROR');
-    expect(stale.stdout).toMatch(/short\.example\.com\.\s+1\s+IN\s+A\s+192\.0\.2\.2/);
+    // RFC 8767 §4: a stale answer carries the stale TTL, 30 s (not what was left of upstream's 1 s: nothing is left).
+    expect(stale.stdout).toMatch(/short\.example\.com\.\s+30\s+IN\s+A\s+192\.0\.2\.2/);
     expect(stale.stdout).toContain('; EDE: 3 (Stale Answer): (flattened from expired upstream data (upstream unreachable))');
     // Fresh data keeps being served from the cache.
     expect(await answer('example.com', 'A')).toEqual(['example.com. 3600 A 192.0.2.1']);

@@ -1,7 +1,7 @@
 // Shared fixtures for answer-shaping tests: zone text → records/snapshots with proxy shaping applied, pool config.
 
 import { Name } from '../../src/wire/name.js';
-import { parseIp, type IpAddress } from '../../src/config/ip.js';
+import { parseIp, type IpAddress } from '../../src/util/ip.js';
 import type { ProxyConfig } from '../../src/config/types.js';
 import { parseZoneText } from '../../src/zone/parser.js';
 import { buildSnapshot, type ZoneSnapshot } from '../../src/zone/snapshot.js';

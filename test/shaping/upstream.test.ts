@@ -8,7 +8,7 @@ import { Name } from '../../src/wire/name.js';
 import { decodeQuery } from '../../src/wire/decode.js';
 import { encodeResponse } from '../../src/wire/encode.js';
 import { Flag, RRClass, RRType, Rcode } from '../../src/wire/constants.js';
-import { parseHostPort } from '../../src/config/ip.js';
+import { parseHostPort } from '../../src/util/ip.js';
 import { upstreamClient } from '../../src/flatten/upstream.js';
 import { freePort } from '../helpers/ports.js';
 import { QueryEngine } from '../../src/query/pipeline.js';

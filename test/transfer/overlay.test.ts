@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { ProxyConfig } from '../../src/config/types.js';
-import { parseIp } from '../../src/config/ip.js';
+import { parseIp } from '../../src/util/ip.js';
 import { applyOverlay } from '../../src/transfer/secondary.js';
 import { classToString, RRType, typeToString } from '../../src/wire/constants.js';
 import { Name } from '../../src/wire/name.js';

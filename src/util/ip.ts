@@ -1,4 +1,4 @@
-// IP address, CIDR prefix and host:port parsing for the config (strict literals, canonical text, raw bytes).
+// IP address, CIDR prefix and host:port parsing (strict literals, canonical text, raw bytes): config, ACLs, cookies, RRL.
 
 /** An IP literal with its network-order bytes (4 or 16) and canonical text (RFC 5952 §4 for IPv6). */
 export interface IpAddress {
