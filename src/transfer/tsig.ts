@@ -7,6 +7,8 @@ import { sha224, sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import type { CHash } from '@noble/hashes/utils.js';
 import { Rcode, RRClass, RRType } from '../wire/constants.js';
 import { Name } from '../wire/name.js';
+import { locateTsig } from '../wire/decode.js';
+import { WireError, type TsigInfo } from '../wire/message.js';
 
 /** RFC 8945 §6 algorithm identifiers we implement. */
 export type TsigAlgorithm = 'hmac-md5' | 'hmac-sha1' | 'hmac-sha224' | 'hmac-sha256' | 'hmac-sha384' | 'hmac-sha512';
@@ -185,111 +187,27 @@ export type VerifyResult = VerifyOk | VerifyFail;
 export class TsigFormatError extends Error {
   override readonly name = 'TsigFormatError';
 }
-const WireError = TsigFormatError;
-
 /** Copy bytes; Buffer#slice would return a view, and we must never write into the caller's buffer. */
 function copyBytes(buf: Uint8Array, start?: number, end?: number): Uint8Array {
   return Uint8Array.prototype.slice.call(buf, start, end);
 }
 
-function u16(buf: Uint8Array, p: number): number {
-  if (p + 2 > buf.length) throw new WireError('truncated');
-  return (buf[p]! << 8) | buf[p + 1]!;
-}
-
-/** Offset just after the (possibly compressed) name at p. */
-function skipName(buf: Uint8Array, p: number): number {
-  for (;;) {
-    const len = buf[p];
-    if (len === undefined) throw new WireError('name runs past the end');
-    if (len === 0) return p + 1;
-    if ((len & 0xc0) === 0xc0) {
-      if (p + 2 > buf.length) throw new WireError('truncated pointer');
-      return p + 2;
-    }
-    if (len > 63) throw new WireError('bad label type');
-    p += 1 + len;
-  }
-}
-
-/** Read a possibly compressed name (RFC 1035 §4.1.4). */
-function readName(buf: Uint8Array, p: number): Name {
-  const labels: string[] = [];
-  let hops = 0;
-  for (;;) {
-    const len = buf[p];
-    if (len === undefined) throw new WireError('name runs past the end');
-    if (len === 0) break;
-    if ((len & 0xc0) === 0xc0) {
-      if (++hops > 64) throw new WireError('compression loop');
-      p = ((len & 0x3f) << 8) | (buf[p + 1] ?? 0);
-      continue;
-    }
-    if (len > 63 || p + 1 + len > buf.length) throw new WireError('bad label');
-    let l = '';
-    for (let i = 0; i < len; i++) l += String.fromCharCode(buf[p + 1 + i]!);
-    labels.push(l);
-    p += 1 + len;
-  }
-  return new Name(labels);
-}
-
-function readU48(buf: Uint8Array, p: number): number {
-  return u16(buf, p) * 0x1_0000_0000 + (((u16(buf, p + 2) << 16) | u16(buf, p + 4)) >>> 0);
-}
-
 /**
- * Find the TSIG RR: it must be the last record of the additional section and the only TSIG
- * (RFC 8945 §5.1, else FORMERR). Returns undefined when there is none.
+ * Find the TSIG RR: it must be the last record of the additional section and the only TSIG (RFC 8945 §5.1, else
+ * FORMERR); located by the wire layer's reader (src/wire/decode.ts locateTsig). Returns undefined when there is none.
  */
 export function findTsig(msg: Uint8Array): TsigRecord | undefined {
-  if (msg.length < 12) throw new WireError('shorter than a header');
-  const qd = u16(msg, 4);
-  const an = u16(msg, 6);
-  const ns = u16(msg, 8);
-  const ar = u16(msg, 10);
-  let p = 12;
-  for (let i = 0; i < qd; i++) p = skipName(msg, p) + 4;
-  const total = an + ns + ar;
-  let lastStart = -1;
-  let lastType = -1;
-  for (let i = 0; i < total; i++) {
-    const start = p;
-    p = skipName(msg, p);
-    const type = u16(msg, p);
-    const rdlen = u16(msg, p + 8);
-    p += 10 + rdlen;
-    if (p > msg.length) throw new WireError('record runs past the end');
-    if (type === RRType.TSIG && i !== total - 1) throw new WireError('TSIG RR is not the last record');
-    lastStart = start;
-    lastType = type;
+  let t: TsigInfo | undefined;
+  try {
+    t = locateTsig(msg);
+  } catch (e) {
+    if (e instanceof WireError) throw new TsigFormatError(e.message);
+    throw e;
   }
-  if (ar === 0 || lastType !== RRType.TSIG) return undefined;
-  if (p !== msg.length) throw new WireError('trailing bytes after the TSIG RR');
-  // RFC 8945 §4.2 TSIG RR layout.
-  const keyName = readName(msg, lastStart);
-  let q = skipName(msg, lastStart) + 2;
-  if (u16(msg, q) !== RRClass.ANY) throw new WireError('TSIG class is not ANY');
-  q += 6; // class, TTL
-  const rdlen = u16(msg, q);
-  q += 2;
-  const rdEnd = q + rdlen;
-  const algorithmName = readName(msg, q);
-  q = skipName(msg, q);
-  const time = readU48(msg, q);
-  const fudge = u16(msg, q + 6);
-  const macSize = u16(msg, q + 8);
-  q += 10;
-  if (q + macSize > rdEnd) throw new WireError('MAC runs past the RDATA');
-  const mac = copyBytes(msg, q, q + macSize);
-  q += macSize;
-  const originalId = u16(msg, q);
-  const error = u16(msg, q + 2);
-  const otherLen = u16(msg, q + 4);
-  q += 6;
-  if (q + otherLen !== rdEnd) throw new WireError('TSIG RDATA length mismatch');
-  const otherData = copyBytes(msg, q, rdEnd);
-  return { keyName, algorithmName, time, fudge, mac, originalId, error, otherData, offset: lastStart };
+  if (t === undefined) return undefined;
+  // RFC 8945 §4.2: CLASS ANY.
+  if (t.class !== RRClass.ANY) throw new TsigFormatError('TSIG class is not ANY');
+  return { keyName: t.name, algorithmName: t.algorithm, time: t.timeSigned, fudge: t.fudge, mac: t.mac, originalId: t.originalId, error: t.error, otherData: t.otherData, offset: t.offset };
 }
 
 function u16be(n: number): Uint8Array {

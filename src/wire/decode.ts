@@ -283,6 +283,40 @@ function parseQuery(buf: Uint8Array, flags: number): Query {
 }
 
 /**
+ * Find the TSIG RR of a message without decoding its other records (RFC 8945 §5.1): it must be the last record of the
+ * additional section and the only TSIG. Returns undefined when the message has none; throws WireError when the
+ * message is malformed (names checked for bounds, pointer direction and loops like every other name we read).
+ */
+export function locateTsig(buf: Uint8Array): TsigInfo | undefined {
+  const len = buf.length;
+  if (len < 12) throw new WireError('truncated', 'shorter than a header');
+  const qd = u16(buf, 4);
+  const an = u16(buf, 6);
+  const ns = u16(buf, 8);
+  const ar = u16(buf, 10);
+  let p = 12;
+  for (let i = 0; i < qd; i++) {
+    expandName(buf, p, len, null, 0);
+    p = nameCursor.next + 4;
+    if (p > len) throw new WireError('truncated', 'question cut off');
+  }
+  const total = an + ns + ar;
+  let last = -1;
+  for (let i = 0; i < total; i++) {
+    const start = p;
+    expandName(buf, p, len, null, 0);
+    readRRFixed(buf, nameCursor.next, len);
+    if (rrCursor.type === RRType.TSIG && i !== total - 1) throw new WireError('bad-tsig', 'TSIG is not the last record');
+    last = start;
+    p = rrCursor.rdEnd;
+  }
+  if (ar === 0 || last < 0 || rrCursor.type !== RRType.TSIG) return undefined;
+  if (p !== len) throw new WireError('trailing', `${len - p} octets after the TSIG record`);
+  const { cls, ttl, rdStart, rdEnd } = rrCursor;
+  return parseTsig(buf, last, readName(buf, last, len), cls, ttl, rdStart, rdEnd, true);
+}
+
+/**
  * Full decoder: header, all sections as RRs with uncompressed RDATA (RFC 3597 §4 decompression), OPT and TSIG
  * taken out of the additional section. Throws WireError on malformed input.
  */

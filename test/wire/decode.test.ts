@@ -7,6 +7,9 @@ import { dnsPacketEncode } from '../../src/wire/dnspacket.js';
 import { Flag, Opcode, RRClass } from '../../src/wire/constants.js';
 import { WireError, type DecodeResult, type Query } from '../../src/wire/message.js';
 import { T, aRdata, ascii, concat, hex, n, nameRdata, prng, rrset, soaRdata, u16, u32 } from './helpers.js';
+import { locateTsig } from '../../src/wire/decode.js';
+import { Name } from '../../src/wire/name.js';
+import { signMessage } from '../../src/transfer/tsig.js';
 import { mutateBytes } from '../fuzz/fuzz-helpers.js';
 
 const question = { name: n('www.example.com.'), type: T.A, class: RRClass.IN };
@@ -363,5 +366,34 @@ describe('decodeMessage', () => {
       }
     }
     expect(kinds).toEqual(['truncated', 'truncated', 'trailing', 'bad-opt']);
+  });
+});
+
+describe('locateTsig', () => {
+  const key = { name: Name.parse('k.example.'), algorithm: 'hmac-sha256' as const, secret: new Uint8Array(32).fill(1) };
+  const unsigned = encodeQuery({ id: 9, question, answer: [{ owner: Name.parse('a.example.com.'), type: 1, class: 1, ttl: 60, rdata: [Uint8Array.of(192, 0, 2, 1)] }] });
+
+  it('finds the TSIG RR after the other records, with every field, or undefined without one', () => {
+    const signed = signMessage(unsigned, key, { time: 1_700_000_000 }).message;
+    const t = locateTsig(signed)!;
+    expect(t.offset).toBe(unsigned.length);
+    expect(t.name.toString()).toBe('k.example.');
+    expect(t.algorithm.toString()).toBe('hmac-sha256.');
+    expect([t.class, t.timeSigned, t.fudge, t.mac.length, t.originalId, t.error, t.otherData.length]).toEqual([255, 1_700_000_000, 300, 32, 9, 0, 0]);
+    expect(locateTsig(unsigned)).toBeUndefined();
+  });
+
+  it('one name reader for everything: bounds, forward pointers and loops are WireErrors', () => {
+    const signed = signMessage(unsigned, key, { time: 1_700_000_000 }).message;
+    expect(() => locateTsig(signed.subarray(0, signed.length - 3))).toThrow(WireError);
+    // The answer owner rewritten as a pointer to itself (offset 12 + question length): a loop / forward pointer.
+    const loop = Uint8Array.from(signed);
+    const at = 12 + (question.name.toWire().length + 4);
+    loop[at] = 0xc0 | (at >> 8);
+    loop[at + 1] = at & 0xff;
+    expect(() => locateTsig(loop)).toThrow(/does not point backwards/);
+    // A TSIG that is not the last record.
+    const twice = concat(signed.subarray(0, 11), [2], signed.subarray(12), signed.subarray(unsigned.length));
+    expect(() => locateTsig(twice)).toThrow(/not the last record/);
   });
 });
