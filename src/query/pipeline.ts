@@ -31,6 +31,8 @@ export interface QueryContext {
   readonly transport: 'udp' | 'tcp';
   readonly address: string;
   readonly port: number;
+  /** The address octets, when the transport has them at hand (cheaper than parsing `address`). */
+  octets?(): Uint8Array;
 }
 
 export interface EngineOptions {
@@ -151,7 +153,7 @@ export class QueryEngine {
   private limit(bytes: Uint8Array, rrlKey: number, ctx: QueryContext, cookie: CookieCheck | undefined, buf: Uint8Array, questionEnd: number, dnssecOk: boolean | undefined): Uint8Array | null {
     const rrl = this.opts.rrl;
     if (rrl === undefined || ctx.transport === 'tcp' || cookie?.kind === 'valid') return bytes;
-    const verdict = rrl.check(clientOctets(ctx.address), rrlKey, Math.floor(Date.now() / 1000));
+    const verdict = rrl.check(clientOctets(ctx), rrlKey, Math.floor(Date.now() / 1000));
     if (verdict === RrlVerdict.Send) return bytes;
     const now = Date.now();
     if (this.opts.logger !== undefined && now - this.rrlLogged >= RRL_LOG_INTERVAL_MS) {
@@ -182,7 +184,7 @@ export class QueryEngine {
   /** The COOKIE option of a plain query that peekPlainQuery accepted, checked (undefined: none, or cookies are off). */
   private peekCookie(buf: Uint8Array, ctx: QueryContext): CookieCheck | undefined {
     if (this.opts.cookies === undefined || plainQuery.cookieAt < 0) return undefined;
-    return checkCookie(buf, plainQuery.cookieAt, plainQuery.cookieLength, clientOctets(ctx.address), Math.floor(Date.now() / 1000), this.opts.cookies);
+    return checkCookie(buf, plainQuery.cookieAt, plainQuery.cookieLength, clientOctets(ctx), Math.floor(Date.now() / 1000), this.opts.cookies);
   }
 
   /** The COOKIE option of a decoded query, checked; more than one COOKIE option is malformed (RFC 7873 §5.2.2). */
@@ -195,7 +197,7 @@ export class QueryEngine {
       found = o;
     }
     if (found === undefined) return undefined;
-    return checkCookie(found.data, 0, found.data.length, clientOctets(ctx.address), Math.floor(Date.now() / 1000), this.opts.cookies);
+    return checkCookie(found.data, 0, found.data.length, clientOctets(ctx), Math.floor(Date.now() / 1000), this.opts.cookies);
   }
 
   /** Whether a request with this cookie is answered normally (and so may come from the answer cache). */
@@ -393,9 +395,26 @@ function rrlKeyOf(r: Resolution, q: Query): number {
   }
 }
 
-/** The 4 or 16 octets of a client address (RFC 9018 §4.4 hashes them into the server cookie). */
-function clientOctets(address: string): Uint8Array {
-  return parseIp(address)?.bytes ?? new Uint8Array(4);
+/** The last address text parsed, and its octets (node:dgram and TCP clients give text only). */
+let lastText = '';
+let lastOctets: Uint8Array = new Uint8Array(4);
+
+/**
+ * The 4 or 16 octets of the client's address (RFC 9018 §4.4 hashes them into the server cookie; rate limiting keys
+ * buckets by their prefix). An IPv4 client seen on a dual-stack socket (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is IPv4.
+ */
+function clientOctets(ctx: QueryContext): Uint8Array {
+  if (ctx.octets !== undefined) {
+    const o = ctx.octets();
+    const mapped = o.length === 16 && o[10] === 0xff && o[11] === 0xff && o.subarray(0, 10).every((b) => b === 0);
+    return mapped ? o.subarray(12) : o;
+  }
+  const text = ctx.address;
+  if (text !== lastText) {
+    lastOctets = parseIp(text)?.bytes ?? new Uint8Array(4);
+    lastText = text;
+  }
+  return lastOctets;
 }
 
 /** Copy a cached answer, then write the request's ID and question bytes (QNAME case, RFC 1035 §7.1) into it. */
