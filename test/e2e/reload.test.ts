@@ -194,6 +194,9 @@ describe.skipIf('skip' in built)('SIGHUP reload', () => {
         await sleep(100);
       }
       await waitFor('the last generation served', async () => (await soaSerial(port)) === BASE_SERIAL + 20);
+      // The SOA check may reach another worker than the clients' socket does (SO_REUSEPORT): keep the load on until
+      // the clients have seen the last generation too (the workers reload one after another).
+      await waitFor('the clients see the last generation', async () => seen.has(20));
       stop = true;
       await Promise.all(clients);
       sock.close();
