@@ -193,10 +193,10 @@ describe.skipIf('skip' in built)('SIGHUP reload', () => {
         t.d.reload();
         await sleep(100);
       }
-      await waitFor('the last generation served', async () => (await soaSerial(port)) === BASE_SERIAL + 20);
+      await waitFor('the last generation served', async () => (await soaSerial(port)) === BASE_SERIAL + 20, 20_000);
       // The SOA check may reach another worker than the clients' socket does (SO_REUSEPORT): keep the load on until
       // the clients have seen the last generation too (the workers reload one after another).
-      await waitFor('the clients see the last generation', async () => seen.has(20));
+      await waitFor('the clients see the last generation', async () => seen.has(20), 20_000);
       stop = true;
       await Promise.all(clients);
       sock.close();
@@ -208,6 +208,6 @@ describe.skipIf('skip' in built)('SIGHUP reload', () => {
       expect(seen.size).toBeGreaterThan(5);
       expect([...seen].filter((g) => g < 0 || g > 20)).toEqual([]);
       expect(seen.has(20)).toBe(true);
-    });
+    }, 60_000);
   }
 });
