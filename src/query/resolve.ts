@@ -6,6 +6,7 @@ import { RRType } from '../wire/constants.js';
 import { rdataTargetName } from '../wire/rdata/index.js';
 import type { RRset } from '../zone/model.js';
 import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js';
+import { signingOf } from '../dnssec/zone-keys.js';
 import { FLATTEN_TYPES, type ChainLink, type Resolution, type WildcardInfo } from '../zone/resolution.js';
 
 /** Upper bound on CNAME/DNAME links followed for one query. */
@@ -17,8 +18,6 @@ const WILDCARD_PREFIX = '\x01*';
 /** Types that never count as "the" RRset for ANY (RFC 8482 §4.1 lets us pick one RRset). */
 const ANY_SKIP: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType.NSEC3]);
 
-/** Types the parent answers at a zone cut (RFC 4035 §2.4 DS; §2.3 the cut's NSEC is the parent's). */
-const PARENT_SIDE: ReadonlySet<number> = new Set([RRType.DS, RRType.NSEC]);
 
 
 export interface ResolveOptions {
@@ -146,6 +145,14 @@ function synthCname(owner: Name, dname: RRset, target: Name): RRset {
 }
 
 /**
+ * Types the parent answers at its own zone cut: DS always (RFC 4035 §2.4), and NSEC when the parent is signed and so
+ * holds an NSEC there (§2.3). An unsigned parent has no NSEC at the cut: Knot, BIND and NSD all send the referral.
+ */
+function parentSide(zone: ZoneSnapshot, qtype: number): boolean {
+  return qtype === RRType.DS || (qtype === RRType.NSEC && signingOf(zone) !== undefined);
+}
+
+/**
  * The delegation or DNAME node closest to the apex on the path from the apex to `key`, if any. A delegation at
  * `key` itself does not count for DS and NSEC: the parent is authoritative for both at the cut (RFC 4035 §2.4,
  * §3.1.4.1; RFC 3658 §2.2.1.1); a DNAME only redirects names strictly below its owner (RFC 6672 §2.3).
@@ -158,7 +165,7 @@ function findCutOrDname(zone: ZoneSnapshot, key: string, qtype: number): ZoneNod
     const n = zone.nodes.get(k);
     if (n) {
       const self = k === key;
-      if (n.flags & NodeFlag.DELEGATION && !(self && PARENT_SIDE.has(qtype))) hit = n;
+      if (n.flags & NodeFlag.DELEGATION && !(self && parentSide(zone, qtype))) hit = n;
       else if (n.flags & NodeFlag.DNAME && !self) hit = n;
     }
     k = parentKey(k);
