@@ -41,6 +41,10 @@ export type RrlVerdict = (typeof RrlVerdict)[keyof typeof RrlVerdict];
 
 /** int32 per table entry. */
 export const RRL_ENTRY = 4;
+/** Key of a slot that one worker is filling (keys are odd, so never a real key). */
+const CLAIMING = 2;
+/** Probe rounds before giving up on a slot another worker holds (it is never held for more than a few stores). */
+const MAX_ATTEMPTS = 10_000;
 /** Table entries: 65536 × 16 octets = 1 MiB, enough buckets for a flood from tens of thousands of prefixes. */
 export const RRL_ENTRIES = 1 << 16;
 /** Slots looked at for a key before the oldest of them is taken over. */
@@ -81,6 +85,55 @@ export class RateLimiter {
     return h;
   }
 
+  /**
+   * The table index of the bucket for `key`, claiming the least recently refilled probe slot for a new one. A slot is
+   * claimed by a compare-exchange of its key to CLAIMING, filled, and only then given its key, so two workers seeing
+   * the same new client at once make one bucket (the loser waits for the winner's) instead of each starting a full one.
+   */
+  private bucket(t: Int32Array, key: number, rate: number, now: number): number {
+    for (let attempt = 0; ; attempt++) {
+      let oldest = -1;
+      let oldestStamp = 0;
+      let busy = false;
+      for (let p = 0; p < PROBES; p++) {
+        const i = ((key + p * 0x61c88647) & this.mask) * RRL_ENTRY;
+        // The stamp is read before the key: a claimer changes the key first, so a key still seen free comes with the
+        // stamp it had when free, and two workers probing for one client choose the same slot to claim.
+        const stamp = Atomics.load(t, i + 2);
+        const k = Atomics.load(t, i);
+        if (k === key) {
+          // One process refills per second (the one whose compare-exchange wins): `rate` per elapsed second, up to `rate`.
+          if (stamp !== now && Atomics.compareExchange(t, i + 2, stamp, now) === stamp) {
+            const balance = Atomics.load(t, i + 1);
+            const credit = Math.min(rate - balance, Math.max(0, now - stamp) * rate);
+            if (credit > 0) Atomics.add(t, i + 1, credit);
+          }
+          return i;
+        }
+        if (k === CLAIMING) busy = true;
+        else if (oldest < 0 || stamp < oldestStamp) {
+          oldest = i;
+          oldestStamp = stamp;
+        }
+      }
+      // Another worker is filling a slot on this probe path (a few instructions): look again, a bounded number of times.
+      if ((busy || oldest < 0) && attempt < MAX_ATTEMPTS) continue;
+      if (oldest < 0) oldest = (key & this.mask) * RRL_ENTRY;
+      const previous = Atomics.load(t, oldest);
+      // The slot chosen may have been claimed for this very client after the probe passed it: look again.
+      if (previous === key && attempt < MAX_ATTEMPTS) continue;
+      if (previous === CLAIMING || Atomics.compareExchange(t, oldest, previous, CLAIMING) !== previous) {
+        if (attempt < MAX_ATTEMPTS) continue;
+        return oldest;
+      }
+      // A new bucket starts with one second's worth of responses.
+      Atomics.store(t, oldest + 2, now);
+      Atomics.store(t, oldest + 1, rate);
+      Atomics.store(t, oldest, key);
+      return oldest;
+    }
+  }
+
   /** Account one response of class key `classKey` to the client at `ip` at second `now`; what to do with it. */
   check(ip: Uint8Array, classKey: number, now: number): RrlVerdict {
     if (this.s.exempt(ip)) return RrlVerdict.Send;
@@ -88,29 +141,7 @@ export class RateLimiter {
     const rate = this.s.responsesPerSecond;
     // 0 marks a free slot.
     const key = Math.imul(this.prefixKey(ip) ^ classKey, 0x9e3779b1) | 1;
-    let at = -1;
-    let oldest = -1;
-    for (let p = 0; p < PROBES && at < 0; p++) {
-      const i = ((key + p * 0x61c88647) & this.mask) * RRL_ENTRY;
-      const k = Atomics.load(t, i);
-      if (k === key) at = i;
-      else if (oldest < 0 || Atomics.load(t, i + 2) < Atomics.load(t, oldest + 2)) oldest = i;
-    }
-    if (at < 0) {
-      // A new bucket starts with one second's worth of responses.
-      at = oldest;
-      Atomics.store(t, at, key);
-      Atomics.store(t, at + 1, rate);
-      Atomics.store(t, at + 2, now);
-    } else {
-      const stamp = Atomics.load(t, at + 2);
-      // One process refills per second (the one whose compare-exchange wins): `rate` per elapsed second, up to `rate`.
-      if (stamp !== now && Atomics.compareExchange(t, at + 2, stamp, now) === stamp) {
-        const balance = Atomics.load(t, at + 1);
-        const credit = Math.min(rate - balance, Math.max(0, now - stamp) * rate);
-        if (credit > 0) Atomics.add(t, at + 1, credit);
-      }
-    }
+    const at = this.bucket(t, key, rate, now);
     const left = Atomics.sub(t, at + 1, 1) - 1;
     if (left >= 0) return RrlVerdict.Send;
     // The debt stops at `window` seconds' worth: after the flood ends the client is served again within `window`.
