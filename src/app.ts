@@ -164,6 +164,17 @@ export class App {
   async stop(deadlineMs = 5000): Promise<void> {
     await this.listeners?.close(deadlineMs);
     await this.transfers?.stop();
+    // One line per serving process: each worker fills its own caches (README "Caches"; bench/caches.mjs reads it).
+    const e = this.engine;
+    if (e !== undefined) {
+      const mem = process.memoryUsage();
+      this.log.info({
+        answerCache: { hits: e.cacheHits, misses: e.cacheMisses, entries: e.cacheEntries },
+        signatureCache: signatureCacheLogFields(),
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+      }, 'cache stats');
+    }
   }
 
   /** Cluster IPC from the other serving processes (transfer leader / followers). */

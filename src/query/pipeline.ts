@@ -90,6 +90,11 @@ export class QueryEngine {
   cacheHits = 0;
   cacheMisses = 0;
 
+  /** Answers held in this process's answer cache. */
+  get cacheEntries(): number {
+    return this.cache.size;
+  }
+
   constructor(
     private readonly store: ZoneStore,
     private readonly opts: EngineOptions,
