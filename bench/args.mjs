@@ -8,6 +8,9 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
     --profile             apexdns (1 worker) under dnsperf with node --cpu-prof; prints the top frames
     --profile-signed      the same with live signing (the first --denial mode) and DO=1 on every query
     --shaping             in-process CPU per query: flattened apex (from the flattening cache) vs plain A
+    --flood               live-signed zone: real-name throughput under a 90 % random-subdomain flood, with the
+                          signing budget at its default and off (bench/flood.mjs; needs dnsperf)
+    --caches              per-worker caches: hit rates, signatures and memory at 1 and 2 workers (bench/caches.mjs)
   options:
     --quick               short runs, fewer levels (~5 min for unsigned apexdns+knot)
     --only LIST           servers to run, comma separated: apexdns,knot,nsd,pdns
@@ -24,7 +27,7 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
     --out DIR             results directory (default bench/results)
 `;
 
-const SECTIONS = ['unsigned', 'signed', 'scale', 'profile', 'profile-signed', 'shaping'];
+const SECTIONS = ['unsigned', 'signed', 'scale', 'profile', 'profile-signed', 'shaping', 'flood', 'caches'];
 const SERVERS = ['apexdns', 'knot', 'nsd', 'pdns'];
 const DENIALS = ['compact', 'nsec3', 'nsec'];
 

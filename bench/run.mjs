@@ -645,6 +645,16 @@ async function shapingSection() {
   out();
 }
 
+/** A section measured by its own script (bench/flood.mjs, bench/caches.mjs): its Markdown goes into the report. */
+function scriptSection(name) {
+  const args = name === 'flood' ? ['--seconds', String(opts.quick ? 5 : 10), ...(opts.workers ? ['--workers', String(opts.workers)] : [])] : opts.quick ? ['--queries', '100000'] : [];
+  say(`=== ${name}: node bench/${name}.mjs ${args.join(' ')}`);
+  const r = spawnSync('node', [join(ROOT, 'bench', `${name}.mjs`), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  for (const line of r.stdout.trimEnd().split('\n')) out(line);
+  out();
+  if (r.status !== 0) say(`${name} section failed (exit ${r.status})`);
+}
+
 async function main() {
   const onSignal = async () => {
     for (const pid of [...live]) await stopTree(pid, 2000);
@@ -663,6 +673,7 @@ async function main() {
     else if (s === 'profile') await profileSection(false);
     else if (s === 'profile-signed') await profileSection(true);
     else if (s === 'shaping') await shapingSection();
+    else if (s === 'flood' || s === 'caches') scriptSection(s);
   }
   writeFileSync(MD, md.join('\n') + '\n');
   say(`results: ${MD}, ${JSONL}`);

@@ -20,6 +20,7 @@ import { startListeners, type InheritedUdp, type Listeners } from './server/list
 import { TransferManager } from './transfer/manager.js';
 import type { ZoneSnapshot } from './zone/snapshot.js';
 import type { JsonValue } from './util/json.js';
+import { SigningBudget } from './dnssec/budget.js';
 import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
 /** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */
@@ -75,6 +76,7 @@ export class App {
   private entries = new Map<string, ZoneEntry>();
   private listeners: Listeners | undefined;
   private engine: QueryEngine | undefined;
+  private signingBudget: SigningBudget | undefined;
   /** Zone transfers, secondaries, NOTIFY, serial policy, journal (src/transfer/manager.ts). */
   private transfers: TransferManager | undefined;
 
@@ -97,6 +99,7 @@ export class App {
     compactHeap();
     app.logReport('startup', report);
     app.transfers.startTimers();
+    if (config.signingBudget.perSecond > 0) app.signingBudget = new SigningBudget(config.signingBudget.perSecond);
     app.engine = new QueryEngine(app.store, {
       udpSize: config.edns.udpSize,
       identity: config.identity,
@@ -107,6 +110,7 @@ export class App {
       transfers: app.transfers.hook,
       cookies: cookieSettings(config),
       ...rateLimiterOption(config, log),
+      ...(app.signingBudget !== undefined ? { signingBudget: app.signingBudget } : {}),
     });
     // Signature cache hit rate, periodically at debug level (the bench reads signatureCacheStats()).
     setInterval(() => {
@@ -171,6 +175,7 @@ export class App {
       this.log.info({
         answerCache: { hits: e.cacheHits, misses: e.cacheMisses, entries: e.cacheEntries },
         signatureCache: signatureCacheLogFields(),
+        signingBudgetRefused: this.signingBudget?.refused ?? 0,
         rssBytes: mem.rss,
         heapUsedBytes: mem.heapUsed,
       }, 'cache stats');

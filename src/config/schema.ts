@@ -36,9 +36,15 @@ const UDP_IO = ['auto', 'batched', 'dgram'] as const;
 
 type Rec = { readonly [key: string]: unknown };
 
+/**
+ * Default one-off signatures per worker per second: about a tenth of a core at node:crypto's ~27 µs per ECDSA P-256
+ * signature, far above the NXDOMAIN rate of real resolver traffic (README "Signing budget").
+ */
+const DEFAULT_SIGNING_BUDGET = 4000;
+
 const TOP_KEYS = [
   'listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'udp', 'tcp', 'answer-cache',
-  'signature-cache', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
+  'signature-cache', 'signing-budget', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
 ] as const;
 const ZONE_KEYS = [
   'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'primaries', 'refresh', 'serial',
@@ -291,6 +297,9 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   const answerCache = { maxEntries: c.int(acRec, 'max-entries', ['answer-cache'], 0, 100_000_000, 100_000) };
   const scRec = c.map(get(root, 'signature-cache'), ['signature-cache'], ['memory-mb']);
   const signatureCache = { memoryMb: c.int(scRec, 'memory-mb', ['signature-cache'], 0, 1_048_576, 64) };
+  // One-off signatures (random-subdomain floods on live-signed zones) per worker per second; 0 = unlimited.
+  const sbRec = c.map(get(root, 'signing-budget'), ['signing-budget'], ['per-second']);
+  const signingBudget = { perSecond: c.int(sbRec, 'per-second', ['signing-budget'], 0, 10_000_000, DEFAULT_SIGNING_BUDGET) };
 
   const cookies = readCookies(c, get(root, 'cookies'));
   const rrl = readRrl(c, get(root, 'rrl'));
@@ -311,7 +320,7 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   if (c.failed) return { config: undefined, issues: c.issues };
   const config: Config = {
     file: opts.file, baseDir, listen, workers, zonesDir, stateDir, log, identity, edns, udp, tcp, answerCache,
-    signatureCache, cookies, rrl, proxy, flattening, tsigKeys, peers, acl, zones, journal,
+    signatureCache, signingBudget, cookies, rrl, proxy, flattening, tsigKeys, peers, acl, zones, journal,
   };
   return { config: deepFreeze(config), issues: c.issues };
 }

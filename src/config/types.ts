@@ -89,6 +89,11 @@ export interface SignatureCacheConfig {
   readonly memoryMb: number;
 }
 
+export interface SigningBudgetConfig {
+  /** One-off signatures per worker per second for UDP answers (src/dnssec/budget.ts); 0 = unlimited. */
+  readonly perSecond: number;
+}
+
 export interface TsigKeyConfig {
   /** Key name as a domain name (RFC 8945 §4.2); compared case-insensitively via `name.key`. */
   readonly name: Name;
@@ -170,6 +175,7 @@ export interface Config {
   readonly cookies: CookiesConfig;
   readonly rrl: RrlConfig;
   readonly signatureCache: SignatureCacheConfig;
+  readonly signingBudget: SigningBudgetConfig;
   /** Global proxy pool; undefined = none configured. */
   readonly proxy: ProxyConfig | undefined;
   readonly flattening: FlatteningConfig;

@@ -7,7 +7,7 @@ import type { SectionEntry } from '../wire/message.js';
 import type { Name } from '../wire/name.js';
 import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js';
 import { FLATTEN_TYPES, type Resolution } from '../zone/resolution.js';
-import type { Response } from '../wire/response.js';
+import { EMPTY, type Response } from '../wire/response.js';
 import { chainLinks, nextCloser, wildcardOf } from './answer-origin.js';
 import { canonicalRRset, type CanonicalRRset } from './canonical.js';
 import { compactNxdomainNsec, nodataNsec, nsecRdata } from './nsec.js';
@@ -15,6 +15,7 @@ import { chainNext, chainPosition, nsecChain, type NsecChain } from './nsec-chai
 import { FifoMap } from '../util/fifo-map.js';
 import { hashPlusOne, nsec3Cover, nsec3Hash, nsec3Owner, nsec3Rdata } from './nsec3.js';
 import { presignedResponse } from './presigned.js';
+import type { SigningBudget } from './budget.js';
 import { NSEC3_ITERATIONS, NSEC3_SALT, signingOf, type LiveSigning } from './zone-keys.js';
 
 export interface SignOptions {
@@ -27,6 +28,11 @@ export interface SignOptions {
    * no data of that type) must leave that type out of the bitmap. Default 0 (a type no flattening answers).
    */
   readonly qtype?: number;
+  /**
+   * One-off signatures allowed for this answer (UDP only; src/dnssec/budget.ts). When the budget is spent the
+   * response comes back `truncated`, with no records: the client retries over TCP, where no budget applies.
+   */
+  readonly budget?: SigningBudget;
 }
 
 /**
@@ -182,6 +188,8 @@ function chainNsecAt(zone: ZoneSnapshot, chain: NsecChain, index: number, varian
 }
 
 const WILDCARD_LABEL = '*';
+/** Placeholder for a signature refused by the budget (the answer is then replaced by a truncated one). */
+const NO_SIGNATURE = new Uint8Array(0);
 
 /** True when `e` is authoritative data of `zone`: an existing node that is neither a cut nor below one. */
 function authoritative(zone: ZoneSnapshot, e: SectionEntry): boolean {
@@ -201,10 +209,20 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
   const proofs: SectionEntry[] = [];
   const proofOwners = new Set<string>();
 
+  // One-off signatures (one per query name, kept out of the cache) are what a random-subdomain flood makes; they
+  // draw on the signing budget. Over it, the answer is not signed at all but sent truncated (see SignOptions).
+  let overBudget = false;
+  const signOnce = (set: CanonicalRRset): Uint8Array => {
+    if (opts.budget !== undefined && !opts.budget.take()) {
+      overBudget = true;
+      return NO_SIGNATURE;
+    }
+    return signer.sign(set, now, false);
+  };
   const addProof = (p: Proof, cache: boolean): void => {
     if (proofOwners.has(p.entry.owner.key)) return;
     proofOwners.add(p.entry.owner.key);
-    proofs.push(p.entry, rrsigOf(p.entry, signer.sign(p.canon, now, cache)));
+    proofs.push(p.entry, rrsigOf(p.entry, cache ? signer.sign(p.canon, now) : signOnce(p.canon)));
   };
 
   // denial nsec: the chain NSEC covering a nonexistent `name` (RFC 4035 §3.1.3.2), and the one at an existing node,
@@ -239,7 +257,7 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
       // Compact denial: sign the expansion as if the name existed (labels = QNAME's count, as Knot's onlinesign
       // and Cloudflare do), so no proof is needed; it is valid RFC 4034 data at QNAME. A one-off signature (one per
       // expanded name, which a flood makes unique): kept out of the cache like the NXDOMAIN NSECs.
-      answer.push(rrsigOf(e, signer.sign(canonicalRRset(e), now, false)));
+      answer.push(rrsigOf(e, signOnce(canonicalRRset(e))));
     }
   }
 
@@ -333,6 +351,8 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
       return never;
     }
   }
+  // RFC 1035 §4.1.1 TC: over the signing budget the UDP answer says "retry over TCP" instead (RFC 7766 §5).
+  if (overBudget) return { ...response, answer: EMPTY, authority: EMPTY, additional: EMPTY, truncated: true };
   // A query for type NSEC at a name that has one (compact: every name, even a nonexistent one, as Knot's onlinesign
   // answers; nsec: names on the chain) gets that NSEC as its answer, as from a zone signed ahead of time: a NODATA
   // whose NSEC lists NSEC would fail validation (RFC 4035 §5.4: the bitmap must not hold the QTYPE). At a CNAME

@@ -16,6 +16,7 @@ import type { FlatteningConfig } from '../flatten/upstream.js';
 import { bare, type Response } from '../wire/response.js';
 import type { Resolution } from '../zone/resolution.js';
 import { refusesRrsigQuery, signResponse, signedAnswerExpiry } from '../dnssec/sign-stage.js';
+import type { SigningBudget } from '../dnssec/budget.js';
 
 import { route } from './route.js';
 import { checkCookie, COOKIE_REPLY, type CookieCheck, type CookieSettings } from './cookies.js';
@@ -52,6 +53,8 @@ export interface EngineOptions {
   readonly cookies?: CookieSettings;
   /** Response rate limiting of UDP answers (src/query/rrl.ts); none = off. */
   readonly rrl?: RateLimiter;
+  /** One-off signatures per second for UDP answers of live-signed zones (src/dnssec/budget.ts); none = unlimited. */
+  readonly signingBudget?: SigningBudget;
 }
 
 /** The rate-limit bucket of error responses (one per client prefix). */
@@ -252,14 +255,15 @@ export class QueryEngine {
       if (needsFlattening(r)) {
         // Answer shaping (seed "CNAME flattening"): synchronous from served zones or the flattening cache.
         const shaped = this.flattener.shape(r, q.question.name, q.question.type);
-        if (!(shaped instanceof Promise)) return this.finishShaped(q, rawQuestion, shaped, maxSize, key, set.generation, reply);
+        if (!(shaped instanceof Promise)) return this.finishShaped(q, rawQuestion, shaped, maxSize, key, set.generation, reply, ctx.transport);
         // A copy: the request's buffer may be reused before the upstream answers (Buffer#slice would share it).
         const question = new Uint8Array(rawQuestion);
         const later = key === undefined ? undefined : { ...key, question };
-        return shaped.then((s) => this.finishShaped(q, question, s, maxSize, later, set.generation, reply));
+        return shaped.then((s) => this.finishShaped(q, question, s, maxSize, later, set.generation, reply, ctx.transport));
       }
-      res = this.dnssec(q, r, buildResponse(r));
+      res = this.dnssec(q, r, buildResponse(r), ctx.transport);
       rrl = rrlKeyOf(r, q);
+      if (res.truncated) return { bytes: this.truncated(q, rawQuestion), rrl };
       oneOff = r.kind === 'nxdomain' || ((r.kind === 'answer' || r.kind === 'nodata') && r.wildcard !== undefined);
     }
 
@@ -274,11 +278,12 @@ export class QueryEngine {
   }
 
   /** Encode a flattened answer; cache the bytes only while the flattened data is fresh (never stale or SERVFAIL). */
-  private finishShaped(q: Query, rawQuestion: Uint8Array, shaped: Shaped, maxSize: number, key: AnswerKey | undefined, generation: number, cookie: Uint8Array | undefined): Answered {
+  private finishShaped(q: Query, rawQuestion: Uint8Array, shaped: Shaped, maxSize: number, key: AnswerKey | undefined, generation: number, cookie: Uint8Array | undefined, transport: 'udp' | 'tcp'): Answered {
     let res: Response;
     if (shaped.res === undefined) res = bare(Rcode.SERVFAIL, false, shaped.ede);
     else {
-      const built = this.dnssec(q, shaped.res, buildResponse(shaped.res));
+      const built = this.dnssec(q, shaped.res, buildResponse(shaped.res), transport);
+      if (built.truncated) return { bytes: this.truncated(q, rawQuestion), rrl: rrlKeyOf(shaped.res, q) };
       res = shaped.ede ? { ...built, ede: shaped.ede } : built;
     }
     const bytes = this.finalize(q, rawQuestion, res, maxSize, cookie);
@@ -289,10 +294,21 @@ export class QueryEngine {
   }
 
   /** DNSSEC stage (src/dnssec/sign-stage.ts): RRSIGs and denial proofs for DO=1 queries to signed zones. */
-  private dnssec(q: Query, r: Resolution, res: Response): Response {
+  private dnssec(q: Query, r: Resolution, res: Response, transport: 'udp' | 'tcp'): Response {
     const e = q.edns;
     if (e === undefined || (e.flags & EdnsFlag.DO) === 0) return res;
-    return signResponse(r, res, { co: (e.flags & EdnsFlag.CO) !== 0, now: Math.floor(Date.now() / 1000), qtype: q.question.type });
+    const budget = transport === 'udp' ? this.opts.signingBudget : undefined;
+    return signResponse(r, res, { co: (e.flags & EdnsFlag.CO) !== 0, now: Math.floor(Date.now() / 1000), qtype: q.question.type, ...(budget !== undefined ? { budget } : {}) });
+  }
+
+  /** An empty TC=1 answer to `q` (RFC 1035 §4.1.1): the client asks again over TCP. Never cached. */
+  private truncated(q: Query, rawQuestion: Uint8Array): Uint8Array {
+    // A request header (ID, opcode, RD, CD) and the question as received: what truncatedReply echoes.
+    const request = new Uint8Array(12 + rawQuestion.length);
+    const word = (q.opcode << 11) | (q.flags & (Flag.RD | Flag.CD));
+    request.set([q.id >>> 8, q.id & 0xff, word >>> 8, word & 0xff]);
+    request.set(rawQuestion, 12);
+    return truncatedReply(request, request.length, q.edns === undefined ? undefined : { udpSize: this.opts.udpSize, do: (q.edns.flags & EdnsFlag.DO) !== 0 });
   }
 
   private special(q: Query, kind: Exclude<ReturnType<typeof classify>, 'normal'>): Response {

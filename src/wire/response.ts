@@ -21,6 +21,11 @@ export interface Response {
    * NOERROR); logs and metrics use it.
    */
   readonly logicalRcode?: number;
+  /**
+   * RFC 1035 §4.1.1 TC: send an empty truncated answer so that the client retries over TCP (set by the DNSSEC stage
+   * when the UDP signing budget is spent).
+   */
+  readonly truncated?: true;
 }
 
 export const EMPTY: readonly SectionEntry[] = Object.freeze([]);

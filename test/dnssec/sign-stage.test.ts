@@ -17,6 +17,7 @@ import type { Response } from '../../src/wire/response.js';
 import { attachSigning, prepareZoneDnssec, type LiveSigning } from '../../src/dnssec/zone-keys.js';
 import { signResponse } from '../../src/dnssec/sign-stage.js';
 import { SignatureCache } from '../../src/dnssec/cache.js';
+import { SigningBudget } from '../../src/dnssec/budget.js';
 import { parseRrsig, verifyRRsig } from '../../src/dnssec/rrsig.js';
 import { compactNxdomainNsec } from '../../src/dnssec/nsec.js';
 import { hashMinusOne, hashPlusOne, nsec3Hash, nsec3Label } from '../../src/dnssec/nsec3.js';
@@ -313,5 +314,54 @@ describe('DNSSEC states', () => {
     const set = zone.apex.rrsets.get(RRType.DNSKEY)!;
     expect(set.rdata.length).toBe(3);
     expect(set.rdata.some((r) => Buffer.from(r.subarray(4)).equals(foreign))).toBe(true);
+  });
+});
+
+describe('signing budget (random-subdomain floods; src/dnssec/budget.ts)', () => {
+  const ms = 1_000_000;
+  const budgeted = (zone: ZoneSnapshot, qname: string, qtype: number, budget: SigningBudget): Response => {
+    const r = resolve(zone, Name.parse(qname), qtype);
+    return signResponse(r, buildResponse(r), { co: false, now: NOW, budget });
+  };
+
+  it('refills per second and never holds more than one second of tokens', () => {
+    const b = new SigningBudget(3, ms);
+    expect([b.take(ms), b.take(ms), b.take(ms), b.take(ms)]).toEqual([true, true, true, false]);
+    expect(b.take(ms + 333)).toBe(false); // 0.999 of a token
+    expect(b.take(ms + 334)).toBe(true);
+    expect(b.take(ms + 10_000)).toBe(true);
+    expect([b.take(ms + 10_000), b.take(ms + 10_000), b.take(ms + 10_000)]).toEqual([true, true, false]);
+    expect(b.refused).toBe(3);
+  });
+
+  for (const denial of ['compact', 'nsec3'] as const) {
+    it(`${denial}: NXDOMAIN and wildcard answers draw one-off signatures; over the budget the answer is an empty TC`, async () => {
+      const { zone } = await signedZone({ mode: 'live', state: 'active', denial, keys: join(dir, `kb-${denial}`), validityDays: undefined });
+      // A budget that never refills within the test (rate 2 per second, clock frozen at take time).
+      const b = new SigningBudget(2, Date.now() + 3_600_000);
+      const first = budgeted(zone, 'nx1.example.', RRType.A, b);
+      expect(first.truncated).toBeUndefined();
+      expect(first.authority.some((e) => e.type === RRType.RRSIG)).toBe(true);
+      const second = budgeted(zone, 'x.wild.example.', RRType.A, b);
+      expect(second.truncated).toBeUndefined();
+      expect(second.answer.map(types)).toEqual(['x.wild.example. 1', 'x.wild.example. 46']);
+      const over = budgeted(zone, 'nx2.example.', RRType.A, b);
+      expect(over.truncated).toBe(true);
+      expect([over.answer.length, over.authority.length, over.additional.length]).toEqual([0, 0, 0]);
+      expect(budgeted(zone, 'y.wild.example.', RRType.TXT, b).truncated).toBe(true);
+      // Answers about existing names use cached or cacheable signatures only: never refused.
+      const www = budgeted(zone, 'www.example.', RRType.A, b);
+      expect(www.truncated).toBeUndefined();
+      expect(www.answer.map(types)).toEqual(['www.example. 1', 'www.example. 46']);
+      expect(budgeted(zone, 'www.example.', RRType.TXT, b).truncated).toBeUndefined();
+      expect(b.refused).toBe(2);
+    });
+  }
+
+  it('nsec: the chain NSECs are cacheable, so a flood needs no one-off signature and is never refused', async () => {
+    const { zone } = await signedZone({ mode: 'live', state: 'active', denial: 'nsec', keys: join(dir, 'kb-nsec'), validityDays: undefined }, ZONE, new SignatureCache({ maxBytes: 1 << 20 }));
+    const b = new SigningBudget(1, Date.now() + 3_600_000);
+    for (let i = 0; i < 5; i++) expect(budgeted(zone, `nx${i}.example.`, RRType.A, b).truncated).toBeUndefined();
+    expect(b.refused).toBe(0);
   });
 });
