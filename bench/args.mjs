@@ -10,6 +10,8 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
     --shaping             in-process CPU per query: flattened apex (from the flattening cache) vs plain A
     --flood               live-signed zone: real-name throughput under a 90 % random-subdomain flood, with the
                           signing budget at its default and off (bench/flood.mjs; needs dnsperf)
+    --tcp-hold            UDP throughput with and without 1,000 idle + 100 slow-loris TCP connections held open
+                          (bench/tcp-hold.mjs; needs dnsperf)
     --caches              per-worker caches: hit rates, signatures and memory at 1 and 2 workers (bench/caches.mjs)
   options:
     --quick               short runs, fewer levels (~5 min for unsigned apexdns+knot)
@@ -27,7 +29,7 @@ export const USAGE = `usage: node bench/run.mjs [options]          (npm run benc
     --out DIR             results directory (default bench/results)
 `;
 
-const SECTIONS = ['unsigned', 'signed', 'scale', 'profile', 'profile-signed', 'shaping', 'flood', 'caches'];
+const SECTIONS = ['unsigned', 'signed', 'scale', 'profile', 'profile-signed', 'shaping', 'flood', 'tcp-hold', 'caches'];
 const SERVERS = ['apexdns', 'knot', 'nsd', 'pdns'];
 const DENIALS = ['compact', 'nsec3', 'nsec'];
 

@@ -647,7 +647,7 @@ async function shapingSection() {
 
 /** A section measured by its own script (bench/flood.mjs, bench/caches.mjs): its Markdown goes into the report. */
 function scriptSection(name) {
-  const args = name === 'flood' ? ['--seconds', String(opts.quick ? 5 : 10), ...(opts.workers ? ['--workers', String(opts.workers)] : [])] : opts.quick ? ['--queries', '100000'] : [];
+  const args = name === 'caches' ? (opts.quick ? ['--queries', '100000'] : []) : ['--seconds', String(opts.quick ? 5 : 10), ...(opts.workers ? ['--workers', String(opts.workers)] : [])];
   say(`=== ${name}: node bench/${name}.mjs ${args.join(' ')}`);
   const r = spawnSync('node', [join(ROOT, 'bench', `${name}.mjs`), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   for (const line of r.stdout.trimEnd().split('\n')) out(line);
@@ -673,7 +673,7 @@ async function main() {
     else if (s === 'profile') await profileSection(false);
     else if (s === 'profile-signed') await profileSection(true);
     else if (s === 'shaping') await shapingSection();
-    else if (s === 'flood' || s === 'caches') scriptSection(s);
+    else if (s === 'flood' || s === 'tcp-hold' || s === 'caches') scriptSection(s);
   }
   writeFileSync(MD, md.join('\n') + '\n');
   say(`results: ${MD}, ${JSONL}`);

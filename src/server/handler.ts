@@ -72,6 +72,8 @@ export interface ServerStats {
   tcpProtocolErrors: number;
   /** TCP connections closed by the idle timeout (RFC 7766 §6.2.3). */
   tcpIdleClosed: number;
+  /** Idle TCP connections closed to admit a new one while the server was at tcp.max-connections (RFC 7766 §6.2.3). */
+  tcpEvicted: number;
   /** TCP connections destroyed because the client did not read its answers (output backlog cap / write stall). */
   tcpSlowReaders: number;
   /** Handler throws / rejections on either transport (the request is dropped). */
@@ -90,6 +92,7 @@ export function newStats(): ServerStats {
     tcpConnectionsRefused: 0,
     tcpProtocolErrors: 0,
     tcpIdleClosed: 0,
+    tcpEvicted: 0,
     tcpSlowReaders: 0,
     handlerErrors: 0,
   };

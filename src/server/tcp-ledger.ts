@@ -2,9 +2,12 @@
 // server: one count for every listener of a process, and with several workers one table in shared memory
 // (src/server/native-shm.ts) that all of them add to, so the documented limits hold for the server, not per worker.
 
+/** Why a connection was or was not admitted. */
+export type Admission = 'ok' | 'server-full' | 'client-full';
+
 export interface ConnectionLedger {
-  /** Count a new connection from `client`; false (and nothing counted) when a limit would be passed. */
-  acquire(client: string): boolean;
+  /** Count a new connection from `client`; anything but 'ok' means nothing was counted. */
+  acquire(client: string): Admission;
   /** Uncount a connection `acquire` admitted. */
   release(client: string): void;
 }
@@ -21,12 +24,13 @@ export class LocalLedger implements ConnectionLedger {
 
   constructor(private readonly limits: LedgerLimits) {}
 
-  acquire(client: string): boolean {
+  acquire(client: string): Admission {
     const n = this.perClient.get(client) ?? 0;
-    if (this.open >= this.limits.maxConnections || n >= this.limits.maxConnectionsPerClient) return false;
+    if (n >= this.limits.maxConnectionsPerClient) return 'client-full';
+    if (this.open >= this.limits.maxConnections) return 'server-full';
     this.open++;
     this.perClient.set(client, n + 1);
-    return true;
+    return 'ok';
   }
 
   release(client: string): void {
@@ -85,20 +89,21 @@ export class SharedLedger implements ConnectionLedger {
     return Atomics.add(this.table, i, d) + d;
   }
 
-  acquire(client: string): boolean {
-    if (this.add(0, 1) > this.limits.maxConnections) {
-      this.add(0, -1);
-      return false;
-    }
+  acquire(client: string): Admission {
     const [a, b] = hashes(client);
     const n = Math.min(this.add(a, 1), this.add(b, 1));
     if (n > this.limits.maxConnectionsPerClient) {
       this.add(a, -1);
       this.add(b, -1);
-      this.add(0, -1);
-      return false;
+      return 'client-full';
     }
-    return true;
+    if (this.add(0, 1) > this.limits.maxConnections) {
+      this.add(0, -1);
+      this.add(a, -1);
+      this.add(b, -1);
+      return 'server-full';
+    }
+    return 'ok';
   }
 
   release(client: string): void {

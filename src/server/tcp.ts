@@ -136,7 +136,24 @@ export class TcpListener {
       return;
     }
     // RFC 7766 §6.2.2, §10: limit connections in total and per client so one client cannot exhaust the server.
-    if (this.closing || !this.ledger.acquire(remote)) {
+    if (this.closing) {
+      this.stats.tcpConnectionsRefused++;
+      socket.destroy();
+      return;
+    }
+    let admitted = this.ledger.acquire(remote);
+    if (admitted === 'server-full') {
+      // RFC 7766 §6.2.3: "under resource pressure" a server may close idle connections. The one of this listener
+      // that has been quiet longest (an idle or slow-loris client: partial data is not activity) makes room, so
+      // new clients are still served while the limit holds.
+      const victim = this.longestIdle();
+      if (victim !== undefined) {
+        victim.evict();
+        this.stats.tcpEvicted++;
+        admitted = this.ledger.acquire(remote);
+      }
+    }
+    if (admitted !== 'ok') {
       this.stats.tcpConnectionsRefused++;
       socket.destroy();
       return;
@@ -146,7 +163,14 @@ export class TcpListener {
     this.conns.add(new Conn(this, socket, client, remote));
   };
 
-  /** Called by a connection once its socket has closed. */
+  /** The open connection with nothing pending that saw its last complete message longest ago. */
+  private longestIdle(): Conn | undefined {
+    let best: Conn | undefined;
+    for (const c of this.conns) if (c.idle() && (best === undefined || c.lastActive < best.lastActive)) best = c;
+    return best;
+  }
+
+  /** Called by a connection once its socket has closed (or it was evicted). */
   released(c: Conn, remoteKey: string): void {
     this.conns.delete(c);
     this.ledger.release(remoteKey);
@@ -173,6 +197,10 @@ class Conn {
   private readonly timer: NodeJS.Timeout;
   private lastFlushed = 0;
   private drainWaiter: (() => void) | null = null;
+  /** Date.now() of the connection's opening or its last complete message (what eviction compares). */
+  lastActive = Date.now();
+  /** Its place in the listener and the ledger is given back (by eviction, before the socket's close event). */
+  private released = false;
 
   constructor(
     private readonly owner: TcpListener,
@@ -192,6 +220,23 @@ class Conn {
 
   destroy(): void {
     if (!this.closed) this.socket.destroy();
+  }
+
+  /** Nothing received is waiting for an answer and nothing is waiting to be written. */
+  idle(): boolean {
+    return !this.closed && !this.released && this.inFlight === 0 && this.socket.writableLength === 0;
+  }
+
+  /** Close now and give the place back at once, so the connection that needs it can be admitted. */
+  evict(): void {
+    this.release();
+    this.socket.destroy();
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.owner.released(this, this.remoteKey);
   }
 
   /** Server is closing: read nothing more, finish what was received, then close. */
@@ -218,6 +263,7 @@ class Conn {
     const n = msgs.length;
     if (n === 0) return; // partial data does not count as activity (slow-loris clients time out)
     this.timer.refresh();
+    this.lastActive = Date.now();
     const max = this.owner.limits.maxInFlightPerConnection;
     for (let i = 0; i < n; i++) {
       const m = msgs[i] as Uint8Array;
@@ -264,7 +310,7 @@ class Conn {
       this.drainWaiter = null;
       w();
     }
-    this.owner.released(this, this.remoteKey);
+    this.release();
   };
 
   private readonly onTimer = (): void => {

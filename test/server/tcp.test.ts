@@ -122,14 +122,39 @@ describe('TCP listener', () => {
     for (const c of ok) expect(text(await c.waitFor(1))).toEqual(['R:still']);
   });
 
-  it('refuses connections over the total limit', async () => {
+  it('at the total limit a new connection takes the place of the one quiet longest (RFC 7766 §6.2.3)', async () => {
     const { l, port } = await serve(echo, { maxConnections: 2 });
-    await connect(port);
-    await connect(port);
+    const older = await connect(port);
+    await sleep(20);
+    const newer = await connect(port);
+    await sleep(20);
+    // `older` answered a query after `newer` opened: now `newer` is the one quiet longest.
+    older.send(Buffer.from('busy'));
+    expect(text(await older.waitFor(1))).toEqual(['R:busy']);
+    const extra = await connect(port);
+    await newer.closed;
+    extra.send(Buffer.from('new'));
+    expect(text(await extra.waitFor(1))).toEqual(['R:new']);
+    older.send(Buffer.from('still'));
+    expect(text(await older.waitFor(2)).slice(1)).toEqual(['R:still']);
+    expect([l.stats.tcpEvicted, l.stats.tcpConnectionsRefused]).toEqual([1, 0]);
+  });
+
+  it('refuses a connection over the total limit when every open one is busy', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const { l, port } = await serve(async (m) => {
+      await gate;
+      return echo(m);
+    }, { maxConnections: 2 });
+    const busy = [await connect(port), await connect(port)];
+    for (const c of busy) c.send(Buffer.from('wait'));
     await sleep(30);
     const extra = await connect(port);
     await extra.closed;
-    expect(l.stats.tcpConnectionsRefused).toBe(1);
+    expect([l.stats.tcpEvicted, l.stats.tcpConnectionsRefused]).toEqual([0, 1]);
+    release();
+    for (const c of busy) expect(text(await c.waitFor(1))).toEqual(['R:wait']);
   });
 
   it('closes on a zero-length message (protocol error)', async () => {
