@@ -21,7 +21,11 @@ import { TransferManager } from './transfer/manager.js';
 import type { ZoneSnapshot } from './zone/snapshot.js';
 import type { JsonValue } from './util/json.js';
 import { SigningBudget } from './dnssec/budget.js';
-import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
+import { signingStats } from './dnssec/rrsig.js';
+import { QueryStats } from './query/stats.js';
+import { metricsRequestId, processMetrics, type ProcessFigures } from './http/metrics.js';
+import { Name } from './wire/name.js';
+import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, signatureCacheStats, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
 /** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */
 export type ZoneReport = {
@@ -77,6 +81,12 @@ export class App {
   private listeners: Listeners | undefined;
   private engine: QueryEngine | undefined;
   private signingBudget: SigningBudget | undefined;
+  private rrl: RateLimiter | undefined;
+  private readonly queryStats = new QueryStats();
+  /** Last load attempt per primary zone (metrics): unix seconds and whether it failed. */
+  private readonly zoneLoads = new Map<string, { readonly at: number; readonly error: 0 | 1 }>();
+  private slot = 0;
+  private broadcast: ((payload: JsonValue) => void) | undefined;
   /** Zone transfers, secondaries, NOTIFY, serial policy, journal (src/transfer/manager.ts). */
   private transfers: TransferManager | undefined;
 
@@ -92,6 +102,8 @@ export class App {
     opts: { listen?: boolean; slot?: number; transferLeader?: boolean; broadcast?: (payload: JsonValue) => void; inheritedUdp?: ReadonlyMap<string, InheritedUdp> } = {},
   ): Promise<App> {
     const app = new App(config, log);
+    app.slot = opts.slot ?? 0;
+    app.broadcast = opts.broadcast;
     app.transfers = await TransferManager.create({ config, store: app.store, logger: log, leader: opts.transferLeader ?? true, broadcast: opts.broadcast });
     const report = await app.loadZones(config, new Map());
     // Loading leaves the parser's garbage behind (about as large as the zones themselves); collect it before
@@ -100,6 +112,7 @@ export class App {
     app.logReport('startup', report);
     app.transfers.startTimers();
     if (config.signingBudget.perSecond > 0) app.signingBudget = new SigningBudget(config.signingBudget.perSecond);
+    app.rrl = rateLimiterOption(config, log).rrl;
     app.engine = new QueryEngine(app.store, {
       udpSize: config.edns.udpSize,
       identity: config.identity,
@@ -109,7 +122,7 @@ export class App {
       flattening: config.flattening,
       transfers: app.transfers.hook,
       cookies: cookieSettings(config),
-      ...rateLimiterOption(config, log),
+      ...(app.rrl !== undefined ? { rrl: app.rrl } : {}),
       ...(app.signingBudget !== undefined ? { signingBudget: app.signingBudget } : {}),
     });
     // Signature cache hit rate, periodically at debug level (the bench reads signatureCacheStats()).
@@ -119,10 +132,15 @@ export class App {
     }, 60_000).unref();
     if (opts.listen !== false) {
       const engine = app.engine;
+      const stats = app.queryStats;
       const t = config.tcp;
       app.listeners = await startListeners(
         config.listen.map((l) => l.text),
-        (msg, client) => engine.handle(msg, client),
+        // Metrics (src/query/stats.ts): a clock read and a few integer increments per query.
+        (msg, client) => {
+          const started = performance.now();
+          return stats.observe(msg, engine.handle(msg, client), client.transport, client.family === 'IPv6', started);
+        },
         {
           tcpLimits: { idleTimeoutMs: t.idleTimeoutMs, maxConnections: t.maxConnections, maxConnectionsPerClient: t.maxConnectionsPerClient, maxInFlightPerConnection: t.maxInflightPerConnection },
           udpIo: config.udp.io,
@@ -184,7 +202,44 @@ export class App {
 
   /** Cluster IPC from the other serving processes (transfer leader / followers). */
   onMessage(payload: JsonValue): void {
+    const scrape = metricsRequestId(payload);
+    if (scrape !== undefined) {
+      void processMetrics(this.figures()).then((metrics) => this.broadcast?.({ t: 'metrics.reply', id: scrape, metrics }));
+      return;
+    }
     this.transfers?.onMessage(payload);
+  }
+
+  /** This process's figures for a metrics scrape (src/http/metrics.ts). */
+  figures(): ProcessFigures {
+    const e = this.engine;
+    const sc = signatureCacheStats();
+    const st = this.listeners?.stats;
+    return {
+      slot: this.slot,
+      queries: this.queryStats.snapshot(),
+      answerCache: { hits: e?.cacheHits ?? 0, misses: e?.cacheMisses ?? 0, entries: e?.cacheEntries ?? 0 },
+      signatureCache: { hits: sc?.hits ?? 0, misses: sc?.misses ?? 0, bytes: sc?.bytes ?? 0 },
+      signaturesMade: signingStats.made,
+      signingBudgetRefused: this.signingBudget?.refused ?? 0,
+      rrl: { dropped: this.rrl?.dropped ?? 0, slipped: this.rrl?.slipped ?? 0 },
+      server: {
+        udpQueries: st?.udpQueries ?? 0,
+        udpDropped: st?.udpDropped ?? 0,
+        tcpQueries: st?.tcpQueries ?? 0,
+        tcpAccepted: st?.tcpConnections ?? 0,
+        tcpRefused: st?.tcpConnectionsRefused ?? 0,
+        tcpEvicted: st?.tcpEvicted ?? 0,
+        tcpIdleClosed: st?.tcpIdleClosed ?? 0,
+        tcpProtocolErrors: st?.tcpProtocolErrors ?? 0,
+        tcpSlowReaders: st?.tcpSlowReaders ?? 0,
+        tcpOpen: this.listeners?.tcpOpen() ?? 0,
+      },
+      zones: [...this.zoneLoads].map(([zone, l]) => {
+        const snap = this.entries.get(Name.parse(zone).key)?.loaded.snapshot;
+        return { zone, serial: snap?.soaInfo.serial ?? 0, records: snap?.recordCount ?? 0, loadedAt: l.at, loadError: l.error };
+      }),
+    };
   }
 
   /**
@@ -242,6 +297,11 @@ export class App {
     }
     for (const key of previous.keys()) {
       if (!next.has(key)) reports.push({ zone: previous.get(key)!.config.name.toString(), status: 'removed' });
+    }
+    const at = Math.floor(Date.now() / 1000);
+    for (const r of reports) {
+      if (r.status === 'removed') this.zoneLoads.delete(r.zone);
+      else if (r.status !== 'unchanged' || !this.zoneLoads.has(r.zone)) this.zoneLoads.set(r.zone, { at, error: r.status === 'failed' ? 1 : 0 });
     }
     this.entries = next;
     // Secondary zones live in the transfer manager (transferred data, expiry); they join every new set.

@@ -10,7 +10,8 @@ import { RRL_ENTRIES, RRL_ENTRY } from '../query/rrl.js';
 import { mapSharedInt32, sharedMemoryUnavailable, sharedTablePath } from '../server/native-shm.js';
 import { formatConfigError, loadConfig } from '../config/index.js';
 import cluster from 'node:cluster';
-import { INHERITED_FD_BASE, runCluster, workerCount } from '../server/cluster.js';
+import { INHERITED_FD_BASE, startCluster, workerCount } from '../server/cluster.js';
+import { MetricsCollector, startMetricsServer, type MetricsServer } from '../http/metrics.js';
 import { bindSharedUdp, inheritedUdpSockets } from '../server/listen.js';
 
 /** Runs until SIGTERM/SIGINT; returns the exit code. A bad config exits 1 with `file:line:col: path: message`. */
@@ -50,7 +51,9 @@ export async function serve(configFile: string): Promise<number> {
     if (config.rrl.responsesPerSecond > 0) share(RRL_TABLE_ENV, 'rrl', RRL_ENTRIES * RRL_ENTRY);
     share(TCP_TABLE_ENV, 'tcp', ledgerTableSize(workers));
   }
-  await runCluster(
+  // GET /metrics (src/http/metrics.ts): in the primary (or the single process), summing what every worker reports.
+  let collector: MetricsCollector | undefined;
+  const control = await startCluster(
     { workers: config.workers, logger: log, workerEnv, ...(shared !== undefined ? { inheritFds: shared.fds } : {}) },
     {
       async startWorker(ctx) {
@@ -70,11 +73,26 @@ export async function serve(configFile: string): Promise<number> {
       },
       // Relay transfer IPC (NOTIFY received, zone updated/expired) from one worker to all of them.
       onWorkerMessage(payload, _from, control) {
+        if (collector?.onMessage(payload) === true) return;
         // In a single process there is nobody to relay to (the leader is the only app).
         if (control.role === 'primary') control.send(payload);
       },
     },
   );
+  let metrics: MetricsServer | undefined;
+  const api = config.api.listen;
+  if (control.role !== 'worker' && api !== undefined) {
+    const c = new MetricsCollector((p) => control.send(p), workers);
+    collector = c;
+    try {
+      metrics = await startMetricsServer(api.address.text, api.port, () => c.collect(), log);
+    } catch (err) {
+      log.error({ err }, 'api: cannot listen; stopping');
+      await control.stop();
+    }
+  }
+  await control.done;
+  await metrics?.close();
   for (const t of tables) rmSync(t, { force: true });
   return 0;
 }

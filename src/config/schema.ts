@@ -44,7 +44,7 @@ const DEFAULT_SIGNING_BUDGET = 4000;
 
 const TOP_KEYS = [
   'listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'udp', 'tcp', 'answer-cache',
-  'signature-cache', 'signing-budget', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
+  'signature-cache', 'signing-budget', 'api', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
 ] as const;
 const ZONE_KEYS = [
   'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'primaries', 'refresh', 'serial',
@@ -297,6 +297,16 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   const answerCache = { maxEntries: c.int(acRec, 'max-entries', ['answer-cache'], 0, 100_000_000, 100_000) };
   const scRec = c.map(get(root, 'signature-cache'), ['signature-cache'], ['memory-mb']);
   const signatureCache = { memoryMb: c.int(scRec, 'memory-mb', ['signature-cache'], 0, 1_048_576, 64) };
+  // The HTTP listener (GET /metrics); absent = none.
+  const apiRec = c.map(get(root, 'api'), ['api'], ['listen']);
+  let apiListen: HostPort | undefined;
+  const apiText = c.str(apiRec, 'listen', ['api']);
+  if (apiText !== undefined) {
+    const r = parseHostPort(apiText, undefined, {});
+    if (!r.ok) c.error(['api', 'listen'], r.message);
+    else apiListen = r.value;
+  }
+  const api = { listen: apiListen };
   // One-off signatures (random-subdomain floods on live-signed zones) per worker per second; 0 = unlimited.
   const sbRec = c.map(get(root, 'signing-budget'), ['signing-budget'], ['per-second']);
   const signingBudget = { perSecond: c.int(sbRec, 'per-second', ['signing-budget'], 0, 10_000_000, DEFAULT_SIGNING_BUDGET) };
@@ -320,7 +330,7 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   if (c.failed) return { config: undefined, issues: c.issues };
   const config: Config = {
     file: opts.file, baseDir, listen, workers, zonesDir, stateDir, log, identity, edns, udp, tcp, answerCache,
-    signatureCache, signingBudget, cookies, rrl, proxy, flattening, tsigKeys, peers, acl, zones, journal,
+    signatureCache, signingBudget, api, cookies, rrl, proxy, flattening, tsigKeys, peers, acl, zones, journal,
   };
   return { config: deepFreeze(config), issues: c.issues };
 }

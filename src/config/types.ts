@@ -89,6 +89,11 @@ export interface SignatureCacheConfig {
   readonly memoryMb: number;
 }
 
+export interface ApiConfig {
+  /** HTTP listener for GET /metrics; undefined = none. */
+  readonly listen: HostPort | undefined;
+}
+
 export interface SigningBudgetConfig {
   /** One-off signatures per worker per second for UDP answers (src/dnssec/budget.ts); 0 = unlimited. */
   readonly perSecond: number;
@@ -176,6 +181,7 @@ export interface Config {
   readonly rrl: RrlConfig;
   readonly signatureCache: SignatureCacheConfig;
   readonly signingBudget: SigningBudgetConfig;
+  readonly api: ApiConfig;
   /** Global proxy pool; undefined = none configured. */
   readonly proxy: ProxyConfig | undefined;
   readonly flattening: FlatteningConfig;

@@ -54,7 +54,11 @@ export function rrsigPrefix(
 }
 
 /** Sign a prepared canonical RRset (the hot path). Returns the complete RRSIG RDATA. */
+/** Signatures this process has made (metrics). */
+export const signingStats = { made: 0 };
+
 export function signCanonical(set: CanonicalRRset, key: ZoneKey, signer: Name, inception: number, expiration: number): Uint8Array {
+  signingStats.made++;
   const sw = signerBytes(signer);
   const plen = 18 + sw.length;
   // One buffer holds prefix + body for signing; the RRSIG RDATA reuses the prefix bytes.

@@ -50,6 +50,8 @@ export interface Listeners {
   readonly stats: Readonly<ServerStats>;
   /** What was actually bound (ports resolved when 0 was asked). */
   readonly bound: readonly BoundListener[];
+  /** TCP connections open now on these listeners. */
+  tcpOpen(): number;
   /** Graceful stop of everything: stop accepting, finish in-flight answers within `deadlineMs` (default 5 s). */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -120,6 +122,7 @@ export async function startListeners(
   return {
     stats,
     bound,
+    tcpOpen: () => tcps.reduce((n, t) => n + t.connectionCount, 0),
     close(deadlineMs = 5000): Promise<void> {
       closing ??= Promise.all([...udps.map((u) => u.close(deadlineMs)), ...tcps.map((t) => t.close(deadlineMs))]).then(
         () => {
