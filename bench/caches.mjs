@@ -8,30 +8,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { opt, rng } from './util.mjs';
 import dnsPacket from 'dns-packet';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : dflt;
-};
+const arg = (name, dflt) => Number(opt(name, dflt));
 const NAMES = arg('names', 20_000);
 const QUERIES = arg('queries', 300_000);
 const SOCKETS = arg('sockets', 64);
 const WINDOW = 256;
 const ORIGIN = 'bench.example';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function zoneText() {
   const out = [`$ORIGIN ${ORIGIN}.`, '$TTL 3600', '@ SOA ns1 hostmaster 1 7200 3600 1209600 300', '@ NS ns1', 'ns1 A 127.0.0.1'];

@@ -9,13 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { opt, rng } from './util.mjs';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const REAL_QPS = Number(opt('real-qps', 5000));
 const SECONDS = Number(opt('seconds', 10));
 const WORKERS = opt('workers', '2');
@@ -24,16 +20,6 @@ const FLOOD_QPS = Number(opt('flood-qps', 9 * REAL_QPS));
 const NAMES = 10_000;
 const ORIGIN = 'flood.example';
 
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function files(dir) {
   const zone = [`$ORIGIN ${ORIGIN}.`, '$TTL 3600', '@ SOA ns1 hostmaster 1 7200 3600 1209600 300', '@ NS ns1', 'ns1 A 127.0.0.1'];

@@ -8,13 +8,9 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { opt } from './util.mjs';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const SECONDS = Number(opt('seconds', 10));
 const WORKERS = opt('workers', '2');
 const ORIGIN = 'hold.example';
