@@ -33,6 +33,9 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = Object.freeze({
   maxMessageSize: MAX_MESSAGE,
 });
 
+/** Quiet connections one new connection may close to find a place (see TcpListener.onConnection). */
+const EVICTION_TRIES = 4;
+
 export interface TcpOptions {
   readonly limits?: Partial<TcpLimits>;
   readonly logger?: pino.Logger;
@@ -142,16 +145,16 @@ export class TcpListener {
       return;
     }
     let admitted = this.ledger.acquire(remote);
-    if (admitted === 'server-full') {
-      // RFC 7766 §6.2.3: "under resource pressure" a server may close idle connections. The one of this listener
-      // that has been quiet longest (an idle or slow-loris client: partial data is not activity) makes room, so
-      // new clients are still served while the limit holds.
+    // RFC 7766 §6.2.3: "under resource pressure" a server may close idle connections. The one of this listener
+    // that has been quiet longest (an idle or slow-loris client: partial data is not activity) makes room, so new
+    // clients are still served while the limit holds. Another worker may take the freed place first: try again,
+    // a few times at most.
+    for (let tries = 0; admitted === 'server-full' && tries < EVICTION_TRIES; tries++) {
       const victim = this.longestIdle();
-      if (victim !== undefined) {
-        victim.evict();
-        this.stats.tcpEvicted++;
-        admitted = this.ledger.acquire(remote);
-      }
+      if (victim === undefined) break;
+      victim.evict();
+      this.stats.tcpEvicted++;
+      admitted = this.ledger.acquire(remote);
     }
     if (admitted !== 'ok') {
       this.stats.tcpConnectionsRefused++;

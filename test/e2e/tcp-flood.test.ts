@@ -114,6 +114,6 @@ describe.skipIf('skip' in built)('TCP: 1,000 idle + 100 slow-loris connections (
     // The connections closed first are the ones quiet longest: the first idle ones, not the last slow-loris ones.
     const closedAt = held.flatMap((h, i) => (h.closed ? [i] : []));
     console.log(`tcp flood: ${held.length} quiet connections, ${closedAt.length} closed by the server, the last closed opened as number ${closedAt.at(-1)}`);
-    expect(closedAt.every((i) => i < 300)).toBe(true);
+    expect(closedAt.filter((i) => i >= 300)).toEqual([]);
   }, 120_000);
 });
