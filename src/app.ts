@@ -67,7 +67,7 @@ interface ZoneEntry {
 /** Settings applied at zone load besides the file: a change to any of them needs a rebuild on reload. */
 function shapingKey(config: Config, zc: ZoneConfig): string {
   const p = resolveZoneProxy(config, zc);
-  return JSON.stringify([zc.file, zc.flattenAllCnames, zc.serial, p?.ipv4.map((a) => a.text), p?.ipv6.map((a) => a.text), p?.https?.alpn]);
+  return JSON.stringify([zc.file, zc.flattenAllCnames, zc.serial, p?.ipv4.map((a) => a.text), p?.ipv6.map((a) => a.text), p?.https?.alpn, zc.limits]);
 }
 
 export class App {
@@ -107,6 +107,7 @@ export class App {
       transfers: app.transfers.hook,
       cookies: cookieSettings(config),
       ...rateLimiterOption(config, log),
+      maxCnameChain: config.limits.maxCnameChain,
     });
     // Signature cache hit rate, periodically at debug level (the bench reads signatureCacheStats()).
     setInterval(() => {
@@ -151,6 +152,7 @@ export class App {
       return report;
     }
     this.config = loaded.config;
+    this.engine?.setMaxCnameChain(loaded.config.limits.maxCnameChain);
     await this.transfers?.reconfigure(loaded.config);
     const report = await this.loadZones(loaded.config, this.entries);
     // The replaced zones become garbage once this reload's promise chain has unwound: then give the memory back
@@ -200,7 +202,7 @@ export class App {
         }
         const res = dnssecError !== undefined
           ? { ok: false as const, diagnostics: [{ severity: 'error' as const, pos: { file: zc.file, line: 0, col: 0 }, message: dnssecError }] }
-          : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc, prev !== undefined) });
+          : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc, prev !== undefined), limits: zc.limits });
         if (res.ok && prep?.signing) await attachSigningPrepared(res.zone.snapshot, prep.signing);
         if (res.ok) {
           next.set(zc.name.key, { config: zc, loaded: res.zone, shaping });

@@ -65,6 +65,16 @@ export interface ZoneSnapshot {
 export interface BuildResult {
   readonly snapshot?: ZoneSnapshot;
   readonly diagnostics: readonly Diagnostic[];
+  /** Set when the build failed on a cap of `BuildLimits` (the message of the first such error). */
+  readonly limitExceeded?: string;
+}
+
+/** Caps checked while the snapshot is built (src/zone/limits.ts); absent ones are not checked. */
+export interface BuildLimits {
+  /** Records in one RRset (limits.max-rrset). */
+  readonly maxRrset?: number;
+  /** Records in the zone (limits.max-records). */
+  readonly maxRecords?: number;
 }
 
 const ADDITIONAL_SOURCE_TYPES: ReadonlySet<number> = new Set([RRType.NS, RRType.MX, RRType.SRV, RRType.SVCB, RRType.HTTPS]);
@@ -125,19 +135,27 @@ const UNKNOWN_POS: SourcePos = { file: '(zone)', line: 0, col: 0 };
  * Build a snapshot from parsed records. Errors (missing SOA/NS, out-of-zone data, CNAME conflicts) leave
  * `snapshot` undefined; warnings (TTL mismatch, occluded data) do not.
  */
-export function buildSnapshot(origin: Name, records: readonly RR[]): BuildResult {
-  return runToEnd(buildSteps(origin, records));
+export function buildSnapshot(origin: Name, records: readonly RR[], limits: BuildLimits = {}): BuildResult {
+  return runToEnd(buildSteps(origin, records, limits));
 }
 
 /** buildSnapshot in time slices, letting queries through while a large zone is built (reloads). */
-export function buildSnapshotAsync(origin: Name, records: readonly RR[]): Promise<BuildResult> {
-  return runSliced(buildSteps(origin, records));
+export function buildSnapshotAsync(origin: Name, records: readonly RR[], limits: BuildLimits = {}): Promise<BuildResult> {
+  return runSliced(buildSteps(origin, records, limits));
 }
 
 /** The build as a generator that yields every few thousand steps (see slice.ts). */
-function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, BuildResult, void> {
+function* buildSteps(origin: Name, records: readonly RR[], limits: BuildLimits): Generator<void, BuildResult, void> {
   let steps = 0;
   const diags: Diagnostic[] = [];
+  const maxRrset = limits.maxRrset ?? Infinity;
+  if (limits.maxRecords !== undefined && records.length > limits.maxRecords) {
+    const message = `zone has ${records.length} records, more than ${limits.maxRecords} (limits.max-records)`;
+    return { diagnostics: [{ severity: 'error', pos: records[limits.maxRecords]?.meta.pos ?? UNKNOWN_POS, message }], limitExceeded: message };
+  }
+  let limitExceeded: string | undefined;
+  /** RRsets already reported as over the cap (each is reported once; its further records are skipped). */
+  let overCap: Set<BuildingRRset> | undefined;
   const err = (pos: SourcePos | undefined, message: string): void => {
     diags.push({ severity: 'error', pos: pos ?? UNKNOWN_POS, message });
   };
@@ -172,8 +190,15 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
     if (!set) {
       set = { owner: rr.owner, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: [], meta: [] };
       node.sets.set(rr.type, set);
-    } else if (isDuplicate(set.rdata, rr.rdata)) {
+    } else if (overCap?.has(set) || isDuplicate(set.rdata, rr.rdata)) {
       continue; // RFC 2181 §5: an RRset holds no duplicate records.
+    } else if (set.rdata.length >= maxRrset) {
+      // The cap also bounds the duplicate scan above, which is linear in the RRset's size.
+      const message = `${typeName(rr.type)} RRset at ${rr.owner.toString()} has more than ${maxRrset} records (limits.max-rrset)`;
+      err(rr.meta.pos, message);
+      limitExceeded ??= message;
+      (overCap ??= new Set()).add(set);
+      continue;
     }
     if (rr.ttl !== set.ttl) {
       // RFC 2181 §5.2: TTLs within an RRset must match; use the lowest and warn.
@@ -233,6 +258,7 @@ function* buildSteps(origin: Name, records: readonly RR[]): Generator<void, Buil
     }
   }
 
+  if (limitExceeded !== undefined) return { diagnostics: diags, limitExceeded };
   if (diags.some((d) => d.severity === 'error') || !soaSet) return { diagnostics: diags };
 
   // Final RRsets: the building objects themselves, trimmed (readonly by type; not frozen: freezing a million
