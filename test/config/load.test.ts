@@ -49,7 +49,7 @@ describe('config.example.yaml', () => {
     const text = uncommentedExample();
     const top = Object.keys(parseDocument(text).toJS() as object).sort();
     expect(top).toEqual([
-      'acl', 'answer-cache', 'cookies', 'edns', 'flattening', 'identity', 'journal', 'listen', 'log', 'peers', 'proxy',
+      'acl', 'answer-cache', 'cookies', 'edns', 'flattening', 'identity', 'journal', 'limits', 'listen', 'log', 'peers', 'proxy',
       'rrl', 'signature-cache', 'state-dir', 'tcp', 'tsig-keys', 'workers', 'zones', 'zones-dir',
     ]);
     const r = parseConfigText(text, examplePath);
