@@ -2,9 +2,10 @@
 // aborted mid-stream, an IXFR whose result is over max-rrset is not applied; each logs transfer.limit-exceeded, the
 // old zone keeps serving, the secondary retries after SOA RETRY, and takes the zone once it is within the caps.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { daemonBuilt, startDaemon } from '../helpers/daemon.js';
 import { freePorts } from '../helpers/ports.js';
 import { udp } from '../e2e/env.js';
@@ -90,5 +91,18 @@ describe.skipIf('skip' in built)('transfers over a zone cap', () => {
     expect((await udp(s.port, { name: 'h9.rec.test', type: 'A' })).answer.map((r) => r.rdataText)).toEqual(['192.0.2.29']);
     expect((await udp(s.port, { name: 'txt.rrset.test', type: 'TXT' })).answer.map((r) => r.rdataText).sort()).toEqual(['"four"', '"one"', '"three"', '"two"']);
     expect((await udp(s.port, { name: 'big0.bytes.test', type: 'TXT' })).answer.map((r) => r.rdataText)).toEqual(['"short"']);
+
+    // A cap lowered on SIGHUP below what is served: logged, the served version stays, the reload goes on.
+    const cfg = parse(readFileSync(s.configFile, 'utf8')) as { zones: { name: string; limits?: Record<string, number> }[] };
+    cfg.zones.find((z) => z.name === 'rrset.test')!.limits = { 'max-rrset': 3 };
+    writeFileSync(s.configFile, stringify(cfg));
+    s.reload();
+    await until(async () => events(s.output(), 'zone.reshape-failed').length > 0, 10_000, 'zone.reshape-failed on the secondary');
+    expect(events(s.output(), 'zone.reshape-failed').map((e) => [e.zone, e.serial, e.error])).toEqual([
+      ['rrset.test.', 3, 'reload: TXT RRset at txt.rrset.test. has more than 3 records (limits.max-rrset); not applied'],
+    ]);
+    expect(s.output()).toContain('"reloaded"');
+    expect(await serialOf(s.port, 'rrset.test')).toBe(3);
+    expect((await udp(s.port, { name: 'txt.rrset.test', type: 'TXT' })).answer.length).toBe(4);
   }, 90_000);
 });
