@@ -191,7 +191,8 @@ export async function pullZone(ep: Endpoint, zone: Name, ixfrFrom: WireRR | unde
     }
     const m = checkResponse(msg, req, stream, ep);
     records += m.answer.length;
-    if (caps && records > caps.maxRecords) {
+    // RFC 5936 §2.2: the stream repeats the SOA at its end, so a zone of exactly maxRecords records fits.
+    if (caps && records > caps.maxRecords + 1) {
       throw new TransferError('limit', `${what} of ${zone.toString()} from ${ep.address}:${ep.port} passed ${caps.maxRecords} records (limits.max-records); aborted`);
     }
     if (ixfr) {
