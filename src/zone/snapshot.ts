@@ -154,6 +154,7 @@ function* buildSteps(origin: Name, records: readonly RR[], limits: BuildLimits):
     return { diagnostics: [{ severity: 'error', pos: records[limits.maxRecords]?.meta.pos ?? UNKNOWN_POS, message }], limitExceeded: message };
   }
   let limitExceeded: string | undefined;
+  const dups = new DuplicateIndex();
   /** RRsets already reported as over the cap (each is reported once; its further records are skipped). */
   let overCap: Set<BuildingRRset> | undefined;
   const err = (pos: SourcePos | undefined, message: string): void => {
@@ -190,10 +191,9 @@ function* buildSteps(origin: Name, records: readonly RR[], limits: BuildLimits):
     if (!set) {
       set = { owner: rr.owner, type: rr.type, class: rr.class, ttl: rr.ttl, rdata: [], meta: [] };
       node.sets.set(rr.type, set);
-    } else if (overCap?.has(set) || isDuplicate(set.rdata, rr.rdata)) {
+    } else if (overCap?.has(set) || dups.has(set, rr.rdata)) {
       continue; // RFC 2181 §5: an RRset holds no duplicate records.
     } else if (set.rdata.length >= maxRrset) {
-      // The cap also bounds the duplicate scan above, which is linear in the RRset's size.
       const message = `${typeName(rr.type)} RRset at ${rr.owner.toString()} has more than ${maxRrset} records (limits.max-rrset)`;
       err(rr.meta.pos, message);
       limitExceeded ??= message;
@@ -207,6 +207,7 @@ function* buildSteps(origin: Name, records: readonly RR[], limits: BuildLimits):
       set.ttl = low;
     }
     set.rdata.push(rr.rdata);
+    dups.added(set, rr.rdata);
     set.meta.push(rr.meta);
   }
 
@@ -407,6 +408,38 @@ function* packRdata(sets: Iterable<{ rdata: Uint8Array[] }>, total: number): Gen
 
 function* allSets(nodes: ReadonlyMap<string, MutableNode>): Generator<{ rdata: Uint8Array[] }> {
   for (const n of nodes.values()) yield* n.sets.values();
+}
+
+/** RRsets up to this size are scanned for a duplicate; larger ones get an index of their RDATA. */
+const DUPLICATE_SCAN_MAX = 32;
+
+/**
+ * Duplicate RDATA lookup while building (RFC 2181 §5: an RRset holds no duplicates). A scan is cheapest for the usual
+ * small RRset; a large one gets a set of its RDATA octets, so building an RRset of n records is not O(n²) (a zone
+ * file with one 40,000-record RRset took 5 s to build with the scan alone).
+ */
+class DuplicateIndex {
+  private readonly index = new Map<BuildingRRset, Set<string>>();
+
+  has(set: BuildingRRset, rdata: Uint8Array): boolean {
+    if (set.rdata.length < DUPLICATE_SCAN_MAX) return isDuplicate(set.rdata, rdata);
+    let keys = this.index.get(set);
+    if (keys === undefined) {
+      keys = new Set(set.rdata.map(octets));
+      this.index.set(set, keys);
+    }
+    return keys.has(octets(rdata));
+  }
+
+  /** `rdata` was appended to `set`. */
+  added(set: BuildingRRset, rdata: Uint8Array): void {
+    this.index.get(set)?.add(octets(rdata));
+  }
+}
+
+/** The octets of `b` as a string key (one char per octet). */
+function octets(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 function isDuplicate(existing: readonly Uint8Array[], rdata: Uint8Array): boolean {

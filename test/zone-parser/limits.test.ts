@@ -78,6 +78,15 @@ describe('limits.max-rrset', () => {
     if (four.ok) expect(four.zone.snapshot.nodes.get(Name.parse('www.example.com.').key)?.rrsets.get(1)?.rdata.length).toBe(4);
   });
 
+  it('drops duplicates in a large RRset too (indexed past 32 records), and they do not count against the cap', async () => {
+    const rr = (i: number): string => `pool A 10.0.${i >> 8}.${i & 255}\n`;
+    // 200 distinct records, each written twice (the second copies after all the first ones), case-varied owner.
+    const text = HEAD + Array.from({ length: 200 }, (_, i) => rr(i)).join('') + Array.from({ length: 200 }, (_, i) => rr(199 - i).replace('pool', 'POOL')).join('');
+    const res = await loadZone(ORIGIN, write('dups.zone', text), dir, { limits: limits({ maxRrset: 200 }) });
+    expect(res.ok).toBe(true);
+    if (res.ok) expect(res.zone.snapshot.nodes.get(Name.parse('pool.example.com.').key)?.rrsets.get(1)?.rdata.length).toBe(200);
+  });
+
   it('the default (1000) loads an RRset of 1000 records and refuses 1001', async () => {
     const rr = (n: number): string => Array.from({ length: n }, (_, i) => `pool A 10.0.${i >> 8}.${i & 255}\n`).join('');
     expect((await loadZone(ORIGIN, write('pool1000.zone', HEAD + rr(1000)), dir)).ok).toBe(true);
