@@ -72,7 +72,7 @@ interface ZoneEntry {
 /** Settings applied at zone load besides the file: a change to any of them needs a rebuild on reload. */
 function shapingKey(config: Config, zc: ZoneConfig): string {
   const p = resolveZoneProxy(config, zc);
-  return JSON.stringify([zc.file, zc.flattenAllCnames, zc.serial, p?.ipv4.map((a) => a.text), p?.ipv6.map((a) => a.text), p?.https?.alpn]);
+  return JSON.stringify([zc.file, zc.flattenAllCnames, zc.serial, p?.ipv4.map((a) => a.text), p?.ipv6.map((a) => a.text), p?.https?.alpn, zc.limits]);
 }
 
 export class App {
@@ -124,6 +124,7 @@ export class App {
       cookies: cookieSettings(config),
       ...(app.rrl !== undefined ? { rrl: app.rrl } : {}),
       ...(app.signingBudget !== undefined ? { signingBudget: app.signingBudget } : {}),
+      maxCnameChain: config.limits.maxCnameChain,
     });
     // Signature cache hit rate, periodically at debug level (the bench reads signatureCacheStats()).
     setInterval(() => {
@@ -173,6 +174,7 @@ export class App {
       return report;
     }
     this.config = loaded.config;
+    this.engine?.setMaxCnameChain(loaded.config.limits.maxCnameChain);
     await this.transfers?.reconfigure(loaded.config);
     const report = await this.loadZones(loaded.config, this.entries);
     // The replaced zones become garbage once this reload's promise chain has unwound: then give the memory back
@@ -271,7 +273,7 @@ export class App {
         }
         const res = dnssecError !== undefined
           ? { ok: false as const, diagnostics: [{ severity: 'error' as const, pos: { file: zc.file, line: 0, col: 0 }, message: dnssecError }] }
-          : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc, prev !== undefined) });
+          : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc, prev !== undefined), limits: zc.limits });
         if (res.ok && prep?.signing) await attachSigningPrepared(res.zone.snapshot, prep.signing);
         if (res.ok) {
           next.set(zc.name.key, { config: zc, loaded: res.zone, shaping });

@@ -78,7 +78,7 @@ async function checkZone(argv: readonly string[]): Promise<number> {
       return 1;
     }
     const zc = cfg.config.zones.find((z) => z.name.key === origin.key);
-    shaping = { proxy: zc ? resolveZoneProxy(cfg.config, zc) : cfg.config.proxy, flattenAllCnames: zc?.flattenAllCnames ?? false };
+    shaping = { proxy: zc ? resolveZoneProxy(cfg.config, zc) : cfg.config.proxy, flattenAllCnames: zc?.flattenAllCnames ?? false, limits: zc?.limits ?? cfg.config.limits };
     zonesDir = cfg.config.zonesDir;
   }
   const path = resolvePath(file);

@@ -9,8 +9,9 @@ import { parseCidr, parseHostPort, parseIp, type Cidr, type HostPort, type IpAdd
 import {
   DENIAL_MODES, DNSSEC_STATES, LOG_LEVELS, SERIAL_POLICIES, TSIG_ALGORITHMS, ZONE_TYPES,
   type AccessRef, type AclConfig, type Config, type CookiesConfig, type RrlConfig, type DnssecConfig, type FlatteningConfig, type IdentityConfig,
-  type PeerConfig, type ProxyConfig, type TsigKeyConfig, type ZoneConfig,
+  type PeerConfig, type ProxyConfig, type TsigKeyConfig, type ZoneConfig, type LimitsConfig, type ZoneLimits,
 } from './types.js';
+import { DEFAULT_ZONE_LIMITS } from '../zone/limits.js';
 
 /** A validation finding before it is pinned to a source position. */
 export interface ConfigIssue {
@@ -45,10 +46,11 @@ const DEFAULT_SIGNING_BUDGET = 4000;
 const TOP_KEYS = [
   'listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'udp', 'tcp', 'answer-cache',
   'signature-cache', 'signing-budget', 'api', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
+  'limits',
 ] as const;
 const ZONE_KEYS = [
   'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'primaries', 'refresh', 'serial',
-  'flatten-all-cnames', 'multi-provider', 'proxy', 'overlay', 'dnssec',
+  'flatten-all-cnames', 'multi-provider', 'proxy', 'overlay', 'dnssec', 'limits',
 ] as const;
 const DNSSEC_KEYS = ['state', 'denial', 'keys', 'mode', 'validity-days'] as const;
 
@@ -322,15 +324,16 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
     maxBytes: c.int(jRec, 'max-bytes', ['journal'], 4096, 2 ** 40, 10_485_760),
   };
 
+  const limits = readLimits(c, get(root, 'limits'));
   const tsigKeys = readTsigKeys(c, root);
   const peers = readPeers(c, root, tsigKeys);
   const acl = readAcls(c, root, tsigKeys, peers);
-  const zones = readZones(c, root, { peers, acl, absPath, stateDir });
+  const zones = readZones(c, root, { peers, acl, absPath, stateDir, limits });
 
   if (c.failed) return { config: undefined, issues: c.issues };
   const config: Config = {
     file: opts.file, baseDir, listen, workers, zonesDir, stateDir, log, identity, edns, udp, tcp, answerCache,
-    signatureCache, signingBudget, api, cookies, rrl, proxy, flattening, tsigKeys, peers, acl, zones, journal,
+    signatureCache, signingBudget, api, cookies, rrl, proxy, flattening, tsigKeys, peers, acl, zones, journal, limits,
   };
   return { config: deepFreeze(config), issues: c.issues };
 }
@@ -574,6 +577,8 @@ interface ZoneCtx {
   readonly acl: readonly AclConfig[];
   readonly absPath: (p: string) => string;
   readonly stateDir: string;
+  /** The server-level caps, which a zone's own `limits:` keys override. */
+  readonly limits: LimitsConfig;
 }
 
 function readZones(c: Checker, root: Rec, ctx: ZoneCtx): ZoneConfig[] {
@@ -678,6 +683,7 @@ function readZone(c: Checker, v: unknown, p: Path, ctx: ZoneCtx): ZoneConfig | u
   only('overlay', 'secondary');
   const overlayText = c.str(rec, 'overlay', p);
   const dnssec = readDnssec(c, get(rec, 'dnssec'), [...p, 'dnssec'], ctx.absPath);
+  const limits = readZoneLimits(c, get(rec, 'limits'), [...p, 'limits'], ctx.limits);
   if (dnssec?.mode === 'presigned') {
     // Seed "DNSSEC for Secondary DNS": pre-signed is not compatible with Secondary DNS Overrides.
     if (overlayText !== undefined) c.error([...p, 'overlay'], 'cannot be used with dnssec.mode presigned', 'semantic');
@@ -702,8 +708,42 @@ function readZone(c: Checker, v: unknown, p: Path, ctx: ZoneCtx): ZoneConfig | u
   const file = fileText !== undefined ? ctx.absPath(fileText) : join(ctx.stateDir, `${base}.zone`);
   return {
     name, type, file, notify, allowTransfer, allowNotify, primaries, refresh, serial, flattenAllCnames, multiProvider,
-    proxy, overlay: overlayText === undefined ? undefined : ctx.absPath(overlayText), dnssec,
+    proxy, overlay: overlayText === undefined ? undefined : ctx.absPath(overlayText), dnssec, limits,
   };
+}
+
+// ---- limits (caps against a hostile zone file or transfer) --------------------------------------------------
+
+const ZONE_LIMIT_KEYS = ['max-records', 'max-rrset', 'max-file-size', 'max-include-depth'] as const;
+const LIMIT_KEYS = [...ZONE_LIMIT_KEYS, 'max-cname-chain'] as const;
+/** Default CNAME/DNAME redirections per answer: real chains of 9 CNAMEs exist (a CDN login name that broke
+ * Unbound's old limit of 8), so 12, the bound apexdns had before this was configurable. */
+const DEFAULT_MAX_CNAME_CHAIN = 12;
+
+/** The four zone caps of a `limits:` mapping, each defaulting to `base`. */
+function zoneLimitsOf(c: Checker, rec: Rec | undefined, p: Path, base: ZoneLimits): ZoneLimits {
+  return {
+    maxRecords: c.int(rec, 'max-records', p, 1, 1_000_000_000, base.maxRecords),
+    // RFC 1035 §4.1.1: a message carries at most 65535 records, so no RRset can be answered whole beyond that.
+    maxRrset: c.int(rec, 'max-rrset', p, 1, 65_535, base.maxRrset),
+    maxFileSize: c.int(rec, 'max-file-size', p, 1, 2 ** 40, base.maxFileSize),
+    maxIncludeDepth: c.int(rec, 'max-include-depth', p, 0, 100, base.maxIncludeDepth),
+  };
+}
+
+/** Server-level `limits:`. */
+function readLimits(c: Checker, v: unknown): LimitsConfig {
+  const p = ['limits'];
+  const rec = c.map(v, p, LIMIT_KEYS);
+  return { ...zoneLimitsOf(c, rec, p, DEFAULT_ZONE_LIMITS), maxCnameChain: c.int(rec, 'max-cname-chain', p, 1, 64, DEFAULT_MAX_CNAME_CHAIN) };
+}
+
+/** A zone's `limits:` over the server's; the CNAME chain cap is server-wide (the query path knows no zone limits). */
+function readZoneLimits(c: Checker, v: unknown, p: Path, server: LimitsConfig): ZoneLimits {
+  const rec = c.map(v, p, LIMIT_KEYS);
+  if (get(rec, 'max-cname-chain') !== undefined) c.error([...p, 'max-cname-chain'], 'is a server-level setting: set it in the top-level limits: block', 'semantic');
+  const { maxRecords, maxRrset, maxFileSize, maxIncludeDepth } = server;
+  return zoneLimitsOf(c, rec, p, { maxRecords, maxRrset, maxFileSize, maxIncludeDepth });
 }
 
 function readDnssec(c: Checker, v: unknown, p: Path, absPath: (s: string) => string): DnssecConfig | undefined {

@@ -5,6 +5,8 @@ import type { Cidr, HostPort, IpAddress } from '../util/ip.js';
 import type { DnssecConfig } from '../dnssec/settings.js';
 import type { ProxyConfig } from '../zone/proxy.js';
 import type { FlatteningConfig } from '../flatten/upstream.js';
+import type { ZoneLimits } from '../zone/limits.js';
+export type { ZoneLimits } from '../zone/limits.js';
 export type { HttpsTemplateConfig, ProxyConfig } from '../zone/proxy.js';
 export type { FlatteningConfig } from '../flatten/upstream.js';
 
@@ -153,6 +155,14 @@ export interface ZoneConfig {
   readonly overlay: string | undefined;
   /** undefined = unsigned (equivalent to state `deleted`). */
   readonly dnssec: DnssecConfig | undefined;
+  /** Effective caps for this zone: its own `limits:` keys over the server's `limits:` block. */
+  readonly limits: ZoneLimits;
+}
+
+/** `limits:` (server level): the zone caps every zone inherits, and the CNAME chain cap of the query path. */
+export interface LimitsConfig extends ZoneLimits {
+  /** CNAME/DNAME redirections followed within one answer (RFC 1034 §3.6.2, §4.3.2 step 3a). */
+  readonly maxCnameChain: number;
 }
 
 export interface JournalConfig {
@@ -190,4 +200,5 @@ export interface Config {
   readonly acl: readonly AclConfig[];
   readonly zones: readonly ZoneConfig[];
   readonly journal: JournalConfig;
+  readonly limits: LimitsConfig;
 }

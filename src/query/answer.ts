@@ -31,7 +31,8 @@ export function buildResponse(res: Resolution): Response {
       // RFC 1034 §4.3.2 step 3a: the chain leaves the zone; the resolver continues from the last target.
       return { rcode: Rcode.NOERROR, aa: true, answer: chain, authority: EMPTY, additional: EMPTY };
     case 'loop':
-      // A CNAME loop inside the zone: answer the chain up to the repeat, as Knot and BIND do; resolvers detect it.
+      // A CNAME loop inside the zone, or a chain longer than limits.max-cname-chain: answer the chain collected so far
+      // (up to the repeat), as Knot and BIND do; resolvers detect it.
       return { rcode: Rcode.NOERROR, aa: true, answer: chain, authority: EMPTY, additional: EMPTY };
     case 'yxdomain':
       // RFC 6672 §2.2: the DNAME substitution would exceed 255 octets.

@@ -10,7 +10,7 @@ import type { ZoneStore } from '../zone/store.js';
 import { buildResponse } from './answer.js';
 import { chaosAnswer, type Identity } from './chaos.js';
 import { classify } from './classify.js';
-import { resolve } from './resolve.js';
+import { resolve, type ResolveOptions } from './resolve.js';
 import { FLATTEN_RESOLVE_OPTIONS, Flattener, needsFlattening, type Shaped } from './flatten.js';
 import type { FlatteningConfig } from '../flatten/upstream.js';
 import { bare, type Response } from '../wire/response.js';
@@ -55,6 +55,12 @@ export interface EngineOptions {
   readonly rrl?: RateLimiter;
   /** One-off signatures per second for UDP answers of live-signed zones (src/dnssec/budget.ts); none = unlimited. */
   readonly signingBudget?: SigningBudget;
+  /** CNAME/DNAME redirections followed in one answer (config `limits.max-cname-chain`); default MAX_CHAIN. */
+  readonly maxCnameChain?: number;
+}
+
+function resolveOptionsFor(maxChain: number | undefined): ResolveOptions {
+  return maxChain === undefined ? FLATTEN_RESOLVE_OPTIONS : Object.freeze({ ...FLATTEN_RESOLVE_OPTIONS, maxChain });
 }
 
 /** The rate-limit bucket of error responses (one per client prefix). */
@@ -90,6 +96,7 @@ export class QueryEngine {
   private readonly cache: AnswerCache;
   readonly flattener: Flattener;
   private cacheGeneration = -1;
+  private resolveOptions: ResolveOptions;
   cacheHits = 0;
   cacheMisses = 0;
 
@@ -104,6 +111,12 @@ export class QueryEngine {
   ) {
     this.flattener = new Flattener(store, { config: opts.flattening ?? NO_FLATTENING, logger: opts.logger });
     this.cache = new AnswerCache(opts.answerCacheEntries);
+    this.resolveOptions = resolveOptionsFor(opts.maxCnameChain);
+  }
+
+  /** Reload: a new `limits.max-cname-chain` (cached answers go with the new zone set's generation). */
+  setMaxCnameChain(max: number | undefined): void {
+    this.resolveOptions = resolveOptionsFor(max);
   }
 
   /** Answer one request. Returns null when the packet must be dropped (RFC 1035 §4.1.1: QR=1, short header). */
@@ -251,7 +264,7 @@ export class QueryEngine {
     // RFC 8914 §4.22: RRSIGs of a live-signed zone exist only per answer; refused as Knot's onlinesign and PowerDNS do.
     else if (q.question.type === RRType.RRSIG && refusesRrsigQuery(routed.snapshot)) res = bare(Rcode.REFUSED, false, NOT_SUPPORTED);
     else {
-      const r = resolve(routed.snapshot, q.question.name, q.question.type, FLATTEN_RESOLVE_OPTIONS);
+      const r = resolve(routed.snapshot, q.question.name, q.question.type, this.resolveOptions);
       if (needsFlattening(r)) {
         // Answer shaping (seed "CNAME flattening"): synchronous from served zones or the flattening cache.
         const shaped = this.flattener.shape(r, q.question.name, q.question.type);

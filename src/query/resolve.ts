@@ -9,7 +9,7 @@ import { NodeFlag, type ZoneNode, type ZoneSnapshot } from '../zone/snapshot.js'
 import { signingOf } from '../dnssec/zone-keys.js';
 import { FLATTEN_TYPES, type ChainLink, type Resolution, type WildcardInfo } from '../zone/resolution.js';
 
-/** Upper bound on CNAME/DNAME links followed for one query. */
+/** Default bound on CNAME/DNAME redirections followed for one query (config `limits.max-cname-chain`). */
 export const MAX_CHAIN = 12;
 
 /** Key prefix of a `*` label in wire-key form: length 1, then `*`. */
@@ -26,6 +26,12 @@ export interface ResolveOptions {
    * result whose last chain link has `flatten` set; for other types the CNAME is ignored.
    */
   readonly isFlattened?: (cname: RRset) => boolean;
+  /**
+   * At most this many CNAME/DNAME redirections are followed (default MAX_CHAIN). A chain that goes on is answered,
+   * like a loop, with the links collected so far: RFC 1034 §3.6.2 says chains should be short and leaves the bound
+   * to the server.
+   */
+  readonly maxChain?: number;
 }
 
 /**
@@ -35,9 +41,12 @@ export interface ResolveOptions {
 export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: ResolveOptions = {}): Resolution {
   const chain: ChainLink[] = [];
   const seen = new Set<string>();
+  const maxChain = opts.maxChain ?? MAX_CHAIN;
+  /** Redirections followed so far (a DNAME and the CNAME synthesized from it count once). */
+  let hops = 0;
   let name = qname;
   for (;;) {
-    if (seen.has(name.key) || chain.length > MAX_CHAIN) return { kind: 'loop', zone, chain, name };
+    if (seen.has(name.key)) return { kind: 'loop', zone, chain, name };
     seen.add(name.key);
 
     // RFC 1034 §4.3.2 step 3b / RFC 6672 §3.2: look for a zone cut or DNAME on the way down from the apex.
@@ -50,6 +59,7 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
           return ds ? { kind: 'referral', zone, chain, name, cut: stop, ns, ds } : { kind: 'referral', zone, chain, name, cut: stop, ns };
         }
         const dname = stop.rrsets.get(RRType.DNAME)!;
+        if (hops++ >= maxChain) return { kind: 'loop', zone, chain, name };
         const target = targetOf(RRType.DNAME, dname.rdata[0]!);
         let synthesized: Name;
         try {
@@ -96,6 +106,7 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
       }
       // RFC 1034 §3.6.2 / RFC 8482: ANY at a CNAME owner answers the CNAME without following it.
       if (qtype === RRType.ANY) return answer(zone, chain, name, found, [owned], wildcard);
+      if (hops++ >= maxChain) return { kind: 'loop', zone, chain, name };
       chain.push(wildcard ? { rrset: owned, wildcard } : { rrset: owned });
       if (!target.isSubdomainOf(zone.origin)) return { kind: 'external', zone, chain, name: target };
       name = target;

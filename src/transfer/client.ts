@@ -25,7 +25,7 @@ export interface Endpoint {
 export class TransferError extends Error {
   override readonly name = 'TransferError';
   constructor(
-    readonly reason: 'timeout' | 'network' | 'rcode' | 'tsig' | 'malformed' | 'stream',
+    readonly reason: 'timeout' | 'network' | 'rcode' | 'tsig' | 'malformed' | 'stream' | 'limit',
     message: string,
   ) {
     super(message);
@@ -152,6 +152,14 @@ export async function querySoa(ep: Endpoint, zone: Name, timeoutMs = 5000): Prom
   return soa!;
 }
 
+/** Caps on one incoming transfer (the zone's limits.max-records and limits.max-file-size). */
+export interface PullCaps {
+  /** Records in the transfer's answer sections (for IXFR: deletions and additions together). */
+  readonly maxRecords: number;
+  /** Bytes of the transfer's DNS messages. */
+  readonly maxBytes: number;
+}
+
 export interface PullResult {
   readonly kind: 'axfr' | 'ixfr' | 'uptodate';
   readonly result: IxfrResult;
@@ -164,7 +172,7 @@ export interface PullResult {
  * else AXFR (RFC 5936). Every message is TSIG-verified when a key is set (RFC 8945 §5.3.1). Nothing is applied
  * here: the caller gets the parsed stream.
  */
-export async function pullZone(ep: Endpoint, zone: Name, ixfrFrom: WireRR | undefined, timeoutMs = 120_000, idleMs = 15_000): Promise<PullResult> {
+export async function pullZone(ep: Endpoint, zone: Name, ixfrFrom: WireRR | undefined, timeoutMs = 120_000, idleMs = 15_000, caps?: PullCaps): Promise<PullResult> {
   const req = ixfrFrom ? prepare(zone, RRType.IXFR, ep.key, { authority: [ixfrFrom] }) : prepare(zone, RRType.AXFR, ep.key);
   const stream = ep.key && req.mac ? new TsigStream(ep.key, req.mac) : undefined;
   const ixfr = ixfrFrom ? new IxfrParser({ clientSerial: soaSerial(ixfrFrom.rdata), zone }) : undefined;
@@ -172,10 +180,21 @@ export async function pullZone(ep: Endpoint, zone: Name, ixfrFrom: WireRR | unde
   let messages = 0;
   let bytes = 0;
   let soleSoa = false;
+  let records = 0;
+  const what = ixfrFrom ? 'IXFR' : 'AXFR';
   await tcpExchange(ep, req.bytes, (msg) => {
     messages++;
     bytes += msg.length;
+    // Caps are checked per message, so a hostile primary is cut off before the stream fills our memory.
+    if (caps && bytes > caps.maxBytes) {
+      throw new TransferError('limit', `${what} of ${zone.toString()} from ${ep.address}:${ep.port} passed ${caps.maxBytes} bytes (limits.max-file-size); aborted`);
+    }
     const m = checkResponse(msg, req, stream, ep);
+    records += m.answer.length;
+    // RFC 5936 §2.2: the stream repeats the SOA at its end, so a zone of exactly maxRecords records fits.
+    if (caps && records > caps.maxRecords + 1) {
+      throw new TransferError('limit', `${what} of ${zone.toString()} from ${ep.address}:${ep.port} passed ${caps.maxRecords} records (limits.max-records); aborted`);
+    }
     if (ixfr) {
       ixfr.pushAll(m.answer);
       // RFC 1995 §4: a single-SOA answer is complete in one message.

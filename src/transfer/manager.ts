@@ -253,7 +253,8 @@ export class TransferManager {
     if (zc.dnssec?.mode === 'presigned') return { records: raw, signing: prep?.signing };
     let records: readonly RR[] = raw;
     if (zc.overlay) {
-      const parsed = await parseZoneFile(zc.overlay, { origin: zc.name, zonesDir: this.config.zonesDir });
+      const l = zc.limits;
+      const parsed = await parseZoneFile(zc.overlay, { origin: zc.name, zonesDir: this.config.zonesDir, maxRecords: l.maxRecords, maxFileSize: l.maxFileSize, maxIncludeDepth: l.maxIncludeDepth });
       const err = parsed.diagnostics.find((d) => d.severity === 'error');
       if (err) throw new Error(`overlay ${zc.overlay}: ${err.message}`);
       records = applyOverlay(zc.name, raw, parsed.records);

@@ -12,7 +12,7 @@ import type { RR } from '../zone/model.js';
 import { buildSnapshotAsync, type ZoneSnapshot } from '../zone/snapshot.js';
 import { attachSigningPrepared, type ZoneSigning } from '../dnssec/zone-keys.js';
 import { applyChangeset, ChangesetError, soaSerial } from './changeset.js';
-import { pullZone, querySoa, type Endpoint } from './client.js';
+import { pullZone, querySoa, TransferError, type Endpoint, type PullCaps } from './client.js';
 import { atomicWrite, encodeZoneImage, readZoneImage } from './journal.js';
 import { serialGt } from './serial.js';
 
@@ -97,10 +97,17 @@ export class SecondaryZone {
     return this.deps.logger;
   }
 
-  /** New config on reload (primaries, refresh, overlay ...): reshape and reschedule. */
+  /** New config on reload (primaries, refresh, overlay, limits ...): reshape and reschedule. */
   async reconfigure(cfg: ZoneConfig): Promise<void> {
     this.cfg = cfg;
-    if (this.raw) await this.install(this.raw, false, 'reload');
+    if (this.raw) {
+      try {
+        await this.install(this.raw, false, 'reload');
+      } catch (e) {
+        // Data that no longer fits the new settings (e.g. a lowered cap): the version being served stays.
+        this.log?.error({ event: 'zone.reshape-failed', zone: cfg.name.toString(), serial: this.serial, error: (e as Error).message }, 'secondary zone not reshaped on reload; the previous version keeps serving');
+      }
+    }
     if (!this.deps.follower) this.schedule(0);
   }
 
@@ -217,6 +224,10 @@ export class SecondaryZone {
       } catch (e) {
         const msg = (e as Error).message;
         errors.push(`${peer.name}: ${msg}`);
+        if (e instanceof TransferError && e.reason === 'limit') {
+          this.log?.error({ event: 'transfer.limit-exceeded', zone, primary: peer.name, address: `${peer.address.text}:${peer.port}`, serial: this.serial, error: msg }, 'transfer refused: over a zone limit; the previous version keeps serving');
+          continue;
+        }
         this.log?.warn({ event: 'transfer.primary-failed', zone, primary: peer.name, address: `${peer.address.text}:${peer.port}`, error: msg }, 'primary failed');
       }
     }
@@ -243,10 +254,11 @@ export class SecondaryZone {
     let records: readonly RR[] | undefined;
     let kind: 'AXFR' | 'IXFR' = 'AXFR';
     let messages = 0;
+    const caps: PullCaps = { maxRecords: this.cfg.limits.maxRecords, maxBytes: this.cfg.limits.maxFileSize };
     // RFC 1995 §3: IXFR when the peer allows it and we have a version to start from.
     if (mode === 'soa' && ours && peer.ixfr) {
       try {
-        const r = await pullZone(ep, zone, ours, this.deps.transferTimeoutMs ?? 120_000);
+        const r = await pullZone(ep, zone, ours, this.deps.transferTimeoutMs ?? 120_000, undefined, caps);
         messages = r.messages;
         const res = r.result;
         switch (res.kind) {
@@ -279,13 +291,13 @@ export class SecondaryZone {
       }
     }
     if (!records) {
-      const r = await pullZone(ep, zone, undefined, this.deps.transferTimeoutMs ?? 120_000);
+      const r = await pullZone(ep, zone, undefined, this.deps.transferTimeoutMs ?? 120_000, undefined, caps);
       if (r.result.kind !== 'axfr') throw new Error('AXFR did not return a zone');
       records = r.result.records;
       messages = r.messages;
       kind = 'AXFR';
     }
-    const serial = await this.install(records, true, kind);
+    const serial = await this.install(records, true, kind, `${kind} from ${peer.name}`);
     this.log?.info(
       { event: 'transfer.succeeded', zone: zone.toString(), primary: peer.name, type: kind, serial, records: records.length, messages, ms: Math.round(performance.now() - started) },
       'transfer succeeded',
@@ -293,10 +305,13 @@ export class SecondaryZone {
   }
 
   /** Build, (persist,) publish. Throws when the data is not a valid zone; nothing changes then. */
-  private async install(raw: readonly RR[], persist: boolean, why: string): Promise<number> {
+  private async install(raw: readonly RR[], persist: boolean, why: string, source = why): Promise<number> {
     const shaped = await this.deps.shape(raw);
-    // Built in time slices: a large transfer does not stall the query path.
-    const built = await buildSnapshotAsync(this.cfg.name, shaped.records);
+    // Built in time slices: a large transfer does not stall the query path. The zone caps hold for the result
+    // (an IXFR applied onto our copy may grow it past limits.max-records).
+    const limits = this.cfg.limits;
+    const built = await buildSnapshotAsync(this.cfg.name, shaped.records, { maxRrset: limits.maxRrset, maxRecords: limits.maxRecords });
+    if (built.limitExceeded !== undefined) throw new TransferError('limit', `${source}: ${built.limitExceeded}; not applied`);
     if (!built.snapshot) {
       const first = built.diagnostics.find((d) => d.severity === 'error');
       throw new Error(`transferred zone is invalid: ${first?.message ?? 'unknown error'}`);

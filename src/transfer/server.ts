@@ -46,8 +46,42 @@ export interface TransferServerOptions {
 /** Types a live-signed zone never sends out: the secondary signs or serves it unsigned (seed "Zone transfers"). */
 const LIVE_SIGNED_DROP: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM]);
 
+/**
+ * Warnings any client can trigger with one packet (bad TSIG, a refused NOTIFY or transfer) are sampled: at most one
+ * line per kind a second, carrying how many were left out since the last one. Unsampled, a flood of forged requests
+ * becomes a flood of log lines (disk, CPU), which is what the RRL log does too (src/query/pipeline.ts).
+ */
+export class LogSampler {
+  private readonly last = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(private readonly intervalMs = 1000) {}
+
+  /** Undefined: leave this line out; a number: log it, with that many left out before it. */
+  admit(kind: string, now = Date.now()): number | undefined {
+    const e = this.last.get(kind);
+    if (e === undefined) {
+      // Kinds are event × error name: a handful, so the map stays small.
+      this.last.set(kind, { at: now, suppressed: 0 });
+      return 0;
+    }
+    if (now - e.at < this.intervalMs) {
+      e.suppressed++;
+      return undefined;
+    }
+    const n = e.suppressed;
+    e.at = now;
+    e.suppressed = 0;
+    return n;
+  }
+}
+
 /** One writer for all transfer messages: every message is built in one synchronous step, so sharing is safe. */
 const writer = new MessageWriter();
+
+/** The `suppressed` log field of a sampled line (absent when nothing was left out). */
+function suppressed(n: number): { suppressed?: number } {
+  return n > 0 ? { suppressed: n } : {};
+}
 
 /** Client address bytes; IPv4-mapped IPv6 (RFC 4291 §2.5.5.2) becomes IPv4. */
 function clientBytes(address: string): Uint8Array | undefined {
@@ -131,6 +165,7 @@ function bytesKey(b: Uint8Array): string {
 export class TransferServer implements TransferHook {
   private readonly keyMap: ReadonlyMap<string, TsigKey>;
   private readonly maxMessage: number;
+  private readonly sampler = new LogSampler();
 
   constructor(private readonly opts: TransferServerOptions) {
     this.keyMap = new Map(opts.keys.map((k) => [k.name.key, k]));
@@ -155,7 +190,10 @@ export class TransferServer implements TransferHook {
     if (q.tsig) {
       const v = verifyMessage(buf, (n) => this.keyMap.get(n.key));
       if (!v.ok) {
-        log?.warn({ event: 'transfer.tsig-failed', zone: zoneName.toString(), request: what, client: ctx.address, error: v.error, key: v.keyName?.toString(), detail: v.detail }, 'TSIG verification failed');
+        const left = log && this.sampler.admit(`tsig-failed ${v.error}`);
+        if (left !== undefined) {
+          log?.warn({ event: 'transfer.tsig-failed', zone: zoneName.toString(), request: what, client: ctx.address, error: v.error, key: v.keyName?.toString(), detail: v.detail, ...suppressed(left) }, 'TSIG verification failed');
+        }
         if (v.error === 'UNSIGNED') return this.bare(q, buf, Rcode.REFUSED);
         return tsigErrorResponse(this.bare(q, buf, Rcode.NOTAUTH), v).message;
       }
@@ -169,7 +207,8 @@ export class TransferServer implements TransferHook {
       if (!info || info.config.type !== 'secondary') return reply(Rcode.NOTAUTH);
       const refs: AccessRef[] = [...info.config.primaries.map((peer) => ({ kind: 'peer' as const, peer })), ...info.config.allowNotify];
       if (!accessAllowed(refs, ctx.address, verified?.key.name)) {
-        log?.warn({ event: 'notify.refused', zone: zoneName.toString(), client: ctx.address, key: verified?.key.name.toString() }, 'NOTIFY refused by ACL');
+        const left = log && this.sampler.admit('notify.refused');
+        if (left !== undefined) log?.warn({ event: 'notify.refused', zone: zoneName.toString(), client: ctx.address, key: verified?.key.name.toString(), ...suppressed(left) }, 'NOTIFY refused by ACL');
         return reply(Rcode.REFUSED);
       }
       let serial: number | undefined;
@@ -198,7 +237,8 @@ export class TransferServer implements TransferHook {
     }
     if (!info || !served) return reply(Rcode.NOTAUTH);
     if (!accessAllowed(info.config.allowTransfer, ctx.address, verified?.key.name)) {
-      log?.warn({ event: 'transfer.refused', zone: zoneName.toString(), request: what, client: ctx.address, key: verified?.key.name.toString() }, 'transfer refused by ACL');
+      const left = log && this.sampler.admit('transfer.refused');
+      if (left !== undefined) log?.warn({ event: 'transfer.refused', zone: zoneName.toString(), request: what, client: ctx.address, key: verified?.key.name.toString(), ...suppressed(left) }, 'transfer refused by ACL');
       return reply(Rcode.REFUSED);
     }
     if (served.expired) return reply(Rcode.SERVFAIL);

@@ -11,6 +11,7 @@ import { applyFlattenAll, applyProxy } from './proxy.js';
 import type { ProxyConfig } from './proxy.js';
 import { RRType } from '../wire/constants.js';
 import { soaFields, soaWithSerial } from '../wire/rdata/index.js';
+import { DEFAULT_ZONE_LIMITS, type ZoneLimits } from './limits.js';
 
 export interface LoadedZone {
   readonly snapshot: ZoneSnapshot;
@@ -37,13 +38,16 @@ export interface ZoneShaping {
    * error that fails the load (serial: keep on a changed zone whose serial did not increase).
    */
   readonly serial?: ((fileSerial: number, fingerprint: string) => number | { readonly error: string }) | undefined;
+  /** Caps against a hostile zone file (src/zone/limits.ts); default DEFAULT_ZONE_LIMITS. */
+  readonly limits?: ZoneLimits;
 }
 
 export async function loadZone(origin: Name, file: string, zonesDir: string, shaping: ZoneShaping = {}): Promise<LoadResult> {
   const started = performance.now();
   let parsed;
+  const limits = shaping.limits ?? DEFAULT_ZONE_LIMITS;
   try {
-    parsed = await parseZoneFile(file, { origin, zonesDir });
+    parsed = await parseZoneFile(file, { origin, zonesDir, maxRecords: limits.maxRecords, maxFileSize: limits.maxFileSize, maxIncludeDepth: limits.maxIncludeDepth });
   } catch (e) {
     return { ok: false, diagnostics: [{ severity: 'error', pos: { file, line: 0, col: 0 }, message: (e as Error).message }] };
   }
@@ -68,7 +72,7 @@ export async function loadZone(origin: Name, file: string, zonesDir: string, sha
       }
     }
   }
-  const built = await buildSnapshotAsync(origin, records);
+  const built = await buildSnapshotAsync(origin, records, { maxRrset: limits.maxRrset });
   const diagnostics = [...parsed.diagnostics, ...proxied.diagnostics, ...built.diagnostics];
   if (!built.snapshot) return { ok: false, diagnostics };
   const fingerprint = await fingerprintFiles(parsed.files);

@@ -13,6 +13,7 @@ import { Lexer, type LexComment, type LexRecord } from './lexer.js';
 import type { Diagnostic, RR, RecordMeta, RecordTag, SourcePos } from './model.js';
 import { AUTO_TTL_MARKER, AUTO_TTL_SECONDS, MAX_TTL, parseTtl } from './ttl.js';
 import { TimeSlice } from './slice.js';
+import { byteText, DEFAULT_ZONE_LIMITS } from './limits.js';
 
 export interface ParseOptions {
   /** Zone origin; the initial $ORIGIN. */
@@ -25,6 +26,8 @@ export interface ParseOptions {
   readonly maxIncludeDepth?: number;
   /** Stop with an error after this many records (including $GENERATE output); default 10,000,000. */
   readonly maxRecords?: number;
+  /** Refuse to read more than this many bytes of zone text (the main file and every $INCLUDE); default 512 MiB. */
+  readonly maxFileSize?: number;
 }
 
 export interface ParseResult {
@@ -40,18 +43,24 @@ export const MAX_DIAGNOSTICS = 100;
 export const MAX_GENERATE_RECORDS = 65536;
 
 const DEFAULT_TTL = 3600;
-const DEFAULT_MAX_INCLUDE_DEPTH = 10;
-const DEFAULT_MAX_RECORDS = 10_000_000;
 const EMPTY_TAGS: readonly RecordTag[] = Object.freeze([]);
 const PAUSE: IoRequest = Object.freeze({ op: 'pause' });
 
 /** Requests the sync/async drivers fulfil for the generator core. */
 type IoRequest =
-  | { readonly op: 'read'; readonly path: string }
+  /** Read a file, unless it is larger than `maxBytes` (then the reply is a TooLarge error and nothing is read). */
+  | { readonly op: 'read'; readonly path: string; readonly maxBytes: number }
   | { readonly op: 'realpath'; readonly path: string }
   /** A chance to let the event loop run (the async driver yields; the sync one carries on). */
   | { readonly op: 'pause' };
 type IoReply = string | Error;
+
+/** A file that would take the zone past its byte budget (limits.max-file-size); it was not read. */
+class TooLarge extends Error {
+  constructor(readonly size: number) {
+    super(`file is ${size} bytes`);
+  }
+}
 type Core = Generator<IoRequest, void, IoReply>;
 
 /** Mutable state of one parse (shared by a file and everything it includes). */
@@ -60,6 +69,9 @@ interface State {
   readonly zonesDirReal: string;
   readonly maxIncludeDepth: number;
   readonly maxRecords: number;
+  readonly maxFileSize: number;
+  /** Bytes of zone text read so far (main file and includes). */
+  bytes: number;
   readonly records: RR[];
   readonly diagnostics: Diagnostic[];
   readonly files: string[];
@@ -306,7 +318,7 @@ function emitRecord(
   // Seed: TTL 1 means "Auto", i.e. 300 seconds.
   if (ttl === AUTO_TTL_MARKER) ttl = AUTO_TTL_SECONDS;
   if (st.records.length >= st.maxRecords) {
-    errAt(ctx, pos, `more than ${st.maxRecords} records`);
+    errAt(ctx, pos, `zone has more than ${st.maxRecords} records (limits.max-records)`);
     st.stop = true;
     return false;
   }
@@ -430,7 +442,7 @@ function* processInclude(ctx: FileCtx, rec: LexRecord): Core {
   if (!noExtra(ctx, toks, 3)) return;
   if (fileTok.text.length === 0 || fileTok.text.includes('\0')) return errAt(ctx, fileTok, 'bad $INCLUDE file name');
   if (ctx.depth + 1 > st.maxIncludeDepth) {
-    return errAt(ctx, fileTok, `$INCLUDE nested more than ${st.maxIncludeDepth} levels deep`);
+    return errAt(ctx, fileTok, `$INCLUDE nested more than ${st.maxIncludeDepth} levels deep (limits.max-include-depth)`);
   }
   // Relative include paths are relative to the including file's directory.
   const lexical = path.resolve(path.dirname(path.resolve(ctx.file)), fileTok.text);
@@ -440,8 +452,15 @@ function* processInclude(ctx: FileCtx, rec: LexRecord): Core {
     return errAt(ctx, fileTok, `$INCLUDE "${fileTok.text}" resolves outside the zones directory ${st.zonesDirReal}`);
   }
   if (st.stack.includes(real)) return errAt(ctx, fileTok, `$INCLUDE cycle: "${fileTok.text}" is already being read`);
-  const text = yield { op: 'read', path: real };
+  const text = yield { op: 'read', path: real, maxBytes: st.maxFileSize - st.bytes };
+  if (text instanceof TooLarge || (typeof text === 'string' && st.bytes + text.length > st.maxFileSize)) {
+    // Checked before the file is read (its size on disk), and again on what was read (a file that grew).
+    st.stop = true;
+    const size = text instanceof TooLarge ? text.size : text.length;
+    return errAt(ctx, fileTok, `$INCLUDE "${fileTok.text}" (${size} bytes) takes the zone past ${byteText(st.maxFileSize)} (limits.max-file-size)`);
+  }
   if (typeof text !== 'string') return errAt(ctx, fileTok, `cannot read $INCLUDE file "${fileTok.text}": ${text.message}`);
+  st.bytes += text.length;
   st.files.push(real);
   st.stack.push(real);
   // RFC 1035 §5.1: the included file starts with the given origin; ours is restored afterwards (separate ctx).
@@ -643,8 +662,10 @@ function newState(opts: ParseOptions, zonesDirReal: string): State {
   return {
     opts,
     zonesDirReal,
-    maxIncludeDepth: opts.maxIncludeDepth ?? DEFAULT_MAX_INCLUDE_DEPTH,
-    maxRecords: opts.maxRecords ?? DEFAULT_MAX_RECORDS,
+    maxIncludeDepth: opts.maxIncludeDepth ?? DEFAULT_ZONE_LIMITS.maxIncludeDepth,
+    maxRecords: opts.maxRecords ?? DEFAULT_ZONE_LIMITS.maxRecords,
+    maxFileSize: opts.maxFileSize ?? DEFAULT_ZONE_LIMITS.maxFileSize,
+    bytes: 0,
     records: [],
     diagnostics: [],
     files: [],
@@ -665,7 +686,17 @@ function newState(opts: ParseOptions, zonesDirReal: string): State {
 function* parseMain(st: State, text: string, fileName: string, mainReal: string): Core {
   st.files.push(fileName);
   st.stack.push(mainReal);
+  if (!mainFits(st, text.length, fileName)) return;
+  st.bytes = text.length;
   yield* parseText(st, text, fileName, 0, st.opts.origin);
+}
+
+/** The main file against limits.max-file-size; reports at its first line when it is too large. */
+function mainFits(st: State, size: number, fileName: string): boolean {
+  if (size <= st.maxFileSize) return true;
+  addDiag(st, 'error', fileName, 1, 1, `zone file is ${size} bytes, more than ${byteText(st.maxFileSize)} (limits.max-file-size)`);
+  st.stop = true;
+  return false;
 }
 
 function result(st: State): ParseResult {
@@ -705,14 +736,18 @@ export function parseZoneText(
 ): ParseResult {
   const st = newState(opts, realpathOr(opts.zonesDir));
   const hook = opts.readFile;
-  const readFile = hook !== undefined ? (p: string) => toByteString(hook(p)) : (p: string) => fs.readFileSync(p).toString('latin1');
+  const readFile = (p: string, maxBytes: number): string | Error => {
+    if (hook !== undefined) return toByteString(hook(p));
+    const size = fs.statSync(p).size;
+    return size > maxBytes ? new TooLarge(size) : fs.readFileSync(p).toString('latin1');
+  };
   const gen = parseMain(st, toByteString(text), fileName, realpathOr(fileName));
   let step = gen.next();
   while (!step.done) {
     const req = step.value;
     let reply: IoReply;
     try {
-      reply = req.op === 'pause' ? '' : req.op === 'read' ? readFile(req.path) : fs.realpathSync(req.path);
+      reply = req.op === 'pause' ? '' : req.op === 'read' ? readFile(req.path, req.maxBytes) : fs.realpathSync(req.path);
     } catch (e) {
       reply = e instanceof Error ? e : new Error(String(e));
     }
@@ -723,6 +758,15 @@ export function parseZoneText(
 
 /** Read and parse a zone file (and its includes) with fs/promises. Rejects only when the main file is unreadable. */
 export async function parseZoneFile(file: string, opts: ParseOptions): Promise<ParseResult> {
+  // A file above the byte cap is refused from its size, before it is read into memory.
+  const maxFileSize = opts.maxFileSize ?? DEFAULT_ZONE_LIMITS.maxFileSize;
+  const mainSize = (await fsp.stat(file)).size;
+  if (mainSize > maxFileSize) {
+    const st = newState(opts, opts.zonesDir);
+    st.files.push(file);
+    mainFits(st, mainSize, file);
+    return result(st);
+  }
   const text = (await fsp.readFile(file)).toString('latin1');
   let zonesDirReal: string;
   try {
@@ -747,7 +791,10 @@ export async function parseZoneFile(file: string, opts: ParseOptions): Promise<P
       if (req.op === 'pause') {
         await slice.maybeYield();
         reply = '';
-      } else reply = req.op === 'read' ? (await fsp.readFile(req.path)).toString('latin1') : await fsp.realpath(req.path);
+      } else if (req.op === 'read') {
+        const size = (await fsp.stat(req.path)).size;
+        reply = size > req.maxBytes ? new TooLarge(size) : (await fsp.readFile(req.path)).toString('latin1');
+      } else reply = await fsp.realpath(req.path);
     } catch (e) {
       reply = e instanceof Error ? e : new Error(String(e));
     }

@@ -49,8 +49,8 @@ describe('config.example.yaml', () => {
     const text = uncommentedExample();
     const top = Object.keys(parseDocument(text).toJS() as object).sort();
     expect(top).toEqual([
-      'acl', 'answer-cache', 'cookies', 'edns', 'flattening', 'identity', 'journal', 'listen', 'log', 'peers', 'proxy',
-      'rrl', 'signature-cache', 'state-dir', 'tcp', 'tsig-keys', 'workers', 'zones', 'zones-dir',
+      'acl', 'answer-cache', 'api', 'cookies', 'edns', 'flattening', 'identity', 'journal', 'limits', 'listen', 'log', 'peers', 'proxy',
+      'rrl', 'signature-cache', 'signing-budget', 'state-dir', 'tcp', 'tsig-keys', 'workers', 'zones', 'zones-dir',
     ]);
     const r = parseConfigText(text, examplePath);
     const c = ok(r);
@@ -159,7 +159,7 @@ describe('error reports (path, message, line:col)', () => {
     expect(errs('zones:\n  - name: a.test\n    file: a.zone\n    alow-transfer: []\nlisten: ["127.0.0.1:53"]\ntcp: {idleTimeoutMs: 5}\nfoo: 1\n')).toEqual([
       `${F}:4:5: zones[0].alow-transfer: unknown key (did you mean "allow-transfer"?)`,
       `${F}:6:7: tcp.idleTimeoutMs: unknown key (did you mean "idle-timeout-ms"?)`,
-      `${F}:7:1: foo: unknown key (allowed: listen, workers, zones-dir, state-dir, log, identity, edns, udp, tcp, answer-cache, signature-cache, cookies, rrl, proxy, flattening, tsig-keys, peers, acl, zones, journal)`,
+      `${F}:7:1: foo: unknown key (allowed: listen, workers, zones-dir, state-dir, log, identity, edns, udp, tcp, answer-cache, signature-cache, signing-budget, api, cookies, rrl, proxy, flattening, tsig-keys, peers, acl, zones, journal, limits)`,
     ]);
   });
 

@@ -121,3 +121,27 @@ describe('chains, DNAME and delegations', () => {
     if (r.kind === 'answer') expect(r.rrsets.map((s) => s.type)).toEqual([RRType.NS]);
   });
 });
+
+describe('CNAME chain cap (limits.max-cname-chain)', () => {
+  // c0 → c1 → … → c13, then an A record: 14 CNAMEs.
+  const links = Array.from({ length: 14 }, (_, i) => `c${i} CNAME c${i + 1}`).join('\n');
+  const LONG = zoneFromText('long.test.', `$TTL 5\n@ SOA ns hm 1 3600 600 86400 300\n@ NS ns\nns A 192.0.2.53\n${links}\nc14 A 192.0.2.14\nd DNAME c0.long.test.\n`);
+  const chainOf = (r: Resolution): string => `${r.kind} ${r.chain.length} ${r.name.toString()}`;
+
+  it('follows at most maxChain redirections and answers the links collected so far, like a loop', () => {
+    expect(chainOf(resolve(LONG, Name.parse('c11.long.test.'), RRType.A, { maxChain: 3 }))).toBe('answer 3 c14.long.test.');
+    expect(chainOf(resolve(LONG, Name.parse('c10.long.test.'), RRType.A, { maxChain: 3 }))).toBe('loop 3 c13.long.test.');
+    expect(chainOf(resolve(LONG, Name.parse('c0.long.test.'), RRType.A, { maxChain: 1 }))).toBe('loop 1 c1.long.test.');
+  });
+
+  it('counts a DNAME and its synthesized CNAME as one redirection', () => {
+    // x.d → (DNAME) x.c0 (does not exist): one redirection, then NXDOMAIN.
+    expect(chainOf(resolve(LONG, Name.parse('x.d.long.test.'), RRType.A, { maxChain: 1 }))).toBe('nxdomain 2 x.c0.long.test.');
+    expect(chainOf(resolve(LONG, Name.parse('x.d.long.test.'), RRType.A, { maxChain: 0 }))).toBe('loop 0 x.d.long.test.');
+  });
+
+  it('defaults to 12: a chain of 12 CNAMEs is answered, the 13th is not followed', () => {
+    expect(chainOf(resolve(LONG, Name.parse('c2.long.test.'), RRType.A))).toBe('answer 12 c14.long.test.');
+    expect(chainOf(resolve(LONG, Name.parse('c1.long.test.'), RRType.A))).toBe('loop 12 c13.long.test.');
+  });
+});

@@ -66,7 +66,7 @@ describe('$INCLUDE', () => {
     expect(diags(parseFixture('depth0.zone', { defaultTtl: 5 })).filter((d) => d.startsWith('error'))).toEqual([]);
     const res = parseFixture('depth0.zone', { defaultTtl: 5, maxIncludeDepth: 1 });
     expect(diags(res).filter((d) => d.startsWith('error'))).toEqual([
-      `error ${path.join(INC, 'depth1.zone')}:1:10 $INCLUDE nested more than 1 levels deep`,
+      `error ${path.join(INC, 'depth1.zone')}:1:10 $INCLUDE nested more than 1 levels deep (limits.max-include-depth)`,
     ]);
     expect(res.records.map((r) => r.owner.toString())).toEqual(['d1.example.com.']);
   });

@@ -164,7 +164,7 @@ describe('records', () => {
 
   it('honours maxRecords', () => {
     const res = parse('$TTL 5\na A 1.1.1.1\nb A 1.1.1.2\nc A 1.1.1.3\n', { maxRecords: 2 });
-    expect(diags(res)).toEqual(['error z.zone:4:1 more than 2 records']);
+    expect(diags(res)).toEqual(['error z.zone:4:1 zone has more than 2 records (limits.max-records)']);
     expect(res.records.length).toBe(2);
   });
 
