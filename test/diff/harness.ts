@@ -41,7 +41,8 @@ export interface DiffQuery {
 
 const TYPE_NUM: Readonly<Record<string, number>> = {
   A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33, DNAME: 39, OPT: 41,
-  DS: 43, SSHFP: 44, RRSIG: 46, TLSA: 52, IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
+  DS: 43, SSHFP: 44, RRSIG: 46, NSEC: 47, DNSKEY: 48, NSEC3: 50, NSEC3PARAM: 51, TLSA: 52, SVCB: 64, HTTPS: 65,
+  IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
 };
 
 function typeNum(t: string): number {
@@ -73,6 +74,11 @@ export class QueryBuilder {
   private nextId = 1;
   readonly out: DiffQuery[] = [];
   private readonly rnd: () => number;
+  /**
+   * When set, every well-formed query (no byte mutation) is also sent in its other DNSSEC OK form: DO flipped,
+   * and a query without EDNS gets a twin with EDNS 1232 and DO=1 (RFC 3225 §3).
+   */
+  doTwins = false;
 
   constructor(seed = 0x5eed) {
     this.rnd = prng(seed);
@@ -112,6 +118,12 @@ export class QueryBuilder {
       flags: spec.flags ?? 0,
       tags: new Set(o.tags ?? []),
     });
+    if (this.doTwins && o.mutate === undefined && o.label === undefined) {
+      const twin: QuerySpec['edns'] = e === undefined ? { udpSize: 1232, do: true } : { ...e, do: !e.do };
+      this.doTwins = false;
+      this.add({ ...spec, edns: twin }, { ...o, label: undefined });
+      this.doTwins = true;
+    }
   }
 
   private variant(i: number): EdnsVariant {
@@ -258,21 +270,26 @@ async function send(port: number, q: DiffQuery): Promise<Buffer | null> {
   return queryUdpOrTimeout(port, q.bytes, timeout);
 }
 
-/** Send every query to both servers (a = reference, b = candidate), `concurrency` queries in flight. */
-export async function runAll(queries: readonly DiffQuery[], portA: number, portB: number, concurrency = 24): Promise<Outcome[]> {
-  const out: Outcome[] = new Array<Outcome>(queries.length);
+/** Send every query to every server in `ports`, `concurrency` queries in flight; replies[i][k] is server k's to query i. */
+export async function runAllN(queries: readonly DiffQuery[], ports: readonly number[], concurrency = 24): Promise<(Buffer | null)[][]> {
+  const out: (Buffer | null)[][] = new Array<(Buffer | null)[]>(queries.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
       const i = next++;
       const q = queries[i];
       if (q === undefined) return;
-      const [a, b] = await Promise.all([send(portA, q), send(portB, q)]);
-      out[i] = { query: q, a, b };
+      out[i] = await Promise.all(ports.map((p) => send(p, q)));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return out;
+}
+
+/** Send every query to both servers (a = reference, b = candidate), `concurrency` queries in flight. */
+export async function runAll(queries: readonly DiffQuery[], portA: number, portB: number, concurrency = 24): Promise<Outcome[]> {
+  const replies = await runAllN(queries, [portA, portB], concurrency);
+  return queries.map((query, i) => ({ query, a: replies[i]![0] ?? null, b: replies[i]![1] ?? null }));
 }
 
 // ---------------------------------------------------------------------------------------------------------------

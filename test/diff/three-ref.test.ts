@@ -1,0 +1,262 @@
+// Three-reference differential test: Knot, BIND and NSD serve the same fixture files (an unsigned and an offline-
+// signed copy of each zone) next to apexdns; where the three references agree, apexdns must agree with them.
+
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBind } from '../helpers/bind.js';
+import { daemonBuilt, REPO_ROOT, startDaemon } from '../helpers/daemon.js';
+import { parseMessage, rrText, type ParsedMessage } from '../helpers/dnsmsg.js';
+import { startKnot, type ZoneSpec } from '../helpers/knot.js';
+import { startNsd } from '../helpers/nsd.js';
+import { stopAll } from '../helpers/procs.js';
+import { signZones } from '../helpers/sign.js';
+import { requireTools } from '../helpers/tools.js';
+import { readFixtureZone } from './fixture-zone.js';
+import { evaluate, QueryBuilder, runAllN, type DiffQuery, type FieldDiff, type Outcome, type Tag } from './harness.js';
+
+const FIX = join(REPO_ROOT, 'test', 'fixtures', 'diff');
+const ZONES: readonly ZoneSpec[] = [
+  { name: 'example.org', file: join(FIX, 'example.org.zone') },
+  { name: 'example', file: join(FIX, 'rfc4592.example.zone') },
+  { name: 'deleg.test', file: join(FIX, 'deleg.test.zone') },
+  { name: 'kid.deleg.test', file: join(FIX, 'kid.deleg.test.zone') },
+];
+
+interface Rfc4592Case {
+  readonly name: string;
+  readonly type: string;
+}
+const RFC4592 = JSON.parse(readFileSync(join(FIX, 'rfc4592.queries.json'), 'utf8')) as { readonly queries: readonly Rfc4592Case[] };
+
+/** Cuts of deleg.test and how each is reached: exact, via CNAME, via a wildcard sibling, deep below, case-varied. */
+const CUT_NAMES: readonly string[] = [
+  // exact cut names
+  'secure.deleg.test', 'insecure.deleg.test', 'kid.deleg.test', 'ext.deleg.test', 'cased.deleg.test', 'cut.w.deleg.test',
+  // glue owners and names just below the cuts
+  'ns1.secure.deleg.test', 'ns1.insecure.deleg.test', 'ns1.kid.deleg.test', 'ns1.cased.deleg.test', 'ns1.cut.w.deleg.test',
+  'host.secure.deleg.test', 'host.insecure.deleg.test', 'host.ext.deleg.test', 'host.kid.deleg.test', 'nx.kid.deleg.test',
+  // deep below the cuts
+  'a.b.c.d.e.secure.deleg.test', 'a.b.c.d.insecure.deleg.test', 'x.y.z.ext.deleg.test', 'a.b.c.kid.deleg.test', 'deep.x.cut.w.deleg.test',
+  // reached through CNAMEs
+  'to-secure.deleg.test', 'to-insecure.deleg.test', 'to-deep.deleg.test', 'to-ext.deleg.test', 'to-to-secure.deleg.test',
+  // wildcard-covered names next to and below a cut, and a wildcard CNAME into a delegation
+  'sibling.w.deleg.test', 'a.b.w.deleg.test', 'x.wc.deleg.test', 'a.b.wc.deleg.test',
+  // case-varied
+  'SeCuRe.DeLeG.TeSt', 'NS1.INSECURE.deleg.test', 'CaSeD.deleg.test', 'Ns1.CaSeD.deleg.test', 'HOST.Kid.Deleg.Test', 'To-Secure.Deleg.Test', 'Cut.W.deleg.test',
+];
+const CUT_TYPES = ['A', 'AAAA', 'NS', 'DS', 'NSEC', 'RRSIG', 'ANY', 'TXT', 'SOA', 'DNSKEY', 'HTTPS', 'CNAME'] as const;
+
+/** SVCB / HTTPS owners (RFC 9460): alias chains, ServiceMode with "." and in-zone targets, loops, out-of-zone. */
+const SVCB_NAMES: readonly string[] = [
+  'alias.deleg.test', 'alias2.deleg.test', 'svc1.deleg.test', 'service.deleg.test', 'svc2.deleg.test', 'selfsvc.deleg.test',
+  '_8443._foo.api.deleg.test', 'svc3.deleg.test', 'aloop1.deleg.test', 'aloop2.deleg.test', 'aout.deleg.test', 'sout.deleg.test',
+  'adeleg.deleg.test', 'acname.deleg.test', 'cn-svc.deleg.test', 'ALIAS2.Deleg.Test', 'nx-svc.deleg.test',
+];
+const SVCB_TYPES = ['HTTPS', 'SVCB', 'A', 'AAAA', 'ANY', 'RRSIG', 'NSEC'] as const;
+
+/** The full query set (deterministic); every well-formed query comes in DO=0 and DO=1 forms. */
+export function threeRefQueries(): DiffQuery[] {
+  const qb = new QueryBuilder(0x3ef);
+  qb.doTwins = true;
+  const loops = new Set(['loop1.example.org.', 'loop2.example.org.', 'self.example.org.']);
+  // CNAMEs into another zone the servers also serve (RFC 1034 §4.3.2 step 3a; rule cname-cross-zone).
+  const crossZone = new Set(['cx.example.org.', 'to-kid.deleg.test.']);
+  const tagsFor = (o: string): Tag[] => [...(loops.has(o) ? (['cname-loop'] as const) : []), ...(crossZone.has(o) ? (['cross-zone'] as const) : [])];
+  for (const z of ZONES) qb.zoneQueries(readFixtureZone(z.file, z.name + '.'), tagsFor);
+  for (const t of ['A', 'AAAA', 'MX', 'TXT']) {
+    qb.add({ name: 'cx.example.org', type: t }, { tags: ['cross-zone'] });
+    qb.add({ name: 'to-kid.deleg.test', type: t, edns: { udpSize: 1232, do: false } }, { tags: ['cross-zone'] });
+  }
+  for (const c of RFC4592.queries) qb.add({ name: qb.mixCase(c.name), type: c.type, edns: { udpSize: 1232, do: false } });
+  for (const n of CUT_NAMES) {
+    const tags: Tag[] = n.toLowerCase().startsWith('to-kid') ? ['cross-zone'] : [];
+    for (const t of CUT_TYPES) qb.add({ name: n, type: t, edns: { udpSize: 1232, do: false } }, { tags });
+    qb.add({ name: n, type: 'A' });
+    qb.add({ name: n, type: 'NS', edns: { udpSize: 4096, do: true } }, { transport: 'tcp' });
+  }
+  for (const n of SVCB_NAMES) {
+    for (const t of SVCB_TYPES) qb.add({ name: n, type: t, edns: { udpSize: 1232, do: false } });
+    qb.add({ name: n, type: 'HTTPS' });
+  }
+  // DNSSEC metadata at every apex: DNSKEY, NSEC, RRSIG (answered from the signed copies only).
+  for (const z of ZONES) {
+    for (const t of ['DNSKEY', 'NSEC', 'RRSIG', 'NSEC3PARAM']) qb.add({ name: z.name, type: t, edns: { udpSize: 1232, do: false } });
+  }
+  qb.bigQueries([
+    { name: 'big40.example.org', type: 'A' },
+    { name: 'txt8.example.org', type: 'TXT' },
+  ]);
+  qb.edgeQueries('www.example.org', 'example.org');
+  return qb.out;
+}
+
+const REFS = ['knot', 'bind', 'nsd'] as const;
+type Ref = (typeof REFS)[number];
+
+/** Unexplained differences of candidate `b` against reference `a` (harness RULES, a = reference side). */
+function unexplained(q: DiffQuery, a: Buffer | null, b: Buffer | null): FieldDiff[] {
+  const o: Outcome = { query: q, a, b };
+  return evaluate([o]).unexplained.map((u) => u.d);
+}
+
+/** Two references agree when their difference is explained by the RULES in either direction. */
+function refsAgree(q: DiffQuery, x: Buffer | null, y: Buffer | null): boolean {
+  return unexplained(q, x, y).length === 0 || unexplained(q, y, x).length === 0;
+}
+
+function tryParse(b: Buffer | null): ParsedMessage | undefined {
+  if (b === null) return undefined;
+  try {
+    return parseMessage(b);
+  } catch {
+    return undefined;
+  }
+}
+
+function brief(b: Buffer | null): string {
+  const m = tryParse(b);
+  if (m === undefined) return b === null ? 'no reply' : 'unparseable';
+  const s = (l: ParsedMessage['answer']): string => l.map(rrText).join(' | ') || '-';
+  return `rcode=${m.rcode} aa=${m.aa} tc=${m.tc} ans=[${s(m.answer)}] auth=[${s(m.authority)}] add=[${s(m.additional.filter((r) => r.type !== 41))}]`;
+}
+
+interface Finding {
+  readonly q: DiffQuery;
+  readonly copy: string;
+  readonly diffs: readonly FieldDiff[];
+  readonly ref: Ref;
+  readonly apex: Buffer | null;
+  readonly refReply: Buffer | null;
+}
+
+interface ThreeRefReport {
+  total: number;
+  consensus: number;
+  mismatches: Finding[];
+  /** Reference disagreements by kind: "<odd one out> <fields>" or "all differ <fields>". */
+  disagreements: Map<string, number>;
+  /** Where two references agree and the third differs, apexdns differs from the majority (informational). */
+  majorityMismatches: Finding[];
+}
+
+const SHOW = process.env.APEXDNS_3REF_SHOW === undefined ? undefined : new RegExp(process.env.APEXDNS_3REF_SHOW, 'i');
+
+function classify(copy: string, qs: readonly DiffQuery[], replies: readonly (Buffer | null)[][], r: ThreeRefReport): void {
+  for (let i = 0; i < qs.length; i++) {
+    const q = qs[i]!;
+    const [k, b, n, apex] = replies[i]! as [Buffer | null, Buffer | null, Buffer | null, Buffer | null];
+    // Debugging aid: APEXDNS_3REF_SHOW=<regex> prints all four replies for matching query labels.
+    if (SHOW !== undefined && SHOW.test(`[${copy}] ${q.label}`)) {
+      console.log(`[${copy}] ${q.label}\n  knot:    ${brief(k)}\n  bind:    ${brief(b)}\n  nsd:     ${brief(n)}\n  apexdns: ${brief(apex)}`);
+    }
+    const refs: Record<Ref, Buffer | null> = { knot: k, bind: b, nsd: n };
+    r.total++;
+    const kb = refsAgree(q, k, b);
+    const kn = refsAgree(q, k, n);
+    const bn = refsAgree(q, b, n);
+    if (kb && kn && bn) {
+      r.consensus++;
+      for (const ref of REFS) {
+        const d = unexplained(q, refs[ref], apex);
+        if (d.length > 0) {
+          r.mismatches.push({ q, copy, diffs: d, ref, apex, refReply: refs[ref] });
+          break;
+        }
+      }
+      continue;
+    }
+    const fieldsOf = (x: Buffer | null, y: Buffer | null): string => [...new Set(unexplained(q, x, y).map((d) => d.field))].sort().join(',');
+    let kind: string;
+    let majority: Ref | undefined;
+    if (bn && !kb && !kn) [kind, majority] = [`knot differs (${fieldsOf(b, k)})`, 'bind'];
+    else if (kn && !kb && !bn) [kind, majority] = [`bind differs (${fieldsOf(k, b)})`, 'knot'];
+    else if (kb && !kn && !bn) [kind, majority] = [`nsd differs (${fieldsOf(k, n)})`, 'knot'];
+    else kind = `no majority (knot/bind: ${fieldsOf(k, b) || '='}; knot/nsd: ${fieldsOf(k, n) || '='}; bind/nsd: ${fieldsOf(b, n) || '='})`;
+    r.disagreements.set(kind, (r.disagreements.get(kind) ?? 0) + 1);
+    if (majority !== undefined) {
+      const d = unexplained(q, refs[majority], apex);
+      if (d.length > 0) r.majorityMismatches.push({ q, copy, diffs: d, ref: majority, apex, refReply: refs[majority] });
+    }
+  }
+}
+
+function formatFinding(f: Finding): string {
+  return `[${f.copy}] ${f.q.label}\n     vs ${f.ref}: ${f.diffs.map((d) => `${d.field}: ref=${d.a} apexdns=${d.b}`).join('\n       ')}\n` +
+    `     ${f.ref}: ${brief(f.refReply)}\n     apexdns: ${brief(f.apex)}`;
+}
+
+const peers = requireTools('knotd', 'named', 'nsd', 'dnssec-keygen', 'dnssec-signzone');
+const built = daemonBuilt();
+
+describe('three-reference query set', () => {
+  it('sends every well-formed query in DO=0 and DO=1 forms and covers referrals and SVCB/HTTPS', () => {
+    const qs = threeRefQueries();
+    expect(qs.length).toBeGreaterThanOrEqual(2000);
+    expect(new Set(qs.map((q) => q.id)).size).toBe(qs.length);
+    // DO bit of the query's OPT (RFC 3225 §3; the OPT RR is the last 11 octets: flags at offset 7), undefined without EDNS.
+    const doOf = (q: DiffQuery): boolean | undefined => (q.ednsSize === undefined ? undefined : (q.bytes.readUInt16BE(q.bytes.length - 4) & 0x8000) !== 0);
+    // Every deleg.test question (same transport and header flags) is sent with DO=1 and with DO=0 or without EDNS.
+    const forms = new Map<string, Set<boolean>>();
+    for (const q of qs.filter((x) => /deleg\.test\.? /i.test(x.label))) {
+      const k = `${q.transport} ${q.flags} ${q.bytes.subarray(12, q.bytes.length - (q.ednsSize === undefined ? 0 : 11)).toString('hex')}`;
+      const set = forms.get(k) ?? new Set<boolean>();
+      set.add(doOf(q) === true);
+      forms.set(k, set);
+    }
+    expect(forms.size).toBeGreaterThan(500);
+    expect([...forms.entries()].filter(([, v]) => v.size !== 2).map(([k]) => k)).toEqual([]);
+    for (const n of ['to-secure.deleg.test', 'sibling.w.deleg.test', 'a.b.c.d.e.secure.deleg.test', 'SeCuRe.DeLeG.TeSt', 'alias2.deleg.test']) {
+      expect(qs.some((q) => q.label.includes(` ${n} `))).toBe(true);
+    }
+    expect(threeRefQueries().map((q) => q.bytes.toString('hex'))).toEqual(qs.map((q) => q.bytes.toString('hex')));
+  });
+});
+
+describe.skipIf('skip' in peers || 'skip' in built)('apexdns vs Knot, BIND and NSD (unsigned and presigned copies)', () => {
+  let signDir: string;
+  const ports: Record<'unsigned' | 'signed', number[]> = { unsigned: [], signed: [] };
+
+  beforeAll(async () => {
+    signDir = mkdtempSync(join(tmpdir(), 'apexdns-3ref-sign-'));
+    const signed = signZones(ZONES, signDir);
+    const presigned = Object.fromEntries(ZONES.map((z) => [z.name, { dnssec: { mode: 'presigned' } }]));
+    const start = async (zones: readonly ZoneSpec[], pre: boolean): Promise<number[]> => {
+      const [k, b, n, a] = await Promise.all([
+        startKnot(zones),
+        startBind(zones),
+        startNsd(zones),
+        startDaemon(zones, pre ? { zoneSettings: presigned } : {}),
+      ]);
+      return [k.port, b.port, n.port, a.port];
+    };
+    [ports.unsigned, ports.signed] = await Promise.all([start(ZONES, false), start(signed, true)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopAll();
+    rmSync(signDir, { recursive: true, force: true });
+  });
+
+  it('agrees with the references wherever Knot, BIND and NSD agree with each other', async () => {
+    const qs = threeRefQueries();
+    const report: ThreeRefReport = { total: 0, consensus: 0, mismatches: [], disagreements: new Map(), majorityMismatches: [] };
+    for (const copy of ['unsigned', 'signed'] as const) {
+      classify(copy, qs, await runAllN(qs, ports[copy], 16), report);
+    }
+    const lines = [
+      `three-reference differential test: ${report.total} queries, ${report.consensus} with reference consensus, ` +
+        `${report.mismatches.length} apexdns mismatches against the consensus; ` +
+        `${report.total - report.consensus} reference disagreements (apexdns differs from the majority on ${report.majorityMismatches.length})`,
+      ...[...report.disagreements.entries()].sort((x, y) => y[1] - x[1]).map(([k, v]) => `  reference disagreement x${v}: ${k}`),
+    ];
+    console.log(lines.join('\n'));
+    const max = Number(process.env.APEXDNS_DIFF_MAX ?? 20);
+    if (process.env.APEXDNS_DIFF_MAJORITY === '1') console.log(report.majorityMismatches.slice(0, max).map(formatFinding).join('\n'));
+    if (report.mismatches.length > 0) {
+      throw new Error(`${lines[0]}\nfirst ${Math.min(max, report.mismatches.length)}:\n${report.mismatches.slice(0, max).map(formatFinding).join('\n')}`);
+    }
+    expect(report.consensus).toBeGreaterThan(report.total / 2);
+  }, 120_000);
+});

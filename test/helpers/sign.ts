@@ -1,0 +1,34 @@
+// Offline DNSSEC signing of test zone copies with BIND's dnssec-keygen + dnssec-signzone (one ED25519 key per zone
+// signing everything, NSEC denial, fixed inception/expiry), so several servers can serve the same presigned file.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ZoneSpec } from './knot.js';
+import { toolPath, tool } from './tools.js';
+
+/** Fixed signature validity (RFC 4034 §3.1.5: 32-bit serial-arithmetic times, so the expiry stays within 68 years). */
+export const SIG_INCEPTION = '20250101000000';
+export const SIG_EXPIRATION = '20600101000000';
+
+/**
+ * Sign a copy of each zone into `dir`; returns the specs of the signed files (same zone names). The key is a
+ * single KSK-flagged key used for all RRsets (-z), the signed file is written one record per line (-O full).
+ */
+export function signZones(zones: readonly ZoneSpec[], dir: string): ZoneSpec[] {
+  const keygen = toolPath(tool('dnssec-keygen'));
+  const signzone = toolPath(tool('dnssec-signzone'));
+  return zones.map((z) => {
+    const origin = z.name.replace(/\.$/, '') + '.';
+    const base = execFileSync(keygen, ['-q', '-a', 'ED25519', '-f', 'KSK', '-K', dir, origin], { encoding: 'utf8' }).trim();
+    const input = join(dir, `${origin}in`);
+    const text = readFileSync(z.file, 'utf8');
+    writeFileSync(input, `${text}${text.endsWith('\n') ? '' : '\n'}$INCLUDE ${join(dir, `${base}.key`)}\n`);
+    const out = join(dir, `${origin}signed`);
+    execFileSync(signzone, ['-q', '-z', '-O', 'full', '-o', origin, '-s', SIG_INCEPTION, '-e', SIG_EXPIRATION, '-K', dir, '-d', dir, '-f', out, input, join(dir, base)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return { name: z.name, file: out };
+  });
+}
