@@ -83,7 +83,10 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
       wildcard = { source, closestEncloser: encloser, qname: name };
     }
 
-    const cname = qtype === RRType.CNAME ? undefined : found.rrsets.get(RRType.CNAME);
+    // RFC 4035 §2.5: "If a CNAME RR is present at a name in a signed zone, appropriate RRSIG and NSEC RRs are
+    // REQUIRED at that name." Those RRsets are the name's own data: a query for them is answered there, not
+    // at the CNAME target (Knot, BIND and NSD all do). Without them (unsigned or live-signed data) the CNAME rules.
+    const cname = qtype === RRType.CNAME || (BESIDE_CNAME.has(qtype) && found.rrsets.has(qtype)) ? undefined : found.rrsets.get(RRType.CNAME);
     // A flattened CNAME answers A/AAAA/HTTPS with the target's data (answer shaping follows the `flatten` link);
     // every other type is answered from the data at the name itself (seed "CNAME flattening").
     const flattened = cname !== undefined && opts.isFlattened !== undefined && opts.isFlattened(cname);
@@ -121,6 +124,9 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
     return wildcard ? { kind: 'nodata', zone, chain, name, node: found, wildcard } : { kind: 'nodata', zone, chain, name, node: found };
   }
 }
+
+/** Types a signed zone holds beside a CNAME at the same name (RFC 4035 §2.5). */
+const BESIDE_CNAME: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC]);
 
 /**
  * The target name of a CNAME or DNAME record, parsed once per record and kept as long as the zone data lives
