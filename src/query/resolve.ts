@@ -115,9 +115,11 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
       return wildcard ? { kind: 'nodata', zone, chain, name, node: found, wildcard } : { kind: 'nodata', zone, chain, name, node: found };
     }
 
-    const set = found.rrsets.get(qtype);
+    const stored = found.rrsets.get(qtype);
+    const set = stored !== undefined && qtype === RRType.RRSIG ? rrsigTtls(found, stored) : stored;
     // A flattened CNAME is never shown (seed "CNAME flattening"): a CNAME query there gets NODATA, which is also
     // what the signer's type bitmap for the name says.
+    if (Array.isArray(set)) return answer(zone, chain, name, found, wildcard ? set.map((x) => ({ ...x, owner: name })) : set, wildcard);
     if (set && !(qtype === RRType.CNAME && opts.isFlattened !== undefined && opts.isFlattened(set))) {
       return answer(zone, chain, name, found, [wildcard ? { ...set, owner: name } : set], wildcard);
     }
@@ -127,6 +129,32 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
 
 /** Types a signed zone holds beside a CNAME at the same name (RFC 4035 §2.5). */
 const BESIDE_CNAME: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC]);
+
+/**
+ * The stored RRSIGs of a node for a query of type RRSIG, one RRset per covered type, each with the TTL of the RRset
+ * it covers. RFC 4034 §3: "The TTL value of an RRSIG RR MUST match the TTL value of the RRset it covers. This is an
+ * exception to the [RFC2181] rules for TTL values of individual RRs within a RRset: individual RRSIG RRs with the
+ * same owner name will have different TTL values if the RRsets they cover have different TTL values." (The zone
+ * keeps one TTL per RRset, so the RRSIG RRset alone would give every signature the lowest.) A signature whose
+ * covered RRset is not at the node keeps the stored TTL. Returns the stored RRset when all TTLs agree.
+ */
+function rrsigTtls(node: ZoneNode, sigs: RRset): RRset | RRset[] {
+  const groups = new Map<number, { ttl: number; rdata: Uint8Array[]; meta: RRset['meta'][number][] }>();
+  for (let i = 0; i < sigs.rdata.length; i++) {
+    const r = sigs.rdata[i]!;
+    const covered = r.length >= 2 ? (r[0]! << 8) | r[1]! : -1;
+    let g = groups.get(covered);
+    if (g === undefined) {
+      g = { ttl: node.rrsets.get(covered)?.ttl ?? sigs.ttl, rdata: [], meta: [] };
+      groups.set(covered, g);
+    }
+    g.rdata.push(r);
+    const m = sigs.meta[i];
+    if (m !== undefined) g.meta.push(m);
+  }
+  if ([...groups.values()].every((g) => g.ttl === sigs.ttl)) return sigs;
+  return [...groups.values()].map((g) => ({ owner: sigs.owner, type: sigs.type, class: sigs.class, ttl: g.ttl, rdata: g.rdata, meta: g.meta }));
+}
 
 /**
  * The target name of a CNAME or DNAME record, parsed once per record and kept as long as the zone data lives

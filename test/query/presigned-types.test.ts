@@ -1,5 +1,5 @@
 // Queries of type NSEC and RRSIG in zones signed ahead of time: the records beside a CNAME are the name's own
-// (RFC 4035 §2.5).
+// (RFC 4035 §2.5) and each RRSIG keeps the TTL of the RRset it covers (RFC 4034 §3).
 
 import { describe, expect, it } from 'vitest';
 import { resolve } from '../../src/query/resolve.js';
@@ -50,5 +50,15 @@ describe('NSEC and RRSIG beside a CNAME (RFC 4035 §2.5)', () => {
     expect(r.chain.map((l) => l.rrset.type)).toEqual([RRType.CNAME]);
     expect(r.kind).toBe('answer');
     if (r.kind === 'answer') expect(r.rrsets[0]!.owner.toString()).toBe('www.example.');
+  });
+});
+
+describe('RRSIG TTLs (RFC 4034 §3)', () => {
+  it('gives each RRSIG the TTL of the RRset it covers', () => {
+    const r = ask('www.example.', RRType.RRSIG);
+    expect(r.kind).toBe('answer');
+    if (r.kind !== 'answer') return;
+    const byTtl = r.rrsets.map((s) => `${s.type} ${s.ttl} ${s.rdata.map((d) => (d[0]! << 8) | d[1]!).join(',')}`).sort();
+    expect(byTtl).toEqual([`${RRType.RRSIG} 300 ${RRType.NSEC}`, `${RRType.RRSIG} 600 ${RRType.A}`]);
   });
 });
