@@ -182,9 +182,10 @@ export function presignedResponse(res: Resolution, response: Response): Response
   }
   for (const p of proofs) authority.push(p);
   // RFC 4035 §3.1.1: signed RRsets in the additional section bring their RRSIGs (the encoder drops them without TC
-  // when they do not fit, RFC 2181 §9); referral glue and data at or below a cut are unsigned (RFC 4035 §2.2).
+  // when they do not fit, RFC 2181 §9), in referrals too (an NS name's address in the parent's own data is signed);
+  // referral glue and data at or below a cut are unsigned (RFC 4035 §2.2).
   let additional = response.additional;
-  if (additional.length > 0 && res.kind !== 'referral') {
+  if (additional.length > 0) {
     const out: SectionEntry[] = [];
     for (const e of additional) {
       out.push(e);

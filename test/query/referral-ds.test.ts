@@ -31,6 +31,7 @@ nods NS ns.nods
 ns.nods A 192.0.2.9
 to-sub CNAME www.sub
 *.w CNAME host.sub
+sib NS ns1
 `;
 /** The same zone as a primary would sign it ahead of time: stored RRSIGs (contents never checked here) and NSECs. */
 const SIG = (covered: string, labels: number): string => `RRSIG ${covered} 13 ${labels} 300 20360101000000 20260101000000 4242 example. AAAA`;
@@ -43,9 +44,11 @@ const PRESIGNED = `${ZONE}@ ${SIG('SOA', 1)}
 * ${SIG('NSEC', 1)}
 nods NSEC ns1.example. NS RRSIG NSEC
 nods ${SIG('NSEC', 2)}
-ns1 NSEC sub.example. A RRSIG NSEC
+ns1 NSEC sib.example. A RRSIG NSEC
 ns1 ${SIG('A', 2)}
 ns1 ${SIG('NSEC', 2)}
+sib NSEC sub.example. NS RRSIG NSEC
+sib ${SIG('NSEC', 2)}
 sub NSEC to-sub.example. NS DS RRSIG NSEC
 sub ${SIG('DS', 2)}
 sub ${SIG('NSEC', 2)}
@@ -156,6 +159,25 @@ describe('referrals carry DS only for DO=1 from a signed zone (RFC 4035 §3.1.4)
         const proofs = m.authority.filter((r) => r.type === RRType.NSEC || r.type === RRType.NSEC3);
         expect(proofs.map((r) => r.type), what).toEqual(p === undefined ? [] : [p]);
         expect(m.authority.filter((r) => r.type === RRType.RRSIG).map(covered), what).toEqual(p === undefined ? [] : [p]);
+      }
+    }
+  });
+});
+
+describe('referral additional data (RFC 4035 §3.1.1)', () => {
+  it('an address of an NS name in the parent\'s own authoritative data keeps its RRSIG for DO=1; glue below a cut has none', () => {
+    for (const kind of KINDS) {
+      for (const dnssecOk of [false, true]) {
+        const what = `${kind} DO=${dnssecOk ? 1 : 0}`;
+        // "When placing a signed RRset in the Additional section, the name server MUST also place its RRSIG RRs in
+        // the Additional section" (RFC 4035 §3.1.1): ns1.example. is signed parent data, not glue (Knot and NSD
+        // send its RRSIG in the referral).
+        const m = ask(kind, 'host.sib.example', 'A', dnssecOk);
+        expect(m.flags & Flag.AA, what).toBe(0);
+        expect(shape(m.additional), what).toEqual(dnssecOk && kind !== 'unsigned' ? ['ns1.example. 1', 'ns1.example. RRSIG/1'] : ['ns1.example. 1']);
+        // In-domain glue below the cut is not authoritative and is never signed (RFC 4035 §2.2).
+        const g = ask(kind, 'www.sub.example', 'A', dnssecOk);
+        expect(shape(g.additional), what).toEqual(['ns.sub.example. 1']);
       }
     }
   });
