@@ -443,17 +443,55 @@ function additionalTargets(m: ParsedMessage): Set<string> {
   return t;
 }
 
-function extraOnlyAddresses(c: RuleContext, allowed: (owner: string, side: ParsedMessage) => boolean): boolean {
+function extraOnlyAddresses(c: RuleContext, allowed: (owner: string, side: ParsedMessage) => boolean, types: ReadonlySet<number> = ADDR): boolean {
   if (!c.a || !c.b) return false;
   const { onlyA, onlyB } = sectionDiff(c.a.additional, c.b.additional);
+  // RRSIGs of different RRsets at one owner may legitimately be present on one side only.
+  const clash = (r: ParsedRR, other: ParsedMessage): boolean =>
+    r.type !== RRSIG_TYPE && other.additional.some((x) => x.type === r.type && x.owner.toLowerCase() === r.owner.toLowerCase());
   // Records present on both sides were compared exactly; those on one side only must be justified addresses.
   return (
-    onlyA.every((r) => ADDR.has(r.type) && allowed(r.owner.toLowerCase(), c.a!)) &&
-    onlyB.every((r) => ADDR.has(r.type) && allowed(r.owner.toLowerCase(), c.b!)) &&
+    onlyA.every((r) => types.has(r.type) && allowed(r.owner.toLowerCase(), c.a!)) &&
+    onlyB.every((r) => types.has(r.type) && allowed(r.owner.toLowerCase(), c.b!)) &&
     // ...and must not contradict the other side: no different data for an owner/type the other side also sent.
-    onlyA.every((r) => !c.b!.additional.some((x) => x.type === r.type && x.owner.toLowerCase() === r.owner.toLowerCase())) &&
-    onlyB.every((r) => !c.a!.additional.some((x) => x.type === r.type && x.owner.toLowerCase() === r.owner.toLowerCase()))
+    onlyA.every((r) => !clash(r, c.b!)) &&
+    onlyB.every((r) => !clash(r, c.a!))
   );
+}
+
+const RRSIG_TYPE = 46;
+/** Types RFC 9460 §4.1 puts in the additional section for SVCB/HTTPS TargetNames (with their DNSSEC records). */
+const SVCB_ADDITIONAL: ReadonlySet<number> = new Set([1, 28, 64, 65, RRSIG_TYPE, 47, 50]);
+
+/** The TargetName of an SVCB/HTTPS record (RFC 9460 §2.2: uncompressed, after the 2-octet SvcPriority), lowercased. */
+function svcbTarget(rr: ParsedRR): string | undefined {
+  const d = rr.rdata;
+  const labels: string[] = [];
+  let p = 2;
+  while (p < d.length && d[p] !== 0) {
+    const l = d[p]!;
+    labels.push(Buffer.from(d.subarray(p + 1, p + 1 + l)).toString('latin1').toLowerCase());
+    p += 1 + l;
+  }
+  const priority = ((d[0] ?? 0) << 8) | (d[1] ?? 0);
+  if (labels.length > 0) return labels.join('.') + '.';
+  // RFC 9460 §2.5.2: "." in ServiceMode is the owner name; in AliasMode (priority 0) it means "no service".
+  return priority === 0 ? undefined : rr.owner.toLowerCase();
+}
+
+/** SVCB/HTTPS TargetNames in the answer, followed through SVCB/HTTPS records in the additional section (alias chains). */
+function svcbTargets(m: ParsedMessage): Set<string> {
+  const t = new Set<string>();
+  const visit = (rrs: readonly ParsedRR[]): void => {
+    for (const r of rrs) {
+      if (r.type !== 64 && r.type !== 65) continue;
+      const n = svcbTarget(r);
+      if (n !== undefined) t.add(n);
+    }
+  };
+  visit(m.answer);
+  for (let i = 0; i < 8; i++) visit(m.additional.filter((r) => t.has(r.owner.toLowerCase())));
+  return t;
 }
 
 function rcodeIn(m: ParsedMessage | undefined, names: readonly string[]): boolean {
@@ -504,6 +542,12 @@ export const RULES: readonly Rule[] = [
     reason: 'RFC 1034 §4.3.2 step 6: address records for NS/MX/SRV targets in the additional section are optional (may be omitted for size or policy, RFC 2181 §9); what both include must agree',
     match: (c) => c.d.field === 'additional' && !!c.a && !!c.b && !isReferral(c.a) && !isReferral(c.b) &&
       extraOnlyAddresses(c, (o, m) => additionalTargets(m).has(o)),
+  },
+  {
+    id: 'svcb-additional-optional',
+    reason: 'RFC 9460 §4.1: "When replying to a SVCB query, authoritative DNS servers SHOULD return A, AAAA, and SVCB records in the Additional section for any TargetNames that are in the zone. If the zone is signed, the server SHOULD also include DNSSEC records authenticating the existence or nonexistence of these records in the Additional section." A SHOULD: Knot 3.2, NSD 4.6 and BIND with minimal-responses omit them; what both include must agree',
+    match: (c) => c.d.field === 'additional' && !!c.a && !!c.b && !isReferral(c.a) && !isReferral(c.b) &&
+      extraOnlyAddresses(c, (o, m) => svcbTargets(m).has(o) || additionalTargets(m).has(o), SVCB_ADDITIONAL),
   },
   {
     id: 'referral-non-mandatory-glue',
