@@ -175,6 +175,9 @@ function classify(copy: string, qs: readonly DiffQuery[], replies: readonly (Buf
     else if (kb && !kn && !bn) [kind, majority] = [`nsd differs (${fieldsOf(k, n)})`, 'knot'];
     else kind = `no majority (knot/bind: ${fieldsOf(k, b) || '='}; knot/nsd: ${fieldsOf(k, n) || '='}; bind/nsd: ${fieldsOf(b, n) || '='})`;
     r.disagreements.set(kind, (r.disagreements.get(kind) ?? 0) + 1);
+    if (process.env.APEXDNS_3REF_KINDS === '1' && r.disagreements.get(kind) === 1) {
+      console.log(`${kind}: [${copy}] ${q.label}\n  knot:    ${brief(k)}\n  bind:    ${brief(b)}\n  nsd:     ${brief(n)}\n  apexdns: ${brief(apex)}`);
+    }
     if (majority !== undefined) {
       const d = unexplained(q, refs[majority], apex);
       if (d.length > 0) r.majorityMismatches.push({ q, copy, diffs: d, ref: majority, apex, refReply: refs[majority] });

@@ -45,6 +45,9 @@ export function nsdConfig(dir: string, port: number, zones: readonly ZoneSpec[])
     '    hide-version: yes',
     '    hide-identity: yes',
     '    log-only-syslog: no',
+    // Only what the protocol requires in authority/additional (as BIND with minimal-responses): NSD otherwise adds
+    // the zone's NS RRset to positive answers (optional, RFC 1034 §4.3.2), which hides the comparisons that matter.
+    '    minimal-responses: yes',
     // NSD's own rate limiting would drop part of the test traffic.
     '    rrl-ratelimit: 0',
     '    rrl-whitelist-ratelimit: 0',
