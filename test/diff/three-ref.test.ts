@@ -122,6 +122,95 @@ function brief(b: Buffer | null): string {
   return `rcode=${m.rcode} aa=${m.aa} tc=${m.tc} ans=[${s(m.answer)}] auth=[${s(m.authority)}] add=[${s(m.additional.filter((r) => r.type !== 41))}]`;
 }
 
+/** One copy's replies to a query, parsed: the three references (Knot, BIND, NSD) and apexdns. */
+interface CheckContext {
+  readonly copy: 'unsigned' | 'signed';
+  readonly q: DiffQuery;
+  readonly refs: readonly (ParsedMessage | undefined)[];
+  readonly apex: ParsedMessage | undefined;
+}
+
+/**
+ * Rules an RFC states outright (MUST, or the algorithm itself), checked on apexdns for every query, including those
+ * where the references disagree with each other. Each quotes the text that decides.
+ */
+interface RfcCheck {
+  readonly id: string;
+  readonly rfc: string;
+  /** A description of the violation, undefined when it holds, null when the rule does not apply to this query. */
+  readonly check: (c: CheckContext) => string | undefined | null;
+}
+
+const RRSIG = 46;
+const coveredType = (rr: ParsedMessage['answer'][number]): number => ((rr.rdata[0] ?? 0) << 8) | (rr.rdata[1] ?? 0);
+const key = (owner: string, type: number): string => `${owner.toLowerCase()}/${type}`;
+const doBit = (q: DiffQuery): boolean => q.ednsSize !== undefined && (q.bytes.readUInt16BE(q.bytes.length - 4) & 0x8000) !== 0;
+
+export const RFC_CHECKS: readonly RfcCheck[] = [
+  {
+    id: 'opt-in-response',
+    rfc: 'RFC 6891 §7: "If an OPT record is present in a received request, compliant responders MUST include an OPT record in their respective responses."',
+    check: ({ q, apex }) => {
+      if (q.ednsSize === undefined || apex === undefined || q.tags.has('malformed') || q.tags.has('qdcount') || q.tags.has('nonroot-opt')) return null;
+      return apex.opt === undefined ? 'no OPT RR in the response' : undefined;
+    },
+  },
+  {
+    id: 'rrsig-ttl',
+    rfc: 'RFC 4034 §3: "The TTL value of an RRSIG RR MUST match the TTL value of the RRset it covers. This is an exception to the [RFC2181] rules for TTL values of individual RRs within a RRset: individual RRSIG RRs with the same owner name will have different TTL values if the RRsets they cover have different TTL values."',
+    check: ({ q, apex }) => {
+      if (apex === undefined) return null;
+      let sigs = 0;
+      for (const section of [apex.answer, apex.authority, apex.additional]) {
+        const ttls = new Map(section.filter((r) => r.type !== RRSIG).map((r) => [key(r.owner, r.type), r.ttl]));
+        for (const sig of section.filter((r) => r.type === RRSIG)) {
+          sigs++;
+          const want = ttls.get(key(sig.owner, coveredType(sig)));
+          if (want !== undefined && want !== sig.ttl) return `RRSIG ${sig.owner} covering ${coveredType(sig)} has TTL ${sig.ttl}, the RRset ${want}`;
+          // A query of type RRSIG: the covered RRset is not in the message; dnssec-signzone wrote each RRSIG with its
+          // RRset's TTL, which is also the RRSIG's Original TTL field (RFC 4034 §3.1.4).
+          const original = Buffer.from(sig.rdata).readUInt32BE(4);
+          if (q.qtype === RRSIG && section === apex.answer && sig.ttl !== original) return `RRSIG ${sig.owner} covering ${coveredType(sig)} has TTL ${sig.ttl}, its RRset ${original}`;
+        }
+      }
+      return sigs === 0 ? null : undefined;
+    },
+  },
+  {
+    id: 'additional-rrsig',
+    rfc: 'RFC 4035 §3.1.1: "When placing a signed RRset in the Additional section, the name server MUST also place its RRSIG RRs in the Additional section. If space does not permit inclusion of both the RRset and its associated RRSIG RRs, the name server MAY retain the RRset while dropping the RRSIG RRs." (a reference that sent the RRSIG shows the RRset is signed)',
+    check: ({ copy, q, refs, apex }) => {
+      if (copy !== 'signed' || !doBit(q) || apex === undefined || apex.tc) return null;
+      let applies = false;
+      const have = new Set(apex.additional.map((r) => (r.type === RRSIG ? `sig ${key(r.owner, coveredType(r))}` : key(r.owner, r.type))));
+      for (const ref of refs) {
+        for (const sig of ref?.additional.filter((r) => r.type === RRSIG) ?? []) {
+          const k = key(sig.owner, coveredType(sig));
+          if (!have.has(k)) continue;
+          applies = true;
+          if (!have.has(`sig ${k}`)) return `additional ${k} without its RRSIG`;
+        }
+      }
+      return applies ? undefined : null;
+    },
+  },
+  {
+    id: 'cname-followed-without-rrsig-nsec',
+    rfc: 'RFC 1034 §4.3.2 step 3a: "If the data at the node is a CNAME, and QTYPE doesn\'t match CNAME, copy the CNAME RR into the answer section of the response, change QNAME to the canonical name in the CNAME RR, and go back to step 1." RFC 4035 §2.5 lets RRSIG and NSEC live beside a CNAME only in a signed zone; an unsigned CNAME owner has none, so QTYPE RRSIG/NSEC follows the CNAME (NSD does; Knot and BIND answer NODATA)',
+    check: ({ copy, q, apex }) => {
+      if (copy !== 'unsigned' || (q.qtype !== RRSIG && q.qtype !== 47) || apex === undefined || apex.rcode !== 0) return null;
+      const qn = (apex.question[0]?.name ?? '').toLowerCase();
+      if (!CNAME_OWNERS.has(qn.endsWith('.') ? qn : qn + '.')) return null;
+      return apex.answer.some((r) => r.type === 5 && r.owner.toLowerCase() === qn) ? undefined : 'the CNAME was not followed';
+    },
+  },
+];
+
+/** Owners of CNAME records in the fixture zones (lowercased, absolute); wildcard CNAME owners match any label. */
+const CNAME_OWNERS: ReadonlySet<string> = new Set(
+  ZONES.flatMap((z) => readFixtureZone(z.file, z.name + '.').records.filter((r) => r.type === 'CNAME' && !r.owner.startsWith('*')).map((r) => r.owner.toLowerCase())),
+);
+
 interface Finding {
   readonly q: DiffQuery;
   readonly copy: string;
@@ -133,6 +222,10 @@ interface Finding {
 
 interface ThreeRefReport {
   total: number;
+  /** RFC_CHECKS violations by apexdns. */
+  rfcViolations: { readonly id: string; readonly copy: string; readonly q: DiffQuery; readonly what: string }[];
+  /** Queries each RFC check applied to and passed. */
+  rfcPassed: Map<string, number>;
   consensus: number;
   mismatches: Finding[];
   /** Reference disagreements by kind: "<odd one out> <fields>" or "all differ <fields>". */
@@ -143,7 +236,7 @@ interface ThreeRefReport {
 
 const SHOW = process.env.APEXDNS_3REF_SHOW === undefined ? undefined : new RegExp(process.env.APEXDNS_3REF_SHOW, 'i');
 
-function classify(copy: string, qs: readonly DiffQuery[], replies: readonly (Buffer | null)[][], r: ThreeRefReport): void {
+function classify(copy: 'unsigned' | 'signed', qs: readonly DiffQuery[], replies: readonly (Buffer | null)[][], r: ThreeRefReport): void {
   for (let i = 0; i < qs.length; i++) {
     const q = qs[i]!;
     const [k, b, n, apex] = replies[i]! as [Buffer | null, Buffer | null, Buffer | null, Buffer | null];
@@ -153,6 +246,12 @@ function classify(copy: string, qs: readonly DiffQuery[], replies: readonly (Buf
     }
     const refs: Record<Ref, Buffer | null> = { knot: k, bind: b, nsd: n };
     r.total++;
+    const ctx: CheckContext = { copy, q, refs: [tryParse(k), tryParse(b), tryParse(n)], apex: tryParse(apex) };
+    for (const c of RFC_CHECKS) {
+      const v = c.check(ctx);
+      if (typeof v === 'string') r.rfcViolations.push({ id: c.id, copy, q, what: v });
+      else if (v === undefined) r.rfcPassed.set(c.id, (r.rfcPassed.get(c.id) ?? 0) + 1);
+    }
     const kb = refsAgree(q, k, b);
     const kn = refsAgree(q, k, n);
     const bn = refsAgree(q, b, n);
@@ -244,7 +343,7 @@ describe.skipIf('skip' in peers || 'skip' in built)('apexdns vs Knot, BIND and N
 
   it('agrees with the references wherever Knot, BIND and NSD agree with each other', async () => {
     const qs = threeRefQueries();
-    const report: ThreeRefReport = { total: 0, consensus: 0, mismatches: [], disagreements: new Map(), majorityMismatches: [] };
+    const report: ThreeRefReport = { total: 0, rfcViolations: [], rfcPassed: new Map(), consensus: 0, mismatches: [], disagreements: new Map(), majorityMismatches: [] };
     for (const copy of ['unsigned', 'signed'] as const) {
       classify(copy, qs, await runAllN(qs, ports[copy], 16), report);
     }
@@ -253,6 +352,8 @@ describe.skipIf('skip' in peers || 'skip' in built)('apexdns vs Knot, BIND and N
         `${report.mismatches.length} apexdns mismatches against the consensus; ` +
         `${report.total - report.consensus} reference disagreements (apexdns differs from the majority on ${report.majorityMismatches.length})`,
       ...[...report.disagreements.entries()].sort((x, y) => y[1] - x[1]).map(([k, v]) => `  reference disagreement x${v}: ${k}`),
+      `RFC checks on apexdns: ${report.rfcViolations.length} violations`,
+      ...RFC_CHECKS.map((c) => `  ${c.id} (${c.rfc.split(':')[0]}): held on ${report.rfcPassed.get(c.id) ?? 0} queries, ${report.rfcViolations.filter((v) => v.id === c.id).length} violations`),
     ];
     console.log(lines.join('\n'));
     const max = Number(process.env.APEXDNS_DIFF_MAX ?? 20);
@@ -260,6 +361,12 @@ describe.skipIf('skip' in peers || 'skip' in built)('apexdns vs Knot, BIND and N
     if (report.mismatches.length > 0) {
       throw new Error(`${lines[0]}\nfirst ${Math.min(max, report.mismatches.length)}:\n${report.mismatches.slice(0, max).map(formatFinding).join('\n')}`);
     }
-    expect(report.consensus).toBeGreaterThan(report.total / 2);
+    if (report.rfcViolations.length > 0) {
+      const list = report.rfcViolations.slice(0, max).map((v) => `[${v.copy}] ${v.q.label}: ${v.id}: ${v.what}\n     ${RFC_CHECKS.find((c) => c.id === v.id)!.rfc}`);
+      throw new Error(`${report.rfcViolations.length} RFC check violations:\n${list.join('\n')}`);
+    }
+    // Every RFC check applied to real queries (none is vacuous).
+    for (const c of RFC_CHECKS) expect(report.rfcPassed.get(c.id) ?? 0, c.id).toBeGreaterThan(3);
+    expect(report.consensus).toBeGreaterThan(report.total * 0.9);
   }, 120_000);
 });
