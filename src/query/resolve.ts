@@ -179,11 +179,17 @@ function synthCname(owner: Name, dname: RRset, target: Name): RRset {
 }
 
 /**
- * Types the parent answers at its own zone cut: DS always (RFC 4035 §2.4), and NSEC when the parent is signed and so
- * holds an NSEC there (§2.3). An unsigned parent has no NSEC at the cut: Knot, BIND and NSD all send the referral.
+ * Types the parent answers at its own zone cut `node`: DS always (RFC 4035 §2.4), and NSEC when the parent holds an
+ * NSEC there (§2.3): stored in a zone signed ahead of time, or made for a live NSEC denial (nsec, compact). An
+ * unsigned parent, or one denying with NSEC3 (RFC 5155: no NSEC records at all), has none: Knot, BIND and NSD all
+ * send the referral then.
  */
-function parentSide(zone: ZoneSnapshot, qtype: number): boolean {
-  return qtype === RRType.DS || (qtype === RRType.NSEC && signingOf(zone) !== undefined);
+function parentSide(zone: ZoneSnapshot, node: ZoneNode, qtype: number): boolean {
+  if (qtype === RRType.DS) return true;
+  if (qtype !== RRType.NSEC) return false;
+  const s = signingOf(zone);
+  if (s === undefined) return false;
+  return s.kind === 'live' ? s.denial !== 'nsec3' : node.rrsets.has(RRType.NSEC);
 }
 
 /**
@@ -199,7 +205,7 @@ function findCutOrDname(zone: ZoneSnapshot, key: string, qtype: number): ZoneNod
     const n = zone.nodes.get(k);
     if (n) {
       const self = k === key;
-      if (n.flags & NodeFlag.DELEGATION && !(self && parentSide(zone, qtype))) hit = n;
+      if (n.flags & NodeFlag.DELEGATION && !(self && parentSide(zone, n, qtype))) hit = n;
       else if (n.flags & NodeFlag.DNAME && !self) hit = n;
     }
     k = parentKey(k);
