@@ -93,6 +93,9 @@ export function threeRefQueries(): DiffQuery[] {
 }
 
 const REFS = ['knot', 'bind', 'nsd'] as const;
+/** Each zone is served three times: as written, signed with NSEC, signed with NSEC3 (all offline, same files). */
+const COPIES = ['unsigned', 'nsec', 'nsec3'] as const;
+type Copy = (typeof COPIES)[number];
 type Ref = (typeof REFS)[number];
 
 /** Unexplained differences of candidate `b` against reference `a` (harness RULES, a = reference side). */
@@ -124,7 +127,7 @@ function brief(b: Buffer | null): string {
 
 /** One copy's replies to a query, parsed: the three references (Knot, BIND, NSD) and apexdns. */
 interface CheckContext {
-  readonly copy: 'unsigned' | 'signed';
+  readonly copy: Copy;
   readonly q: DiffQuery;
   readonly refs: readonly (ParsedMessage | undefined)[];
   readonly apex: ParsedMessage | undefined;
@@ -180,7 +183,7 @@ export const RFC_CHECKS: readonly RfcCheck[] = [
     id: 'additional-rrsig',
     rfc: 'RFC 4035 §3.1.1: "When placing a signed RRset in the Additional section, the name server MUST also place its RRSIG RRs in the Additional section. If space does not permit inclusion of both the RRset and its associated RRSIG RRs, the name server MAY retain the RRset while dropping the RRSIG RRs." (a reference that sent the RRSIG shows the RRset is signed)',
     check: ({ copy, q, refs, apex }) => {
-      if (copy !== 'signed' || !doBit(q) || apex === undefined || apex.tc) return null;
+      if (copy === 'unsigned' || !doBit(q) || apex === undefined || apex.tc) return null;
       let applies = false;
       const have = new Set(apex.additional.map((r) => (r.type === RRSIG ? `sig ${key(r.owner, coveredType(r))}` : key(r.owner, r.type))));
       for (const ref of refs) {
@@ -236,7 +239,7 @@ interface ThreeRefReport {
 
 const SHOW = process.env.APEXDNS_3REF_SHOW === undefined ? undefined : new RegExp(process.env.APEXDNS_3REF_SHOW, 'i');
 
-function classify(copy: 'unsigned' | 'signed', qs: readonly DiffQuery[], replies: readonly (Buffer | null)[][], r: ThreeRefReport): void {
+function classify(copy: Copy, qs: readonly DiffQuery[], replies: readonly (Buffer | null)[][], r: ThreeRefReport): void {
   for (let i = 0; i < qs.length; i++) {
     const q = qs[i]!;
     const [k, b, n, apex] = replies[i]! as [Buffer | null, Buffer | null, Buffer | null, Buffer | null];
@@ -316,13 +319,14 @@ describe('three-reference query set', () => {
   });
 });
 
-describe.skipIf('skip' in peers || 'skip' in built)('apexdns vs Knot, BIND and NSD (unsigned and presigned copies)', () => {
+describe.skipIf('skip' in peers || 'skip' in built)('apexdns vs Knot, BIND and NSD (unsigned, NSEC- and NSEC3-presigned copies)', () => {
   let signDir: string;
-  const ports: Record<'unsigned' | 'signed', number[]> = { unsigned: [], signed: [] };
+  const ports: Record<Copy, number[]> = { unsigned: [], nsec: [], nsec3: [] };
 
   beforeAll(async () => {
     signDir = mkdtempSync(join(tmpdir(), 'apexdns-3ref-sign-'));
     const signed = signZones(ZONES, signDir);
+    const signed3 = signZones(ZONES, signDir, { nsec3: true });
     const presigned = Object.fromEntries(ZONES.map((z) => [z.name, { dnssec: { mode: 'presigned' } }]));
     const start = async (zones: readonly ZoneSpec[], pre: boolean): Promise<number[]> => {
       const [k, b, n, a] = await Promise.all([
@@ -333,8 +337,8 @@ describe.skipIf('skip' in peers || 'skip' in built)('apexdns vs Knot, BIND and N
       ]);
       return [k.port, b.port, n.port, a.port];
     };
-    [ports.unsigned, ports.signed] = await Promise.all([start(ZONES, false), start(signed, true)]);
-  }, 60_000);
+    [ports.unsigned, ports.nsec, ports.nsec3] = await Promise.all([start(ZONES, false), start(signed, true), start(signed3, true)]);
+  }, 90_000);
 
   afterAll(async () => {
     await stopAll();
@@ -344,7 +348,7 @@ describe.skipIf('skip' in peers || 'skip' in built)('apexdns vs Knot, BIND and N
   it('agrees with the references wherever Knot, BIND and NSD agree with each other', async () => {
     const qs = threeRefQueries();
     const report: ThreeRefReport = { total: 0, rfcViolations: [], rfcPassed: new Map(), consensus: 0, mismatches: [], disagreements: new Map(), majorityMismatches: [] };
-    for (const copy of ['unsigned', 'signed'] as const) {
+    for (const copy of COPIES) {
       classify(copy, qs, await runAllN(qs, ports[copy], 16), report);
     }
     const lines = [

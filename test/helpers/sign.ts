@@ -1,5 +1,5 @@
 // Offline DNSSEC signing of test zone copies with BIND's dnssec-keygen + dnssec-signzone (one ED25519 key per zone
-// signing everything, NSEC denial, fixed inception/expiry), so several servers can serve the same presigned file.
+// signing everything, NSEC or NSEC3 denial, fixed inception/expiry), so several servers serve the same presigned file.
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -11,21 +11,28 @@ import { toolPath, tool } from './tools.js';
 export const SIG_INCEPTION = '20250101000000';
 export const SIG_EXPIRATION = '20600101000000';
 
+export interface SignOptions {
+  /** NSEC3 denial (RFC 5155) with no salt and 0 extra iterations (RFC 9276 §3.1) instead of NSEC. */
+  readonly nsec3?: boolean;
+}
+
 /**
  * Sign a copy of each zone into `dir`; returns the specs of the signed files (same zone names). The key is a
  * single KSK-flagged key used for all RRsets (-z), the signed file is written one record per line (-O full).
  */
-export function signZones(zones: readonly ZoneSpec[], dir: string): ZoneSpec[] {
+export function signZones(zones: readonly ZoneSpec[], dir: string, o: SignOptions = {}): ZoneSpec[] {
   const keygen = toolPath(tool('dnssec-keygen'));
   const signzone = toolPath(tool('dnssec-signzone'));
   return zones.map((z) => {
     const origin = z.name.replace(/\.$/, '') + '.';
     const base = execFileSync(keygen, ['-q', '-a', 'ED25519', '-f', 'KSK', '-K', dir, origin], { encoding: 'utf8' }).trim();
-    const input = join(dir, `${origin}in`);
+    const tag = o.nsec3 === true ? 'nsec3.' : '';
+    const input = join(dir, `${origin}${tag}in`);
     const text = readFileSync(z.file, 'utf8');
     writeFileSync(input, `${text}${text.endsWith('\n') ? '' : '\n'}$INCLUDE ${join(dir, `${base}.key`)}\n`);
-    const out = join(dir, `${origin}signed`);
-    execFileSync(signzone, ['-q', '-z', '-O', 'full', '-o', origin, '-s', SIG_INCEPTION, '-e', SIG_EXPIRATION, '-K', dir, '-d', dir, '-f', out, input, join(dir, base)], {
+    const out = join(dir, `${origin}${tag}signed`);
+    const denial = o.nsec3 === true ? ['-3', '-', '-H', '0'] : [];
+    execFileSync(signzone, ['-q', '-z', '-O', 'full', ...denial, '-o', origin, '-s', SIG_INCEPTION, '-e', SIG_EXPIRATION, '-K', dir, '-d', dir, '-f', out, input, join(dir, base)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
