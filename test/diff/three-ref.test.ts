@@ -94,7 +94,7 @@ export function threeRefQueries(): DiffQuery[] {
 
 const REFS = ['knot', 'bind', 'nsd'] as const;
 /** Each zone is served three times: as written, signed with NSEC, signed with NSEC3 (all offline, same files). */
-const COPIES = ['unsigned', 'nsec', 'nsec3'] as const;
+const COPIES = ['unsigned', 'nsec', 'nsec3', 'optout'] as const;
 type Copy = (typeof COPIES)[number];
 type Ref = (typeof REFS)[number];
 
@@ -321,12 +321,13 @@ describe('three-reference query set', () => {
 
 describe.skipIf('skip' in peers || 'skip' in built)('apexdns vs Knot, BIND and NSD (unsigned, NSEC- and NSEC3-presigned copies)', () => {
   let signDir: string;
-  const ports: Record<Copy, number[]> = { unsigned: [], nsec: [], nsec3: [] };
+  const ports: Record<Copy, number[]> = { unsigned: [], nsec: [], nsec3: [], optout: [] };
 
   beforeAll(async () => {
     signDir = mkdtempSync(join(tmpdir(), 'apexdns-3ref-sign-'));
     const signed = signZones(ZONES, signDir);
     const signed3 = signZones(ZONES, signDir, { nsec3: true });
+    const optout = signZones(ZONES, signDir, { nsec3: true, optOut: true });
     const presigned = Object.fromEntries(ZONES.map((z) => [z.name, { dnssec: { mode: 'presigned' } }]));
     const start = async (zones: readonly ZoneSpec[], pre: boolean): Promise<number[]> => {
       const [k, b, n, a] = await Promise.all([
@@ -337,7 +338,7 @@ describe.skipIf('skip' in peers || 'skip' in built)('apexdns vs Knot, BIND and N
       ]);
       return [k.port, b.port, n.port, a.port];
     };
-    [ports.unsigned, ports.nsec, ports.nsec3] = await Promise.all([start(ZONES, false), start(signed, true), start(signed3, true)]);
+    [ports.unsigned, ports.nsec, ports.nsec3, ports.optout] = await Promise.all([start(ZONES, false), start(signed, true), start(signed3, true), start(optout, true)]);
   }, 90_000);
 
   afterAll(async () => {

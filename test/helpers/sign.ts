@@ -14,6 +14,8 @@ export const SIG_EXPIRATION = '20600101000000';
 export interface SignOptions {
   /** NSEC3 denial (RFC 5155) with no salt and 0 extra iterations (RFC 9276 §3.1) instead of NSEC. */
   readonly nsec3?: boolean;
+  /** With nsec3: opt-out (RFC 5155 §6), insecure delegations get no NSEC3 of their own. */
+  readonly optOut?: boolean;
 }
 
 /**
@@ -26,12 +28,12 @@ export function signZones(zones: readonly ZoneSpec[], dir: string, o: SignOption
   return zones.map((z) => {
     const origin = z.name.replace(/\.$/, '') + '.';
     const base = execFileSync(keygen, ['-q', '-a', 'ED25519', '-f', 'KSK', '-K', dir, origin], { encoding: 'utf8' }).trim();
-    const tag = o.nsec3 === true ? 'nsec3.' : '';
+    const tag = o.nsec3 === true ? (o.optOut === true ? 'optout.' : 'nsec3.') : '';
     const input = join(dir, `${origin}${tag}in`);
     const text = readFileSync(z.file, 'utf8');
     writeFileSync(input, `${text}${text.endsWith('\n') ? '' : '\n'}$INCLUDE ${join(dir, `${base}.key`)}\n`);
     const out = join(dir, `${origin}${tag}signed`);
-    const denial = o.nsec3 === true ? ['-3', '-', '-H', '0'] : [];
+    const denial = o.nsec3 === true ? ['-3', '-', '-H', '0', ...(o.optOut === true ? ['-A'] : [])] : [];
     execFileSync(signzone, ['-q', '-z', '-O', 'full', ...denial, '-o', origin, '-s', SIG_INCEPTION, '-e', SIG_EXPIRATION, '-K', dir, '-d', dir, '-f', out, input, join(dir, base)], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
