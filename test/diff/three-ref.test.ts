@@ -80,6 +80,15 @@ export function threeRefQueries(): DiffQuery[] {
     for (const t of SVCB_TYPES) qb.add({ name: n, type: t, edns: { udpSize: 1232, do: false } });
     qb.add({ name: n, type: 'HTTPS' });
   }
+  // DNSSEC types at every owner and just below it (the signed copies hold NSEC and RRSIG there; wildcards, DNAMEs,
+  // ENTs and cuts each answer them differently).
+  for (const z of ZONES) {
+    for (const owner of readFixtureZone(z.file, z.name + '.').owners) {
+      const tags: Tag[] = tagsFor(owner);
+      for (const t of ['NSEC', 'RRSIG', 'DS']) qb.add({ name: owner, type: t, edns: { udpSize: 1232, do: true } }, { tags });
+      qb.add({ name: `zz.${owner.startsWith('*.') ? owner.slice(2) : owner}`, type: 'NSEC', edns: { udpSize: 1232, do: true } });
+    }
+  }
   // DNSSEC metadata at every apex: DNSKEY, NSEC, RRSIG (answered from the signed copies only).
   for (const z of ZONES) {
     for (const t of ['DNSKEY', 'NSEC', 'RRSIG', 'NSEC3PARAM']) qb.add({ name: z.name, type: t, edns: { udpSize: 1232, do: false } });
