@@ -41,6 +41,8 @@ const CUT_NAMES: readonly string[] = [
   'a.b.c.d.e.secure.deleg.test', 'a.b.c.d.insecure.deleg.test', 'x.y.z.ext.deleg.test', 'a.b.c.kid.deleg.test', 'deep.x.cut.w.deleg.test',
   // reached through CNAMEs
   'to-secure.deleg.test', 'to-insecure.deleg.test', 'to-deep.deleg.test', 'to-ext.deleg.test', 'to-to-secure.deleg.test',
+  // reached through a DNAME
+  'host.dn-cut.deleg.test', 'a.b.dn-cut.deleg.test', 'ns1.dn-cut.deleg.test',
   // wildcard-covered names next to and below a cut, and a wildcard CNAME into a delegation
   'sibling.w.deleg.test', 'a.b.w.deleg.test', 'x.wc.deleg.test', 'a.b.wc.deleg.test',
   // case-varied
@@ -52,7 +54,7 @@ const CUT_TYPES = ['A', 'AAAA', 'NS', 'DS', 'NSEC', 'RRSIG', 'ANY', 'TXT', 'SOA'
 const SVCB_NAMES: readonly string[] = [
   'alias.deleg.test', 'alias2.deleg.test', 'svc1.deleg.test', 'service.deleg.test', 'svc2.deleg.test', 'selfsvc.deleg.test',
   '_8443._foo.api.deleg.test', 'svc3.deleg.test', 'aloop1.deleg.test', 'aloop2.deleg.test', 'aout.deleg.test', 'sout.deleg.test',
-  'adeleg.deleg.test', 'acname.deleg.test', 'cn-svc.deleg.test', 'ALIAS2.Deleg.Test', 'nx-svc.deleg.test',
+  'adeleg.deleg.test', 'acname.deleg.test', 'cn-svc.deleg.test', 'ALIAS2.Deleg.Test', 'nx-svc.deleg.test', 'sdeleg.deleg.test',
 ];
 const SVCB_TYPES = ['HTTPS', 'SVCB', 'A', 'AAAA', 'ANY', 'RRSIG', 'NSEC'] as const;
 
