@@ -77,6 +77,8 @@ export function threeRefQueries(): DiffQuery[] {
     for (const t of CUT_TYPES) qb.add({ name: n, type: t, edns: { udpSize: 1232, do: false } }, { tags });
     qb.add({ name: n, type: 'A' });
     qb.add({ name: n, type: 'NS', edns: { udpSize: 4096, do: true } }, { transport: 'tcp' });
+    // Signed referrals and their proofs near the 512-octet floor (RFC 4035 §3.1.1: TC=1 when required RRSIGs do not fit).
+    for (const t of ['A', 'AAAA', 'TXT']) qb.add({ name: n, type: t, edns: { udpSize: 512, do: true } });
   }
   for (const n of SVCB_NAMES) {
     for (const t of SVCB_TYPES) qb.add({ name: n, type: t, edns: { udpSize: 1232, do: false } });
