@@ -229,6 +229,26 @@ export const RFC_CHECKS: readonly RfcCheck[] = [
     },
   },
   {
+    id: 'in-domain-glue',
+    rfc: 'RFC 9471 §3: "If message size constraints prevent the inclusion of all in-domain glue records over UDP transport, the server MUST set the TC (Truncated) flag to inform the client that the response is incomplete and that the client SHOULD use another transport to retrieve the full response." (in-domain: at or below the cut; the references show which exist)',
+    check: ({ refs, apex }) => {
+      if (apex === undefined || apex.tc || apex.rcode !== 0) return null;
+      const cut = apex.authority.find((r) => r.type === 2)?.owner.toLowerCase();
+      if (cut === undefined || apex.authority.some((r) => r.type === 6)) return null;
+      const below = (o: string): boolean => o === cut || o.endsWith('.' + cut);
+      const have = new Set(apex.additional.map((r) => key(r.owner, r.type)));
+      let applies = false;
+      for (const ref of refs) {
+        if (ref === undefined || ref.tc || ref.authority.find((r) => r.type === 2)?.owner.toLowerCase() !== cut) continue;
+        for (const g of ref.additional.filter((r) => (r.type === 1 || r.type === 28) && below(r.owner.toLowerCase()))) {
+          applies = true;
+          if (!have.has(key(g.owner, g.type))) return `in-domain glue ${g.owner} type ${g.type} missing without TC`;
+        }
+      }
+      return applies ? undefined : null;
+    },
+  },
+  {
     id: 'cname-followed-without-rrsig-nsec',
     rfc: 'RFC 1034 §4.3.2 step 3a: "If the data at the node is a CNAME, and QTYPE doesn\'t match CNAME, copy the CNAME RR into the answer section of the response, change QNAME to the canonical name in the CNAME RR, and go back to step 1." RFC 4035 §2.5 lets RRSIG and NSEC live beside a CNAME in a signed zone; where the CNAME owner has none (unsigned: neither; NSEC3: no NSEC), QTYPE RRSIG/NSEC follows the CNAME (NSD does; Knot and BIND answer NODATA)',
     check: ({ copy, q, apex }) => {
