@@ -273,8 +273,10 @@ export class TransferServer implements TransferHook {
    */
   private *stream(q: Query, buf: Uint8Array, v: VerifyOk | undefined, sources: readonly Iterator<RR>[]): Generator<Uint8Array> {
     const signer = v ? new TsigResponseSigner(v.key, v.mac) : undefined;
-    // Room for the TSIG RR: owner + fixed fields + algorithm name + MAC (≤ 64) + other data (6).
-    const reserve = v ? v.key.name.wireLength + 10 + 16 + 10 + 64 + 6 + 32 : 0;
+    // RFC 6891 §7: a request with an OPT RR gets one in every response message (before the TSIG RR, RFC 8945 §5.3).
+    const edns = q.edns ? { udpSize: this.opts.udpSize ?? 1232, do: (q.edns.flags & EdnsFlag.DO) !== 0, options: [] } : undefined;
+    // Room for the TSIG RR: owner + fixed fields + algorithm name + MAC (≤ 64) + other data (6); and for the OPT.
+    const reserve = (v ? v.key.name.wireLength + 10 + 16 + 10 + 64 + 6 + 32 : 0) + (edns ? 11 : 0);
     const raw = buf.subarray(q.questionOffset, q.questionOffset + q.questionLength);
     const word = Flag.QR | Flag.AA | ((q.opcode & 0xf) << 11);
     const w = writer;
@@ -298,6 +300,7 @@ export class TransferServer implements TransferHook {
         }
         if (n === 0 && !first) break;
         first = false;
+        if (edns) w.opt(edns, 0);
         const msg = w.finish();
         yield signer ? signer.sign(msg) : msg;
         if (!pending) break;
