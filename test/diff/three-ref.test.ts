@@ -283,7 +283,7 @@ interface ThreeRefReport {
   rfcPassed: Map<string, number>;
   consensus: number;
   mismatches: Finding[];
-  /** Reference disagreements by kind: "<odd one out> <fields>" or "all differ <fields>". */
+  /** Reference disagreements by kind: "<odd one out> differs (<fields>)" or "no majority (<fields per pair>)". */
   disagreements: Map<string, number>;
   /** Where two references agree and the third differs, apexdns differs from the majority (informational). */
   majorityMismatches: Finding[];
