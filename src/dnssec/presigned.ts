@@ -111,6 +111,22 @@ export function presignedResponse(res: Resolution, response: Response): Response
     nsec3Of(ce);
     nsec3Of(nextCloser(name, ce));
   };
+  /**
+   * The NSEC3 matching `name`; without one (an insecure delegation or its DS under Opt-Out), the closest provable
+   * encloser proof, RFC 5155 §7.2.4 (DS NODATA) and §7.2.7 (referral): "If there is no NSEC3 RR that matches QNAME,
+   * the server MUST return a closest provable encloser proof for QNAME. The NSEC3 RR that covers the 'next closer'
+   * name MUST have the Opt-Out bit set". The closest provable encloser is the nearest ancestor with a matching NSEC3.
+   */
+  const nsec3MatchOrProof = (name: Name): void => {
+    const own = nsec3For(ix, name);
+    if (own === undefined || own.match || name.labels.length <= zone.origin.labels.length) {
+      addStored(own?.node, RRType.NSEC3);
+      return;
+    }
+    let ce = name.parent();
+    while (ce.labels.length > zone.origin.labels.length && nsec3For(ix, ce)?.match !== true) ce = ce.parent();
+    ceProof(name, ce);
+  };
   const wildcardProof = (wc: WildcardInfo): void => {
     // RFC 4035 §3.1.3.3 / RFC 5155 §7.2.6: prove that QNAME itself does not exist.
     if (useNsec3) nsec3Of(nextCloser(wc.qname, wc.closestEncloser.name));
@@ -137,8 +153,8 @@ export function presignedResponse(res: Resolution, response: Response): Response
   switch (res.kind) {
     case 'nodata':
       if (res.wildcard === undefined) {
-        // RFC 4035 §3.1.3.1 / RFC 5155 §7.2.3.
-        if (useNsec3) nsec3Of(res.node.name);
+        // RFC 4035 §3.1.3.1 / RFC 5155 §7.2.3 (§7.2.4 for DS at an Opt-Out delegation).
+        if (useNsec3) nsec3MatchOrProof(res.node.name);
         else nsecAt(res.node);
       } else if (useNsec3) {
         // RFC 5155 §7.2.5.
@@ -165,8 +181,8 @@ export function presignedResponse(res: Resolution, response: Response): Response
       // RFC 4035 §3.1.4: the child's DS RRset with its stored RRSIG, or the proof that there is none.
       if (res.ds !== undefined) addStored(res.cut, RRType.DS);
       else {
-        // RFC 4035 §3.1.4.1 / RFC 5155 §7.2.7 (the opt-out case falls back to the covering NSEC3).
-        if (useNsec3) nsec3Of(res.cut.name);
+        // RFC 4035 §3.1.4.1 / RFC 5155 §7.2.7.
+        if (useNsec3) nsec3MatchOrProof(res.cut.name);
         else nsecAt(res.cut);
       }
       break;
@@ -182,9 +198,10 @@ export function presignedResponse(res: Resolution, response: Response): Response
   }
   for (const p of proofs) authority.push(p);
   // RFC 4035 §3.1.1: signed RRsets in the additional section bring their RRSIGs (the encoder drops them without TC
-  // when they do not fit, RFC 2181 §9); referral glue and data at or below a cut are unsigned (RFC 4035 §2.2).
+  // when they do not fit, RFC 2181 §9), in referrals too (an NS name's address in the parent's own data is signed);
+  // referral glue and data at or below a cut are unsigned (RFC 4035 §2.2).
   let additional = response.additional;
-  if (additional.length > 0 && res.kind !== 'referral') {
+  if (additional.length > 0) {
     const out: SectionEntry[] = [];
     for (const e of additional) {
       out.push(e);

@@ -270,10 +270,11 @@ function signLive(res: Resolution, response: Response, s: LiveSigning, opts: Sig
   }
 
   // RFC 4035 §3.1.1: a signed RRset placed in the additional section gets its RRSIGs there too; if they do not fit,
-  // the encoder drops them without TC (additional data is optional, RFC 2181 §9). Referral glue, and any address
-  // at or below a zone cut, is not authoritative and has no signatures (RFC 4035 §2.2).
+  // the encoder drops them without TC (additional data is optional, RFC 2181 §9), in referrals too (an NS name's
+  // address in the zone's own data is signed). Referral glue, and any address at or below a zone cut, is not
+  // authoritative and has no signatures (RFC 4035 §2.2).
   let additional = response.additional;
-  if (additional.length > 0 && res.kind !== 'referral') {
+  if (additional.length > 0) {
     const out: SectionEntry[] = [];
     for (const e of additional) {
       out.push(e);

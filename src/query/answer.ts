@@ -3,6 +3,7 @@
 
 import { Rcode } from '../wire/constants.js';
 import type { SectionEntry } from '../wire/message.js';
+import type { Name } from '../wire/name.js';
 import type { Resolution } from '../zone/resolution.js';
 import { EMPTY, type Response } from '../wire/response.js';
 
@@ -24,8 +25,9 @@ export function buildResponse(res: Resolution): Response {
       // authoritative), addresses of the name servers in additional (glue, RFC 9471). The child's DS (or the proof
       // that it has none) is DNSSEC data: the signing stage adds it for DO=1 queries to a signed zone only
       // (RFC 4035 §3.1.4), never here.
-      const glue = res.cut.additional.get(res.ns.type) ?? EMPTY;
-      return { rcode: Rcode.NOERROR, aa: chain.length > 0, answer: chain, authority: [res.ns], additional: glue };
+      const glue = referralGlue(res.cut.name, res.cut.additional.get(res.ns.type) ?? EMPTY);
+      const out = { rcode: Rcode.NOERROR, aa: chain.length > 0, answer: chain, authority: [res.ns], additional: glue.sets };
+      return glue.inDomain > 0 ? { ...out, requiredAdditional: glue.inDomain } : out;
     }
     case 'external':
       // RFC 1034 §4.3.2 step 3a: the chain leaves the zone; the resolver continues from the last target.
@@ -42,6 +44,27 @@ export function buildResponse(res: Resolution): Response {
       return never;
     }
   }
+}
+
+interface ReferralGlue {
+  readonly sets: readonly SectionEntry[];
+  /** How many leading `sets` are in-domain glue. */
+  readonly inDomain: number;
+}
+const glueOrder = new WeakMap<readonly SectionEntry[], ReferralGlue>();
+
+/**
+ * The addresses of a cut's name servers with the in-domain glue (at or below the cut) first: RFC 9471 §3 makes it
+ * mandatory (TC when it does not fit); sibling glue and other addresses stay optional. Computed once per cut.
+ */
+function referralGlue(cut: Name, sets: readonly SectionEntry[]): ReferralGlue {
+  let g = glueOrder.get(sets);
+  if (g === undefined) {
+    const inside = sets.filter((e) => e.owner.isSubdomainOf(cut));
+    g = { sets: inside.length === 0 || inside.length === sets.length ? sets : [...inside, ...sets.filter((e) => !inside.includes(e))], inDomain: inside.length };
+    glueOrder.set(sets, g);
+  }
+  return g;
 }
 
 /** RFC 1034 §4.3.2 step 6: addresses of NS/MX/SRV/SVCB/HTTPS targets, minus RRsets already in the answer. */

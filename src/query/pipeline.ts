@@ -359,6 +359,7 @@ export class QueryEngine {
       answer: res.answer,
       authority: res.authority,
       additional: res.additional,
+      ...(res.requiredAdditional !== undefined ? { requiredAdditional: res.requiredAdditional } : {}),
       ...(q.edns ? { edns: { udpSize: this.opts.udpSize, do: (q.edns.flags & EdnsFlag.DO) !== 0, co: (q.edns.flags & EdnsFlag.CO) !== 0, options: this.ednsOptions(q, res, cookie) } } : {}),
     };
     const bytes = encodeResponse(msg, maxSize);

@@ -93,7 +93,10 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
       wildcard = { source, closestEncloser: encloser, qname: name };
     }
 
-    const cname = qtype === RRType.CNAME ? undefined : found.rrsets.get(RRType.CNAME);
+    // RFC 4035 §2.5: "If a CNAME RR is present at a name in a signed zone, appropriate RRSIG and NSEC RRs are
+    // REQUIRED at that name." Those RRsets are the name's own data: a query for them is answered there, not
+    // at the CNAME target (Knot, BIND and NSD all do). Without them (unsigned or live-signed data) the CNAME rules.
+    const cname = qtype === RRType.CNAME || (BESIDE_CNAME.has(qtype) && found.rrsets.has(qtype)) ? undefined : found.rrsets.get(RRType.CNAME);
     // A flattened CNAME answers A/AAAA/HTTPS with the target's data (answer shaping follows the `flatten` link);
     // every other type is answered from the data at the name itself (seed "CNAME flattening").
     const flattened = cname !== undefined && opts.isFlattened !== undefined && opts.isFlattened(cname);
@@ -123,14 +126,45 @@ export function resolve(zone: ZoneSnapshot, qname: Name, qtype: number, opts: Re
       return wildcard ? { kind: 'nodata', zone, chain, name, node: found, wildcard } : { kind: 'nodata', zone, chain, name, node: found };
     }
 
-    const set = found.rrsets.get(qtype);
+    const stored = found.rrsets.get(qtype);
+    const set = stored !== undefined && qtype === RRType.RRSIG ? rrsigTtls(found, stored) : stored;
     // A flattened CNAME is never shown (seed "CNAME flattening"): a CNAME query there gets NODATA, which is also
     // what the signer's type bitmap for the name says.
+    if (Array.isArray(set)) return answer(zone, chain, name, found, wildcard ? set.map((x) => ({ ...x, owner: name })) : set, wildcard);
     if (set && !(qtype === RRType.CNAME && opts.isFlattened !== undefined && opts.isFlattened(set))) {
       return answer(zone, chain, name, found, [wildcard ? { ...set, owner: name } : set], wildcard);
     }
     return wildcard ? { kind: 'nodata', zone, chain, name, node: found, wildcard } : { kind: 'nodata', zone, chain, name, node: found };
   }
+}
+
+/** Types a signed zone holds beside a CNAME at the same name (RFC 4035 §2.5). */
+const BESIDE_CNAME: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC]);
+
+/**
+ * The stored RRSIGs of a node for a query of type RRSIG, one RRset per covered type, each with the TTL of the RRset
+ * it covers. RFC 4034 §3: "The TTL value of an RRSIG RR MUST match the TTL value of the RRset it covers. This is an
+ * exception to the [RFC2181] rules for TTL values of individual RRs within a RRset: individual RRSIG RRs with the
+ * same owner name will have different TTL values if the RRsets they cover have different TTL values." (The zone
+ * keeps one TTL per RRset, so the RRSIG RRset alone would give every signature the lowest.) A signature whose
+ * covered RRset is not at the node keeps the stored TTL. Returns the stored RRset when all TTLs agree.
+ */
+function rrsigTtls(node: ZoneNode, sigs: RRset): RRset | RRset[] {
+  const groups = new Map<number, { ttl: number; rdata: Uint8Array[]; meta: RRset['meta'][number][] }>();
+  for (let i = 0; i < sigs.rdata.length; i++) {
+    const r = sigs.rdata[i]!;
+    const covered = r.length >= 2 ? (r[0]! << 8) | r[1]! : -1;
+    let g = groups.get(covered);
+    if (g === undefined) {
+      g = { ttl: node.rrsets.get(covered)?.ttl ?? sigs.ttl, rdata: [], meta: [] };
+      groups.set(covered, g);
+    }
+    g.rdata.push(r);
+    const m = sigs.meta[i];
+    if (m !== undefined) g.meta.push(m);
+  }
+  if ([...groups.values()].every((g) => g.ttl === sigs.ttl)) return sigs;
+  return [...groups.values()].map((g) => ({ owner: sigs.owner, type: sigs.type, class: sigs.class, ttl: g.ttl, rdata: g.rdata, meta: g.meta }));
 }
 
 /**
@@ -156,11 +190,17 @@ function synthCname(owner: Name, dname: RRset, target: Name): RRset {
 }
 
 /**
- * Types the parent answers at its own zone cut: DS always (RFC 4035 §2.4), and NSEC when the parent is signed and so
- * holds an NSEC there (§2.3). An unsigned parent has no NSEC at the cut: Knot, BIND and NSD all send the referral.
+ * Types the parent answers at its own zone cut `node`: DS always (RFC 4035 §2.4), and NSEC when the parent holds an
+ * NSEC there (§2.3): stored in a zone signed ahead of time, or made for a live NSEC denial (nsec, compact). An
+ * unsigned parent, or one denying with NSEC3 (RFC 5155: no NSEC records at all), has none: Knot, BIND and NSD all
+ * send the referral then.
  */
-function parentSide(zone: ZoneSnapshot, qtype: number): boolean {
-  return qtype === RRType.DS || (qtype === RRType.NSEC && signingOf(zone) !== undefined);
+function parentSide(zone: ZoneSnapshot, node: ZoneNode, qtype: number): boolean {
+  if (qtype === RRType.DS) return true;
+  if (qtype !== RRType.NSEC) return false;
+  const s = signingOf(zone);
+  if (s === undefined) return false;
+  return s.kind === 'live' ? s.denial !== 'nsec3' : node.rrsets.has(RRType.NSEC);
 }
 
 /**
@@ -176,7 +216,7 @@ function findCutOrDname(zone: ZoneSnapshot, key: string, qtype: number): ZoneNod
     const n = zone.nodes.get(k);
     if (n) {
       const self = k === key;
-      if (n.flags & NodeFlag.DELEGATION && !(self && parentSide(zone, qtype))) hit = n;
+      if (n.flags & NodeFlag.DELEGATION && !(self && parentSide(zone, n, qtype))) hit = n;
       else if (n.flags & NodeFlag.DNAME && !self) hit = n;
     }
     k = parentKey(k);

@@ -74,6 +74,7 @@ export class TransferManager {
       keys: opts.config.tsigKeys,
       onNotify: (zone) => this.onNotify(zone),
       logger: opts.logger,
+      udpSize: opts.config.edns.udpSize,
       ...(opts.maxMessage !== undefined ? { maxMessage: opts.maxMessage } : {}),
     });
   }

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { AccessRef, ZoneConfig } from '../config/types.js';
 import { parseIp } from '../util/ip.js';
 import { cidrContains } from '../util/ip.js';
-import { Flag, Opcode, Rcode, RRType } from '../wire/constants.js';
+import { EdnsFlag, Flag, Opcode, Rcode, RRType } from '../wire/constants.js';
 import { decodeMessage } from '../wire/decode.js';
 import { MessageWriter } from '../wire/encode.js';
 import type { Query, Replies } from '../wire/message.js';
@@ -41,6 +41,8 @@ export interface TransferServerOptions {
   readonly maxMessage?: number;
   /** Flattened CNAME replacements of a snapshot (src/transfer/outgoing.ts); default: none (apex CNAMEs left out). */
   readonly flatView?: (snap: ZoneSnapshot, cfg: ZoneConfig) => FlatView | Promise<FlatView>;
+  /** UDP payload size advertised in the OPT RR of error replies (config edns.udp-size; default 1232). */
+  readonly udpSize?: number;
 }
 
 /** Types a live-signed zone never sends out: the secondary signs or serves it unsigned (seed "Zone transfers"). */
@@ -289,11 +291,14 @@ export class TransferServer implements TransferHook {
     })();
   }
 
-  /** Header + echoed question, no records. */
+  /** Header + echoed question, no records; an OPT RR when the request had one. */
   private bare(q: Query, buf: Uint8Array, rcode: number, aa = false): Uint8Array {
     const w = writer;
     w.begin(q.id, Flag.QR | ((q.opcode & 0xf) << 11) | (aa ? Flag.AA : 0) | (q.flags & Flag.RD) | (rcode & 0xf), 65535);
     w.rawQuestion(buf.subarray(q.questionOffset, q.questionOffset + q.questionLength));
+    // RFC 6891 §7: "If an OPT record is present in a received request, compliant responders MUST include an OPT
+    // record in their respective responses." (DO echoed, RFC 3225 §3). A TSIG RR, if any, is appended after it.
+    if (q.edns) w.opt({ udpSize: this.opts.udpSize ?? 1232, do: (q.edns.flags & EdnsFlag.DO) !== 0, options: [] }, (rcode >>> 4) & 0xff);
     return w.finish();
   }
 
@@ -308,8 +313,10 @@ export class TransferServer implements TransferHook {
    */
   private *stream(q: Query, buf: Uint8Array, v: VerifyOk | undefined, sources: readonly Iterator<RR>[]): Generator<Uint8Array> {
     const signer = v ? new TsigResponseSigner(v.key, v.mac) : undefined;
-    // Room for the TSIG RR: owner + fixed fields + algorithm name + MAC (≤ 64) + other data (6).
-    const reserve = v ? v.key.name.wireLength + 10 + 16 + 10 + 64 + 6 + 32 : 0;
+    // RFC 6891 §7: a request with an OPT RR gets one in every response message (before the TSIG RR, RFC 8945 §5.3).
+    const edns = q.edns ? { udpSize: this.opts.udpSize ?? 1232, do: (q.edns.flags & EdnsFlag.DO) !== 0, options: [] } : undefined;
+    // Room for the TSIG RR: owner + fixed fields + algorithm name + MAC (≤ 64) + other data (6); and for the OPT.
+    const reserve = (v ? v.key.name.wireLength + 10 + 16 + 10 + 64 + 6 + 32 : 0) + (edns ? 11 : 0);
     const raw = buf.subarray(q.questionOffset, q.questionOffset + q.questionLength);
     const word = Flag.QR | Flag.AA | ((q.opcode & 0xf) << 11);
     const w = writer;
@@ -333,6 +340,7 @@ export class TransferServer implements TransferHook {
         }
         if (n === 0 && !first) break;
         first = false;
+        if (edns) w.opt(edns, 0);
         const msg = w.finish();
         yield signer ? signer.sign(msg) : msg;
         if (!pending) break;

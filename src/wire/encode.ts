@@ -354,8 +354,9 @@ const shared = new MessageWriter();
 /**
  * Encode a response of at most `maxSize` octets (RFC 1035 §4.1; 512 or the EDNS size for UDP, 65535 for TCP).
  * Truncation (RFC 2181 §9): when an answer or authority RRset does not fit, TC is set and everything after it is
- * dropped; additional RRsets that do not fit are omitted without TC. Room for the OPT is reserved first so it is
- * always present when `edns` is given (RFC 6891 §7). Must not be re-entered (uses a shared scratch buffer).
+ * dropped; additional RRsets that do not fit are omitted without TC, except the `requiredAdditional` leading ones
+ * (RFC 9471 §3 in-domain glue), whose loss sets TC. Room for the OPT is reserved first so it is always present when
+ * `edns` is given (RFC 6891 §7). Must not be re-entered (uses a shared scratch buffer).
  */
 export function encodeResponse(msg: ResponseMessage, maxSize: number): Uint8Array {
   const w = shared;
@@ -382,8 +383,17 @@ export function encodeResponse(msg: ResponseMessage, maxSize: number): Uint8Arra
     }
   }
   if (!truncated) {
-    // RFC 2181 §9: additional data that does not fit is simply left out, without TC.
-    for (const e of msg.additional) w.addRRset('additional', e);
+    // RFC 9471 §3: "If message size constraints prevent the inclusion of all in-domain glue records over UDP
+    // transport, the server MUST set the TC (Truncated) flag".
+    const required = msg.requiredAdditional ?? 0;
+    for (let i = 0; i < msg.additional.length; i++) {
+      if (w.addRRset('additional', msg.additional[i]!)) continue;
+      if (i < required) {
+        truncated = true;
+        break;
+      }
+      // RFC 2181 §9: other additional data that does not fit is simply left out, without TC.
+    }
   }
   if (truncated) w.setTruncated(true);
   if (edns) w.opt(edns, (msg.rcode >>> 4) & 0xff);

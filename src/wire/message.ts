@@ -143,6 +143,11 @@ export interface ResponseMessage {
   readonly answer: readonly SectionEntry[];
   readonly authority: readonly SectionEntry[];
   readonly additional: readonly SectionEntry[];
+  /**
+   * How many leading `additional` RRsets are required, not optional: when one does not fit, TC is set (RFC 9471 §3:
+   * in-domain glue of a referral). The rest of the additional section is left out silently when it does not fit.
+   */
+  readonly requiredAdditional?: number;
   readonly edns?: EdnsOut;
   /** Octets to keep free at the end (e.g. for a TSIG RR added after encoding). */
   readonly reserve?: number;

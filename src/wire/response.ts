@@ -14,6 +14,11 @@ export interface Response {
   readonly answer: readonly SectionEntry[];
   readonly authority: readonly SectionEntry[];
   readonly additional: readonly SectionEntry[];
+  /**
+   * How many leading `additional` RRsets must fit or the response is truncated (RFC 9471 §3: in-domain referral
+   * glue); absent = none. Stages that rewrite `additional` keep these entries first.
+   */
+  readonly requiredAdditional?: number;
   /** RFC 8914 Extended DNS Error to attach to the OPT (only sent when the query had EDNS). */
   readonly ede?: Ede;
   /**

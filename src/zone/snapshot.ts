@@ -200,8 +200,9 @@ function* buildSteps(origin: Name, records: readonly RR[], limits: BuildLimits):
       (overCap ??= new Set()).add(set);
       continue;
     }
-    if (rr.ttl !== set.ttl) {
-      // RFC 2181 §5.2: TTLs within an RRset must match; use the lowest and warn.
+    if (rr.ttl !== set.ttl && rr.type !== RRType.RRSIG) {
+      // RFC 2181 §5.2: TTLs within an RRset must match; use the lowest and warn. Not for RRSIG: each has the TTL of
+      // the RRset it covers (RFC 4034 §3), see collectRecords.
       const low = Math.min(rr.ttl, set.ttl);
       warn(rr.meta.pos, `TTL ${rr.ttl} differs from ${set.ttl} in the ${typeName(rr.type)} RRset at ${rr.owner.toString()}; using ${low} (RFC 2181 §5.2)`);
       set.ttl = low;
@@ -447,12 +448,20 @@ function isDuplicate(existing: readonly Uint8Array[], rdata: Uint8Array): boolea
   return false;
 }
 
-/** Every record of the zone, node by node (parents first), SOA first. */
+/**
+ * Every record of the zone, node by node (parents first), SOA first. An RRSIG gets the TTL of the RRset it covers
+ * at its node (RFC 4034 §3: "The TTL value of an RRSIG RR MUST match the TTL value of the RRset it covers"; the
+ * node's RRSIGs are kept as one RRset with one TTL), or the RRSIG RRset's own when that RRset is absent.
+ */
 function collectRecords(nodes: ReadonlyMap<string, ZoneNode>): RR[] {
   const out: RR[] = [];
   for (const n of nodes.values()) {
     for (const s of n.rrsets.values()) {
-      for (let i = 0; i < s.rdata.length; i++) out.push({ owner: s.owner, type: s.type, class: s.class, ttl: s.ttl, rdata: s.rdata[i]!, meta: s.meta[i] ?? NO_META });
+      for (let i = 0; i < s.rdata.length; i++) {
+        const rdata = s.rdata[i]!;
+        const ttl = s.type === RRType.RRSIG && rdata.length >= 2 ? (n.rrsets.get((rdata[0]! << 8) | rdata[1]!)?.ttl ?? s.ttl) : s.ttl;
+        out.push({ owner: s.owner, type: s.type, class: s.class, ttl, rdata, meta: s.meta[i] ?? NO_META });
+      }
     }
   }
   const soaAt = out.findIndex((r) => r.type === RRType.SOA);

@@ -78,6 +78,30 @@ describe('documented rules', () => {
     expect(run(a, resp(q, { flags: 0, answers: [www('www.example.org')] })).unexplained.map((u) => u.d.field)).toEqual(['flags.AA']);
   });
 
+  it('accepts A/AAAA/SVCB of in-zone SVCB/HTTPS TargetNames as optional additional data (RFC 9460 §4.1), and nothing else', () => {
+    const hq = query('alias.example.org', 'HTTPS');
+    // HTTPS RDATA: SvcPriority, uncompressed TargetName (RFC 9460 §2.2).
+    const https = (owner: string, priority: number, target: string): dnsPacket.Answer => {
+      const labels = target === '.' ? [] : target.replace(/\.$/, '').split('.');
+      const name = Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)])), Buffer.from([0])]);
+      return { name: owner, type: 'UNKNOWN_65', class: 'IN', ttl: 300, data: Buffer.concat([Buffer.from([0, priority]), name]) } as unknown as dnsPacket.Answer;
+    };
+    const alias = https('alias.example.org', 0, 'svc.example.org');
+    const svc = https('svc.example.org', 1, '.');
+    const r = (a: Buffer, b: Buffer): ReturnType<typeof evaluate> => evaluate([{ query: hq, a, b } satisfies Outcome]);
+    const bare = resp(hq, { flags: AA, answers: [alias] });
+    // The alias target's own HTTPS record (ServiceMode ".": the owner is the target) and its address.
+    const full = resp(hq, { flags: AA, answers: [alias], additionals: [svc, www('svc.example.org')] });
+    const res = r(bare, full);
+    expect(res.unexplained).toEqual([]);
+    expect([...res.explained.keys()]).toEqual(['svcb-additional-optional']);
+    // An address for a name that is no TargetName is not excused.
+    expect(r(bare, resp(hq, { flags: AA, answers: [alias], additionals: [www('other.example.org')] })).unexplained.map((u) => u.d.field)).toEqual(['additional']);
+    // AliasMode "." names no target: nothing is justified.
+    const none = https('alias.example.org', 0, '.');
+    expect(r(resp(hq, { flags: AA, answers: [none] }), resp(hq, { flags: AA, answers: [none], additionals: [www('alias.example.org')] })).unexplained.map((u) => u.d.field)).toEqual(['additional']);
+  });
+
   it('treats an answer to a QR=1 message as an unexplained difference', () => {
     const qb = new QueryBuilder();
     qb.add({ name: 'www.example.org', type: 'A', flags: 0x8000 }, { tags: ['noreply'] });

@@ -41,7 +41,8 @@ export interface DiffQuery {
 
 const TYPE_NUM: Readonly<Record<string, number>> = {
   A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, HINFO: 13, MX: 15, TXT: 16, AAAA: 28, SRV: 33, DNAME: 39, OPT: 41,
-  DS: 43, SSHFP: 44, RRSIG: 46, TLSA: 52, IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
+  DS: 43, SSHFP: 44, RRSIG: 46, NSEC: 47, DNSKEY: 48, NSEC3: 50, NSEC3PARAM: 51, TLSA: 52, SVCB: 64, HTTPS: 65,
+  IXFR: 251, AXFR: 252, ANY: 255, CAA: 257,
 };
 
 function typeNum(t: string): number {
@@ -73,6 +74,11 @@ export class QueryBuilder {
   private nextId = 1;
   readonly out: DiffQuery[] = [];
   private readonly rnd: () => number;
+  /**
+   * When set, every well-formed query (no byte mutation) is also sent in its other DNSSEC OK form: DO flipped,
+   * and a query without EDNS gets a twin with EDNS 1232 and DO=1 (RFC 3225 §3).
+   */
+  doTwins = false;
 
   constructor(seed = 0x5eed) {
     this.rnd = prng(seed);
@@ -112,6 +118,12 @@ export class QueryBuilder {
       flags: spec.flags ?? 0,
       tags: new Set(o.tags ?? []),
     });
+    if (this.doTwins && o.mutate === undefined && o.label === undefined) {
+      const twin: QuerySpec['edns'] = e === undefined ? { udpSize: 1232, do: true } : { ...e, do: !e.do };
+      this.doTwins = false;
+      this.add({ ...spec, edns: twin }, { ...o, label: undefined });
+      this.doTwins = true;
+    }
   }
 
   private variant(i: number): EdnsVariant {
@@ -258,21 +270,26 @@ async function send(port: number, q: DiffQuery): Promise<Buffer | null> {
   return queryUdpOrTimeout(port, q.bytes, timeout);
 }
 
-/** Send every query to both servers (a = reference, b = candidate), `concurrency` queries in flight. */
-export async function runAll(queries: readonly DiffQuery[], portA: number, portB: number, concurrency = 24): Promise<Outcome[]> {
-  const out: Outcome[] = new Array<Outcome>(queries.length);
+/** Send every query to every server in `ports`, `concurrency` queries in flight; replies[i][k] is server k's to query i. */
+export async function runAllN(queries: readonly DiffQuery[], ports: readonly number[], concurrency = 24): Promise<(Buffer | null)[][]> {
+  const out: (Buffer | null)[][] = new Array<(Buffer | null)[]>(queries.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
       const i = next++;
       const q = queries[i];
       if (q === undefined) return;
-      const [a, b] = await Promise.all([send(portA, q), send(portB, q)]);
-      out[i] = { query: q, a, b };
+      out[i] = await Promise.all(ports.map((p) => send(p, q)));
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return out;
+}
+
+/** Send every query to both servers (a = reference, b = candidate), `concurrency` queries in flight. */
+export async function runAll(queries: readonly DiffQuery[], portA: number, portB: number, concurrency = 24): Promise<Outcome[]> {
+  const replies = await runAllN(queries, [portA, portB], concurrency);
+  return queries.map((query, i) => ({ query, a: replies[i]![0] ?? null, b: replies[i]![1] ?? null }));
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -426,17 +443,55 @@ function additionalTargets(m: ParsedMessage): Set<string> {
   return t;
 }
 
-function extraOnlyAddresses(c: RuleContext, allowed: (owner: string, side: ParsedMessage) => boolean): boolean {
+function extraOnlyAddresses(c: RuleContext, allowed: (owner: string, side: ParsedMessage) => boolean, types: ReadonlySet<number> = ADDR): boolean {
   if (!c.a || !c.b) return false;
   const { onlyA, onlyB } = sectionDiff(c.a.additional, c.b.additional);
+  // RRSIGs of different RRsets at one owner may legitimately be present on one side only.
+  const clash = (r: ParsedRR, other: ParsedMessage): boolean =>
+    r.type !== RRSIG_TYPE && other.additional.some((x) => x.type === r.type && x.owner.toLowerCase() === r.owner.toLowerCase());
   // Records present on both sides were compared exactly; those on one side only must be justified addresses.
   return (
-    onlyA.every((r) => ADDR.has(r.type) && allowed(r.owner.toLowerCase(), c.a!)) &&
-    onlyB.every((r) => ADDR.has(r.type) && allowed(r.owner.toLowerCase(), c.b!)) &&
+    onlyA.every((r) => types.has(r.type) && allowed(r.owner.toLowerCase(), c.a!)) &&
+    onlyB.every((r) => types.has(r.type) && allowed(r.owner.toLowerCase(), c.b!)) &&
     // ...and must not contradict the other side: no different data for an owner/type the other side also sent.
-    onlyA.every((r) => !c.b!.additional.some((x) => x.type === r.type && x.owner.toLowerCase() === r.owner.toLowerCase())) &&
-    onlyB.every((r) => !c.a!.additional.some((x) => x.type === r.type && x.owner.toLowerCase() === r.owner.toLowerCase()))
+    onlyA.every((r) => !clash(r, c.b!)) &&
+    onlyB.every((r) => !clash(r, c.a!))
   );
+}
+
+const RRSIG_TYPE = 46;
+/** Types RFC 9460 §4.1 puts in the additional section for SVCB/HTTPS TargetNames (with their DNSSEC records). */
+const SVCB_ADDITIONAL: ReadonlySet<number> = new Set([1, 28, 64, 65, RRSIG_TYPE, 47, 50]);
+
+/** The TargetName of an SVCB/HTTPS record (RFC 9460 §2.2: uncompressed, after the 2-octet SvcPriority), lowercased. */
+function svcbTarget(rr: ParsedRR): string | undefined {
+  const d = rr.rdata;
+  const labels: string[] = [];
+  let p = 2;
+  while (p < d.length && d[p] !== 0) {
+    const l = d[p]!;
+    labels.push(Buffer.from(d.subarray(p + 1, p + 1 + l)).toString('latin1').toLowerCase());
+    p += 1 + l;
+  }
+  const priority = ((d[0] ?? 0) << 8) | (d[1] ?? 0);
+  if (labels.length > 0) return labels.join('.') + '.';
+  // RFC 9460 §2.5.2: "." in ServiceMode is the owner name; in AliasMode (priority 0) it means "no service".
+  return priority === 0 ? undefined : rr.owner.toLowerCase();
+}
+
+/** SVCB/HTTPS TargetNames in the answer, followed through SVCB/HTTPS records in the additional section (alias chains). */
+function svcbTargets(m: ParsedMessage): Set<string> {
+  const t = new Set<string>();
+  const visit = (rrs: readonly ParsedRR[]): void => {
+    for (const r of rrs) {
+      if (r.type !== 64 && r.type !== 65) continue;
+      const n = svcbTarget(r);
+      if (n !== undefined) t.add(n);
+    }
+  };
+  visit(m.answer);
+  for (let i = 0; i < 8; i++) visit(m.additional.filter((r) => t.has(r.owner.toLowerCase())));
+  return t;
 }
 
 function rcodeIn(m: ParsedMessage | undefined, names: readonly string[]): boolean {
@@ -487,6 +542,12 @@ export const RULES: readonly Rule[] = [
     reason: 'RFC 1034 §4.3.2 step 6: address records for NS/MX/SRV targets in the additional section are optional (may be omitted for size or policy, RFC 2181 §9); what both include must agree',
     match: (c) => c.d.field === 'additional' && !!c.a && !!c.b && !isReferral(c.a) && !isReferral(c.b) &&
       extraOnlyAddresses(c, (o, m) => additionalTargets(m).has(o)),
+  },
+  {
+    id: 'svcb-additional-optional',
+    reason: 'RFC 9460 §4.1: "When replying to a SVCB query, authoritative DNS servers SHOULD return A, AAAA, and SVCB records in the Additional section for any TargetNames that are in the zone. If the zone is signed, the server SHOULD also include DNSSEC records authenticating the existence or nonexistence of these records in the Additional section." A SHOULD: Knot 3.2, NSD 4.6 and BIND with minimal-responses omit them; what both include must agree',
+    match: (c) => c.d.field === 'additional' && !!c.a && !!c.b && !isReferral(c.a) && !isReferral(c.b) &&
+      extraOnlyAddresses(c, (o, m) => svcbTargets(m).has(o) || additionalTargets(m).has(o), SVCB_ADDITIONAL),
   },
   {
     id: 'referral-non-mandatory-glue',

@@ -30,6 +30,8 @@ export interface DaemonOptions {
   readonly workers?: number;
   /** Extra top-level config keys merged into the YAML (e.g. dnssec, transfer settings). */
   readonly extra?: Readonly<Record<string, unknown>>;
+  /** Per-zone config keys merged into each zone entry, keyed by zone name without the trailing dot (e.g. dnssec). */
+  readonly zoneSettings?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Readiness timeout, default 10 s. */
   readonly timeoutMs?: number;
   /** Extra environment variables. */
@@ -61,7 +63,10 @@ export async function startDaemon(zones: readonly ZoneSpec[], o: DaemonOptions =
   const config = {
     listen: [`127.0.0.1:${port}`],
     workers: o.workers ?? 1,
-    zones: zones.map((z) => ({ name: z.name.replace(/\.$/, ''), file: resolve(z.file) })),
+    zones: zones.map((z) => {
+      const name = z.name.replace(/\.$/, '');
+      return { name, file: resolve(z.file), ...(o.zoneSettings?.[name] ?? {}) };
+    }),
     ...(o.extra ?? {}),
   };
   writeFileSync(configFile, stringify(config));

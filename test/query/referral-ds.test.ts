@@ -31,6 +31,7 @@ nods NS ns.nods
 ns.nods A 192.0.2.9
 to-sub CNAME www.sub
 *.w CNAME host.sub
+sib NS ns1
 `;
 /** The same zone as a primary would sign it ahead of time: stored RRSIGs (contents never checked here) and NSECs. */
 const SIG = (covered: string, labels: number): string => `RRSIG ${covered} 13 ${labels} 300 20360101000000 20260101000000 4242 example. AAAA`;
@@ -43,9 +44,11 @@ const PRESIGNED = `${ZONE}@ ${SIG('SOA', 1)}
 * ${SIG('NSEC', 1)}
 nods NSEC ns1.example. NS RRSIG NSEC
 nods ${SIG('NSEC', 2)}
-ns1 NSEC sub.example. A RRSIG NSEC
+ns1 NSEC sib.example. A RRSIG NSEC
 ns1 ${SIG('A', 2)}
 ns1 ${SIG('NSEC', 2)}
+sib NSEC sub.example. NS RRSIG NSEC
+sib ${SIG('NSEC', 2)}
 sub NSEC to-sub.example. NS DS RRSIG NSEC
 sub ${SIG('DS', 2)}
 sub ${SIG('NSEC', 2)}
@@ -64,9 +67,9 @@ const CTX = { transport: 'tcp', address: '127.0.0.1', port: 1 } as const;
 let dir = '';
 const engines = new Map<Kind, QueryEngine>();
 
-async function engineFor(kind: Kind): Promise<QueryEngine> {
+async function engineFor(kind: Kind, presignedText = PRESIGNED): Promise<QueryEngine> {
   const origin = Name.parse('example.');
-  const text = kind === 'presigned' ? PRESIGNED : ZONE;
+  const text = kind === 'presigned' ? presignedText : ZONE;
   let records = parseZoneText(text, 'ref.zone', { origin, zonesDir: dir }).records;
   let prep: Awaited<ReturnType<typeof prepareZoneDnssec>> | undefined;
   if (kind !== 'unsigned') {
@@ -161,6 +164,25 @@ describe('referrals carry DS only for DO=1 from a signed zone (RFC 4035 §3.1.4)
   });
 });
 
+describe('referral additional data (RFC 4035 §3.1.1)', () => {
+  it('an address of an NS name in the parent\'s own authoritative data keeps its RRSIG for DO=1; glue below a cut has none', () => {
+    for (const kind of KINDS) {
+      for (const dnssecOk of [false, true]) {
+        const what = `${kind} DO=${dnssecOk ? 1 : 0}`;
+        // "When placing a signed RRset in the Additional section, the name server MUST also place its RRSIG RRs in
+        // the Additional section" (RFC 4035 §3.1.1): ns1.example. is signed parent data, not glue (Knot and NSD
+        // send its RRSIG in the referral).
+        const m = ask(kind, 'host.sib.example', 'A', dnssecOk);
+        expect(m.flags & Flag.AA, what).toBe(0);
+        expect(shape(m.additional), what).toEqual(dnssecOk && kind !== 'unsigned' ? ['ns1.example. 1', 'ns1.example. RRSIG/1'] : ['ns1.example. 1']);
+        // In-domain glue below the cut is not authoritative and is never signed (RFC 4035 §2.2).
+        const g = ask(kind, 'www.sub.example', 'A', dnssecOk);
+        expect(shape(g.additional), what).toEqual(['ns.sub.example. 1']);
+      }
+    }
+  });
+});
+
 describe('DS and NSEC at a cut are answered by the parent (RFC 4035 §2.4, §3.1.4.1)', () => {
   it('DS at the cut: an authoritative answer, signed for DO=1', () => {
     for (const kind of KINDS) {
@@ -182,16 +204,39 @@ describe('DS and NSEC at a cut are answered by the parent (RFC 4035 §2.4, §3.1
     }
   });
 
-  it('NSEC at the cut of a signed parent: the parent answers (its NSEC there, or NODATA), never a referral', () => {
-    for (const kind of KINDS.filter((k) => k !== 'unsigned')) {
+  it('NSEC at the cut of an NSEC3-signed parent: the referral (no NSEC exists there), as Knot, BIND and NSD send it', async () => {
+    // RFC 5155 §7.1: an NSEC3 zone holds no NSEC records, so nothing at the cut is the parent's answer to QTYPE NSEC
+    // (RFC 1034 §4.3.2 step 3b: a referral); DS is the only type always answered by the parent (RFC 4035 §3.1.4.1).
+    // A zone signed ahead of time with NSEC3 (its hashes are never checked here: only the cut matters).
+    const presigned3 = `${ZONE}@ NSEC3PARAM 1 0 0 -
+@ ${SIG('SOA', 1)}
+@ ${SIG('NS', 1)}
+sub ${SIG('DS', 2)}
+` +
+      `0p9mhaveqvm6t7vbl5lop2u3t2rp3tom NSEC3 1 0 0 - 0p9mhaveqvm6t7vbl5lop2u3t2rp3ton NS SOA RRSIG NSEC3PARAM
+`;
+    const engines3: readonly [string, QueryEngine][] = [['nsec3', engines.get('nsec3')!], ['presigned nsec3', await engineFor('presigned', presigned3)]];
+    for (const [what0, engine] of engines3) {
+      for (const dnssecOk of [false, true]) {
+        const what = `${what0} DO=${dnssecOk ? 1 : 0}`;
+        const m = parseMessage(engine.handle(buildQuery({ name: 'sub.example', type: 'NSEC', id: 7, edns: { udpSize: 4096, do: dnssecOk } }), CTX) as Uint8Array);
+        expect(m.flags & Flag.AA, what).toBe(0);
+        expect(m.answer, what).toEqual([]);
+        expect(m.authority.filter((r) => r.type === RRType.NS).map((r) => r.owner), what).toEqual(['sub.example.']);
+      }
+    }
+  });
+
+  it('NSEC at the cut of an NSEC-signed parent: the parent answers (its NSEC there, or NODATA), never a referral', () => {
+    for (const kind of KINDS.filter((k) => k !== 'unsigned' && k !== 'nsec3')) {
       for (const dnssecOk of [false, true]) {
         const what = `${kind} DO=${dnssecOk ? 1 : 0}`;
         const m = ask(kind, 'sub.example', 'NSEC', dnssecOk);
         expect(m.flags & Flag.AA, what).toBe(Flag.AA);
         expect(m.rcode, what).toBe(Rcode.NOERROR);
         expect(m.authority.some((r) => r.type === RRType.NS), what).toBe(false);
-        // The parent's NSEC at the cut (stored, or made for the chain / compact denial): answered as data. An
-        // unsigned zone has no NSEC there, and an NSEC3 zone never has NSEC records: NODATA with the SOA.
+        // The parent's NSEC at the cut (stored, or made for the chain / compact denial): answered as data; without
+        // DO a live-signed zone shows no NSEC: NODATA with the SOA.
         const hasNsec = kind === 'presigned' || (dnssecOk && (kind === 'nsec' || kind === 'compact'));
         expect(m.answer.filter((r) => r.type === RRType.NSEC).map((r) => r.owner), what).toEqual(hasNsec ? ['sub.example.'] : []);
         if (!hasNsec) expect(m.authority.map((r) => r.type).filter((t) => t !== RRType.RRSIG && t !== RRType.NSEC3), what).toEqual([RRType.SOA]);

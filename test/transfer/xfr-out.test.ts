@@ -60,12 +60,35 @@ describe('AXFR out stream and TSIG BADTIME over TCP', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  function request(qtype: number, time?: number): { bytes: Uint8Array; mac: Uint8Array; id: number } {
+  function request(qtype: number, time?: number, edns?: { readonly do: boolean }): { bytes: Uint8Array; mac: Uint8Array; id: number } {
     const id = 0x1234;
-    const q = encodeQuery({ id, question: { name: ZONE, type: qtype, class: RRClass.IN } });
+    const q = encodeQuery({ id, question: { name: ZONE, type: qtype, class: RRClass.IN }, ...(edns ? { edns: { udpSize: 1232, do: edns.do, options: [] } } : {}) });
     const s = signMessage(q, key, time === undefined ? {} : { time });
     return { bytes: s.message, mac: s.mac, id };
   }
+
+  it('puts an OPT RR (DO echoed) in every message when the AXFR request had one, before the TSIG (RFC 6891 §7)', async () => {
+    const req = request(RRType.AXFR, undefined, { do: true });
+    const msgs: Uint8Array[] = [];
+    let answers = 0;
+    await tcpExchange({ address: '127.0.0.1', port }, req.bytes, (m) => {
+      msgs.push(m);
+      answers += (m[6]! << 8) | m[7]!;
+      return answers > 1 && decodeMessage(m).answer.at(-1)?.type === RRType.SOA;
+    }, 20_000);
+    expect(msgs.length).toBeGreaterThanOrEqual(4);
+    const stream = new TsigStream(key, req.mac);
+    for (const [i, m] of msgs.entries()) {
+      expect(m.length, `message ${i}`).toBeLessThanOrEqual(65535);
+      const v = stream.push(m);
+      expect(v.ok, `message ${i}: ${v.ok ? '' : v.detail}`).toBe(true);
+      if (!v.ok) return;
+      const d = decodeMessage(v.message);
+      expect(d.edns, `message ${i}`).toBeDefined();
+      expect(d.edns!.flags & 0x8000, `message ${i}`).toBe(0x8000);
+    }
+    expect(stream.finish()).toBe(true);
+  });
 
   it('streams SOA … SOA in several signed messages of at most 65535 octets that verify as one TSIG stream', async () => {
     const req = request(RRType.AXFR);
