@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildQuery, encodeName, encodeOpt, queryTcp, queryUdp, type QuerySpec } from '../helpers/dig.js';
 import { daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.js';
+import { alive } from '../helpers/procs.js';
 import { parseMessage, type ParsedMessage } from '../helpers/dnsmsg.js';
 import { prng } from '../helpers/prng.js';
 import { exampleZoneDir, lines, logLines, sleep, waitFor, type ZoneDir } from './env.js';
@@ -471,15 +472,6 @@ function cpuTicks(pid: number): number {
   // Fields after the parenthesised command name: state is field 3, utime 14 and stime 15.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(f[11]) + Number(f[12]);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // ---- the test ----------------------------------------------------------------------------------------------------

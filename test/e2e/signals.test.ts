@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { buildQuery } from '../helpers/dig.js';
 import { daemonBuilt, startDaemon } from '../helpers/daemon.js';
+import { alive } from '../helpers/procs.js';
 import { parseMessage } from '../helpers/dnsmsg.js';
 import { nativeUdp } from '../../src/server/native-udp.js';
 import { startListeners } from '../../src/server/listen.js';
@@ -15,15 +16,6 @@ const built = daemonBuilt();
 const BIG = 20;
 let bigZone = '\n';
 for (let i = 0; i < BIG; i++) bigZone += `big 300 IN TXT "r${i} ${'y'.repeat(200)}"\n`;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface StreamResult {
   readonly answers: number;

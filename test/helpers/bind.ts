@@ -1,26 +1,11 @@
 // Run BIND 9 (named) as a reference authoritative server on a loopback high port, serving given zone files as
 // plain primaries (presigned data served as is, no recursion, no validation), for differential tests.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { answersSoa } from './dig.js';
 import type { ZoneSpec } from './knot.js';
-import { freePort } from './ports.js';
-import { readyOrStop, spawnServer, type ServerProcess } from './procs.js';
-import { tool } from './tools.js';
+import { q, startRefServer, type RefServer } from './ref-server.js';
 
-export interface BindServer {
-  readonly label: string;
-  readonly port: number;
-  readonly dir: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-function q(s: string): string {
-  return JSON.stringify(s);
-}
+export type BindServer = RefServer;
 
 /** The named.conf text for `zones` (exported for inspection in tests). */
 export function bindConfig(dir: string, port: number, zones: readonly ZoneSpec[]): string {
@@ -59,23 +44,6 @@ export function bindConfig(dir: string, port: number, zones: readonly ZoneSpec[]
 }
 
 /** Start named in the foreground (`-g`) serving `zones`; resolves once it answers SOA for every zone. */
-export async function startBind(zones: readonly ZoneSpec[], o: { readonly timeoutMs?: number } = {}): Promise<BindServer> {
-  const bin = tool('named');
-  if ('skip' in bin) throw new Error(bin.skip);
-  if (zones.length === 0) throw new Error('startBind needs at least one zone');
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'apexdns-bind-'));
-  const conf = join(dir, 'named.conf');
-  writeFileSync(conf, bindConfig(dir, port, zones));
-  const p: ServerProcess = spawnServer(bin.path, ['-g', '-c', conf, '-n', '1'], { label: `named:${port}`, dir });
-  await readyOrStop(
-    p,
-    `named on port ${port}`,
-    async () => {
-      for (const z of zones) if (!(await answersSoa(port, z.name))) return false;
-      return true;
-    },
-    o.timeoutMs ?? 15_000,
-  );
-  return { label: p.label, port, dir, output: p.output, stop: p.stop };
+export function startBind(zones: readonly ZoneSpec[], o: { readonly timeoutMs?: number } = {}): Promise<BindServer> {
+  return startRefServer({ bin: 'named', confName: 'named.conf', config: bindConfig, args: (conf) => ['-g', '-c', conf, '-n', '1'] }, zones, o.timeoutMs);
 }

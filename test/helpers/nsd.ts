@@ -1,26 +1,11 @@
 // Run NSD as a reference authoritative server on a loopback high port, serving given zone files from a throw-away
 // directory (no privilege drop, no chroot, no database, no remote control), for differential tests.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { answersSoa } from './dig.js';
 import type { ZoneSpec } from './knot.js';
-import { freePort } from './ports.js';
-import { readyOrStop, spawnServer, type ServerProcess } from './procs.js';
-import { tool } from './tools.js';
+import { q, startRefServer, type RefServer } from './ref-server.js';
 
-export interface NsdServer {
-  readonly label: string;
-  readonly port: number;
-  readonly dir: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-function q(s: string): string {
-  return JSON.stringify(s);
-}
+export type NsdServer = RefServer;
 
 /** The nsd.conf text for `zones` (exported for inspection in tests). */
 export function nsdConfig(dir: string, port: number, zones: readonly ZoneSpec[]): string {
@@ -59,23 +44,6 @@ export function nsdConfig(dir: string, port: number, zones: readonly ZoneSpec[])
 }
 
 /** Start nsd in the foreground serving `zones`; resolves once it answers SOA for every zone authoritatively. */
-export async function startNsd(zones: readonly ZoneSpec[], o: { readonly timeoutMs?: number } = {}): Promise<NsdServer> {
-  const bin = tool('nsd');
-  if ('skip' in bin) throw new Error(bin.skip);
-  if (zones.length === 0) throw new Error('startNsd needs at least one zone');
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'apexdns-nsd-'));
-  const conf = join(dir, 'nsd.conf');
-  writeFileSync(conf, nsdConfig(dir, port, zones));
-  const p: ServerProcess = spawnServer(bin.path, ['-d', '-c', conf], { label: `nsd:${port}`, dir });
-  await readyOrStop(
-    p,
-    `nsd on port ${port}`,
-    async () => {
-      for (const z of zones) if (!(await answersSoa(port, z.name))) return false;
-      return true;
-    },
-    o.timeoutMs ?? 15_000,
-  );
-  return { label: p.label, port, dir, output: p.output, stop: p.stop };
+export function startNsd(zones: readonly ZoneSpec[], o: { readonly timeoutMs?: number } = {}): Promise<NsdServer> {
+  return startRefServer({ bin: 'nsd', confName: 'nsd.conf', config: nsdConfig, args: (conf) => ['-d', '-c', conf] }, zones, o.timeoutMs);
 }

@@ -157,3 +157,13 @@ export async function readyOrStop(p: ServerProcess, what: string, probe: () => P
     throw e;
   }
 }
+
+/** True while process `pid` exists (signal 0 probes without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
