@@ -79,20 +79,19 @@ export async function serve(configFile: string): Promise<number> {
       },
     },
   );
-  let metrics: MetricsServer | undefined;
-  const api = config.api.listen;
-  if (control.role !== 'worker' && api !== undefined) {
+  const metrics: MetricsServer[] = [];
+  if (control.role !== 'worker' && config.api.listen.length > 0) {
     const c = new MetricsCollector((p) => control.send(p), workers);
     collector = c;
     try {
-      metrics = await startMetricsServer(api.address.text, api.port, () => c.collect(), log);
+      for (const a of config.api.listen) metrics.push(await startMetricsServer(a.address.text, a.port, () => c.collect(), log));
     } catch (err) {
       log.error({ err }, 'api: cannot listen; stopping');
       await control.stop();
     }
   }
   await control.done;
-  await metrics?.close();
+  await Promise.all(metrics.map((m) => m.close()));
   for (const t of tables) rmSync(t, { force: true });
   return 0;
 }

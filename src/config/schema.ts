@@ -301,13 +301,18 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   const signatureCache = { memoryMb: c.int(scRec, 'memory-mb', ['signature-cache'], 0, 1_048_576, 64) };
   // The HTTP listener (GET /metrics); absent = none.
   const apiRec = c.map(get(root, 'api'), ['api'], ['listen']);
-  let apiListen: HostPort | undefined;
-  const apiText = c.str(apiRec, 'listen', ['api']);
-  if (apiText !== undefined) {
-    const r = parseHostPort(apiText, undefined, {});
-    if (!r.ok) c.error(['api', 'listen'], r.message);
-    else apiListen = r.value;
-  }
+  // `listen` is one "host:port" or a list of them (issue 13's example writes a list).
+  const apiListen: HostPort[] = [];
+  const apiV = get(apiRec, 'listen');
+  const apiItems: readonly unknown[] = apiV === undefined ? [] : Array.isArray(apiV) ? apiV : [apiV];
+  apiItems.forEach((v, i) => {
+    const p = Array.isArray(apiV) ? ['api', 'listen', i] : ['api', 'listen'];
+    if (typeof v !== 'string') return c.error(p, `must be a string like "127.0.0.1:8053" or "[::1]:8053", got ${describe(v)}`);
+    const r = parseHostPort(v, undefined, {});
+    if (!r.ok) return c.error(p, r.message);
+    if (apiListen.some((l) => l.text === r.value.text)) return c.error(p, `duplicate address ${r.value.text}`);
+    apiListen.push(r.value);
+  });
   const api = { listen: apiListen };
   // One-off signatures (random-subdomain floods on live-signed zones) per worker per second; 0 = unlimited.
   const sbRec = c.map(get(root, 'signing-budget'), ['signing-budget'], ['per-second']);

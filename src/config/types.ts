@@ -92,8 +92,8 @@ export interface SignatureCacheConfig {
 }
 
 export interface ApiConfig {
-  /** HTTP listener for GET /metrics; undefined = none. */
-  readonly listen: HostPort | undefined;
+  /** HTTP listeners (GET /metrics); empty = none. */
+  readonly listen: readonly HostPort[];
 }
 
 export interface SigningBudgetConfig {

@@ -155,6 +155,18 @@ describe('error reports (path, message, line:col)', () => {
     ]);
   });
 
+  it('api.listen: one address or a list of them (issue 13 writes a list); errors name the item', () => {
+    const one = ok(parseConfigText('api: { listen: "127.0.0.1:8053" }\n', '/etc/apexdns/c.yaml'));
+    expect(one.api.listen.map((l) => l.text)).toEqual(['127.0.0.1:8053']);
+    const two = ok(parseConfigText('api:\n  listen: ["127.0.0.1:8053", "[::1]:8053"]\n', '/etc/apexdns/c.yaml'));
+    expect(two.api.listen.map((l) => l.text)).toEqual(['127.0.0.1:8053', '[::1]:8053']);
+    expect(ok(parseConfigText('listen: ["127.0.0.1:53"]\n', '/etc/apexdns/c.yaml')).api.listen).toEqual([]);
+    expect(errs('api:\n  listen: ["127.0.0.1:8053", 5, "127.0.0.1:8053"]\n')).toEqual([
+      `${F}:2:30: api.listen[1]: must be a string like "127.0.0.1:8053" or "[::1]:8053", got 5`,
+      `${F}:2:33: api.listen[2]: duplicate address 127.0.0.1:8053`,
+    ]);
+  });
+
   it('unknown keys, with a suggestion when close', () => {
     expect(errs('zones:\n  - name: a.test\n    file: a.zone\n    alow-transfer: []\nlisten: ["127.0.0.1:53"]\ntcp: {idleTimeoutMs: 5}\nfoo: 1\n')).toEqual([
       `${F}:4:5: zones[0].alow-transfer: unknown key (did you mean "allow-transfer"?)`,
