@@ -18,6 +18,7 @@ import { formatDiagnostic } from './zone/model.js';
 import { ZoneSet, ZoneStore, type ServedZone } from './zone/store.js';
 import { startListeners, type InheritedUdp, type Listeners } from './server/listen.js';
 import { TransferManager } from './transfer/manager.js';
+import { transferStats } from './transfer/stats.js';
 import type { ZoneSnapshot } from './zone/snapshot.js';
 import type { JsonValue } from './util/json.js';
 import { SigningBudget } from './dnssec/budget.js';
@@ -237,6 +238,9 @@ export class App {
         tcpSlowReaders: st?.tcpSlowReaders ?? 0,
         tcpOpen: this.listeners?.tcpOpen() ?? 0,
       },
+      flattening: { upstreamQueries: e?.flattener.upstreamQueries ?? 0, upstreamErrors: e?.flattener.upstreamErrors ?? 0, staleAnswers: e?.flattener.staleAnswers ?? 0 },
+      transfers: { ...transferStats },
+      secondaries: this.transfers?.secondaryStatus() ?? [],
       zones: [...this.zoneLoads].map(([zone, l]) => {
         const snap = this.entries.get(Name.parse(zone).key)?.loaded.snapshot;
         return { zone, serial: snap?.soaInfo.serial ?? 0, records: snap?.recordCount ?? 0, loadedAt: l.at, loadError: l.error };

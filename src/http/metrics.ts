@@ -38,6 +38,26 @@ export type ProcessFigures = {
     readonly tcpOpen: number;
   };
   readonly zones: readonly ZoneFigures[];
+  readonly flattening: { readonly upstreamQueries: number; readonly upstreamErrors: number; readonly staleAnswers: number };
+  readonly transfers: {
+    readonly axfrOut: number;
+    readonly ixfrOut: number;
+    readonly axfrIn: number;
+    readonly ixfrIn: number;
+    readonly refreshFailed: number;
+    readonly notifySent: number;
+    readonly notifyFailed: number;
+    readonly notifyReceived: number;
+  };
+  readonly secondaries: readonly SecondaryFigures[];
+};
+
+export type SecondaryFigures = {
+  readonly zone: string;
+  readonly serial: number;
+  readonly lastRefresh: number;
+  readonly lastRefreshOk: 0 | 1;
+  readonly expiresIn: number;
 };
 
 type Metric = MetricObjectWithValues<MetricValue<string>>;
@@ -98,6 +118,21 @@ export function figuresToMetrics(f: ProcessFigures): Metric[] {
     metric('apexdns_zone_serial', 'SOA serial served, per zone.', 'gauge', 'max', f.zones.map((z) => ({ labels: { zone: z.zone }, value: z.serial }))),
     metric('apexdns_zone_records', 'Records in the zone served, per zone.', 'gauge', 'max', f.zones.map((z) => ({ labels: { zone: z.zone }, value: z.records }))),
     metric('apexdns_zone_last_load_timestamp_seconds', 'Unix time of the last load or reload attempt, per zone.', 'gauge', 'max', f.zones.map((z) => ({ labels: { zone: z.zone }, value: z.loadedAt }))),
+    metric('apexdns_flattening_upstream_queries_total', 'Questions sent to the flattening resolvers.', 'counter', 'sum', one(f.flattening.upstreamQueries)),
+    metric('apexdns_flattening_upstream_errors_total', 'Flattening upstream questions that failed.', 'counter', 'sum', one(f.flattening.upstreamErrors)),
+    metric('apexdns_flattening_stale_answers_total', 'Flattened answers served from expired upstream data (RFC 8767).', 'counter', 'sum', one(f.flattening.staleAnswers)),
+    metric('apexdns_transfers_served_total', 'Zone transfers served, by type (IXFR answered with the full zone counts as AXFR).', 'counter', 'sum',
+      [{ labels: { type: 'AXFR' }, value: f.transfers.axfrOut }, { labels: { type: 'IXFR' }, value: f.transfers.ixfrOut }]),
+    metric('apexdns_transfers_received_total', 'Zone transfers received by secondary zones, by type.', 'counter', 'sum',
+      [{ labels: { type: 'AXFR' }, value: f.transfers.axfrIn }, { labels: { type: 'IXFR' }, value: f.transfers.ixfrIn }]),
+    metric('apexdns_secondary_refresh_failures_total', 'Secondary refreshes where every primary failed.', 'counter', 'sum', one(f.transfers.refreshFailed)),
+    metric('apexdns_notify_sent_total', 'NOTIFY messages sent, by outcome.', 'counter', 'sum',
+      [{ labels: { outcome: 'acknowledged' }, value: f.transfers.notifySent }, { labels: { outcome: 'given_up' }, value: f.transfers.notifyFailed }]),
+    metric('apexdns_notify_received_total', 'NOTIFY messages received and accepted.', 'counter', 'sum', one(f.transfers.notifyReceived)),
+    metric('apexdns_secondary_serial', 'SOA serial of the transferred copy, per secondary zone.', 'gauge', 'max', f.secondaries.map((z) => ({ labels: { zone: z.zone }, value: z.serial }))),
+    metric('apexdns_secondary_last_refresh_timestamp_seconds', 'Unix time of the last refresh attempt, per secondary zone (0: none yet).', 'gauge', 'max', f.secondaries.map((z) => ({ labels: { zone: z.zone }, value: z.lastRefresh }))),
+    metric('apexdns_secondary_last_refresh_success', '1 when the last refresh attempt succeeded.', 'gauge', 'max', f.secondaries.map((z) => ({ labels: { zone: z.zone }, value: z.lastRefreshOk }))),
+    metric('apexdns_secondary_expire_seconds', 'Seconds until the secondary zone expires without a successful refresh (0: expired).', 'gauge', 'max', f.secondaries.map((z) => ({ labels: { zone: z.zone }, value: z.expiresIn }))),
     metric('apexdns_zone_last_load_error', '1 when the last load of the zone failed (its previous version keeps serving).', 'gauge', 'max', f.zones.map((z) => ({ labels: { zone: z.zone }, value: z.loadError }))),
   ];
 }

@@ -105,6 +105,10 @@ export class Flattener {
   private readonly now: () => number;
   private readonly maxEntries: number;
   upstreamQueries = 0;
+  /** Upstream questions that failed (timeout, network, SERVFAIL...). */
+  upstreamErrors = 0;
+  /** Answers built from expired upstream data because the upstream failed (RFC 8767). */
+  staleAnswers = 0;
 
   constructor(
     private readonly store: ZoneStore,
@@ -301,6 +305,7 @@ export class Flattener {
       .then((reply): FetchOutcome => {
         this.inflight.delete(key);
         if (reply.kind === 'fail') {
+          this.upstreamErrors++;
           this.opts.logger?.warn({ target: name.toString(), qtype, reason: reply.reason }, `flattening upstream failed: ${reply.detail}`);
           return reply;
         }
@@ -326,6 +331,7 @@ export class Flattener {
     const owner = link.rrset.owner;
     const node = link.wildcard?.source ?? zone.nodes.get(owner.key)!;
     let shaped: Shaped;
+    if (w.stale && (step.kind === 'data' || step.kind === 'nodata')) this.staleAnswers++;
     switch (step.kind) {
       case 'data': {
         // RFC 8767 §4: a stale answer is served with TTL 30 (or our own records' TTL when lower).

@@ -23,6 +23,7 @@ import { applyOverlay, SecondaryZone, type ShapedZone } from './secondary.js';
 import { OutgoingFlattener, type FlatView } from './outgoing.js';
 import { Flattener } from '../query/flatten.js';
 import { TransferServer, transferRecords, type TransferZoneInfo } from './server.js';
+import type { SecondaryStatus } from './stats.js';
 
 export interface TransferManagerOptions {
   readonly config: Config;
@@ -124,6 +125,11 @@ export class TransferManager {
   }
 
   /** The secondary zones to include in every published zone set. */
+  /** Refresh figures of the secondary zones this process refreshes (the leader's; none in a follower). */
+  secondaryStatus(): SecondaryStatus[] {
+    return [...this.secondaries.values()].flatMap((s) => s.status() ?? []);
+  }
+
   servedSecondaries(): IterableIterator<ServedZone> {
     return this.served.values();
   }

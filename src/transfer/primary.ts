@@ -12,6 +12,7 @@ import { diffRecordsAsync, soaSerial } from './changeset.js';
 import { sendNotify } from './client.js';
 import { atomicWrite, Journal } from './journal.js';
 import { nextSerial, serialGt } from './serial.js';
+import { transferStats } from './stats.js';
 
 /** What the leader remembers about a primary zone between loads and restarts. */
 export interface SerialState {
@@ -82,6 +83,7 @@ export class Notifier {
     for (let i = 1; i <= attempts; i++) {
       try {
         await sendNotify({ address: peer.address.text, port: peer.port, key: peer.tsig }, zone, soa, this.opts.timeoutMs ?? 2000);
+        transferStats.notifySent++;
         this.logger?.info({ event: 'notify.sent', zone: z, peer: peer.name, serial: soa ? soaSerialOf(soa) : undefined, attempt: i }, 'NOTIFY acknowledged');
         return;
       } catch (e) {
@@ -94,6 +96,7 @@ export class Notifier {
         if (!current()) return;
       }
     }
+    transferStats.notifyFailed++;
     this.logger?.error({ event: 'notify.failed', zone: z, peer: peer.name, attempts }, 'NOTIFY given up');
   }
 }

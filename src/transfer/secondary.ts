@@ -15,6 +15,7 @@ import { applyChangeset, ChangesetError, soaSerial } from './changeset.js';
 import { pullZone, querySoa, TransferError, type Endpoint, type PullCaps } from './client.js';
 import { atomicWrite, encodeZoneImage, readZoneImage } from './journal.js';
 import { serialGt } from './serial.js';
+import { transferStats, type SecondaryStatus } from './stats.js';
 
 /** Transferred records made ready to serve, with the zone's DNSSEC context (live-signed or pre-signed). */
 export interface ShapedZone {
@@ -61,6 +62,8 @@ export class SecondaryZone {
   private raw: readonly RR[] | undefined;
   private snap: ZoneSnapshot | undefined;
   private lastSuccess = 0;
+  /** The last refresh attempt of this process (the leader's; followers make none). */
+  private lastRefresh: { readonly at: number; readonly ok: boolean } | undefined;
   private expired = false;
   private timer: NodeJS.Timeout | undefined;
   private expireTimer: NodeJS.Timeout | undefined;
@@ -159,6 +162,20 @@ export class SecondaryZone {
     this.timer = this.expireTimer = undefined;
   }
 
+  /** Refresh figures for metrics; undefined in a follower, which never refreshes (its data comes from the leader). */
+  status(): SecondaryStatus | undefined {
+    if (this.deps.follower) return undefined;
+    const r = this.lastRefresh;
+    const expiresAt = this.snap !== undefined && this.lastSuccess > 0 ? this.lastSuccess + this.snap.soaInfo.expire * 1000 : 0;
+    return {
+      zone: this.cfg.name.toString(),
+      serial: this.snap?.soaInfo.serial ?? 0,
+      lastRefresh: r === undefined ? 0 : Math.floor(r.at / 1000),
+      lastRefreshOk: r?.ok === true ? 1 : 0,
+      expiresIn: this.expired ? 0 : Math.max(0, Math.round((expiresAt - this.now()) / 1000)),
+    };
+  }
+
   private refreshSeconds(): number {
     // Seed "Set up incoming zone transfers": the configured refresh replaces SOA REFRESH.
     return this.cfg.refresh ?? this.snap?.soaInfo.refresh ?? INITIAL_RETRY_S;
@@ -216,6 +233,7 @@ export class SecondaryZone {
       try {
         await this.fromPrimary(peer, mode);
         this.lastSuccess = this.now();
+        this.lastRefresh = { at: this.lastSuccess, ok: true };
         await this.saveState();
         if (this.expired) this.setExpired(false);
         this.armExpire();
@@ -231,6 +249,8 @@ export class SecondaryZone {
         this.log?.warn({ event: 'transfer.primary-failed', zone, primary: peer.name, address: `${peer.address.text}:${peer.port}`, error: msg }, 'primary failed');
       }
     }
+    transferStats.refreshFailed++;
+    this.lastRefresh = { at: this.now(), ok: false };
     this.log?.error({ event: 'transfer.all-primaries-failed', zone, serial: this.serial, errors }, 'all primaries failed');
     // RFC 1035 §3.3.13: after a failed refresh, try again after RETRY.
     this.schedule((this.snap?.soaInfo.retry ?? INITIAL_RETRY_S) * 1000);
@@ -298,6 +318,8 @@ export class SecondaryZone {
       kind = 'AXFR';
     }
     const serial = await this.install(records, true, kind, `${kind} from ${peer.name}`);
+    if (kind === 'AXFR') transferStats.axfrIn++;
+    else transferStats.ixfrIn++;
     this.log?.info(
       { event: 'transfer.succeeded', zone: zone.toString(), primary: peer.name, type: kind, serial, records: records.length, messages, ms: Math.round(performance.now() - started) },
       'transfer succeeded',

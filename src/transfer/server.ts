@@ -21,6 +21,7 @@ import { flattensOnTransfer, NO_FLAT, type FlatView } from './outgoing.js';
 import { signingOf } from '../dnssec/zone-keys.js';
 import { serialCompare } from './serial.js';
 import { signMessage, tsigErrorResponse, TsigResponseSigner, verifyMessage, type TsigKey, type VerifyOk } from './tsig.js';
+import { transferStats } from './stats.js';
 
 /** What the server needs to know about one configured zone. */
 export interface TransferZoneInfo {
@@ -222,6 +223,7 @@ export class TransferServer implements TransferHook {
           // RFC 1996 §3.7: the SOA in a NOTIFY is only a hint.
         }
       }
+      transferStats.notifyReceived++;
       log?.info({ event: 'notify.received', zone: zoneName.toString(), client: ctx.address, serial }, 'NOTIFY received');
       this.opts.onNotify(zoneName, serial, ctx.address);
       // RFC 1996 §3.8: answer with the same question, QR and AA.
@@ -248,6 +250,7 @@ export class TransferServer implements TransferHook {
     if (what === 'axfr') {
       // RFC 5936 §4.2: AXFR is defined over TCP only.
       if (ctx.transport !== 'tcp') return reply(Rcode.REFUSED);
+      transferStats.axfrOut++;
       log?.info({ event: 'transfer.out', zone: zoneName.toString(), type: 'AXFR', client: ctx.address, serial: snap.soaInfo.serial }, 'AXFR out');
       const flat = this.opts.flatView?.(snap, info.config) ?? NO_FLAT;
       if (!(flat instanceof Promise)) return this.stream(q, buf, verified, [fullZone(snap, info.config, flat)]);
@@ -281,11 +284,13 @@ export class TransferServer implements TransferHook {
       const last = chain?.[chain.length - 1];
       if (!chain || !last || last.toSerial !== current) {
         // RFC 1995 §4: history unknown or too old: the whole zone, AXFR-style.
+        transferStats.axfrOut++;
         log?.info({ event: 'transfer.out', zone: zoneName.toString(), type: 'IXFR-AXFR', client: ctx.address, from: clientSerial, serial: current }, 'IXFR out as full zone');
         const view = await (self.opts.flatView?.(snap, info.config) ?? NO_FLAT);
         yield* self.stream(q, buf, verified, [fullZone(snap, info.config, view)]);
         return;
       }
+      transferStats.ixfrOut++;
       log?.info({ event: 'transfer.out', zone: zoneName.toString(), type: 'IXFR', client: ctx.address, from: clientSerial, serial: current, changesets: chain.length }, 'IXFR out');
       yield* self.stream(q, buf, verified, [incremental(soaRR, chain)]);
     })();

@@ -298,6 +298,8 @@ describe('Flattener with a scripted upstream', () => {
     expect(t.asked.length).toBe(3);
     await new Promise((r) => setTimeout(r, 0));
     expect(summary(await t.run())).toBe('example.com. 60 A 192.0.2.2');
+    // Metrics: three upstream questions, one failed; three stale answers.
+    expect([t.f.upstreamQueries, t.f.upstreamErrors, t.f.staleAnswers]).toEqual([3, 1, 3]);
   });
 
   it('upstream SERVFAIL with nothing cached: SERVFAIL with EDE 22; network errors EDE 23', async () => {
