@@ -275,6 +275,13 @@ async function startWorkerRole(opts: ClusterOptions, hooks: ClusterHooks, parent
   const slot = Number(process.env[SLOT_ENV] ?? '0');
   const logger = parent.child({ workerId });
   const self: WorkerRef = { workerId, pid: process.pid };
+  // Messages that arrive while the app starts (another worker's "zone updated", a reload) are kept and handled
+  // once it runs: Node drops a message nobody listens for, and a lost "zone updated" left this worker without the data.
+  const early: PrimaryToWorker[] = [];
+  const keep = (m: unknown): void => {
+    if (isPrimaryMsg(m)) early.push(m);
+  };
+  process.on('message', keep);
   let app: WorkerApp;
   try {
     app = await hooks.startWorker({ workerId, slot, logger, send: (payload) => void sendToPrimary({ apexdns: 1, t: 'app', payload }) });
@@ -313,7 +320,7 @@ async function startWorkerRole(opts: ClusterOptions, hooks: ClusterHooks, parent
     })();
     return stopping;
   };
-  process.on('message', (m: unknown) => {
+  const onMessage = (m: unknown): void => {
     if (!isPrimaryMsg(m)) return;
     switch (m.t) {
       case 'reload':
@@ -336,7 +343,10 @@ async function startWorkerRole(opts: ClusterOptions, hooks: ClusterHooks, parent
         return never;
       }
     }
-  });
+  };
+  process.off('message', keep);
+  process.on('message', onMessage);
+  for (const m of early.splice(0)) onMessage(m);
   // The primary relays signals; a worker hit directly (process-group Ctrl-C, systemd) still stops gracefully.
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
