@@ -19,6 +19,7 @@ import { ZoneSet, ZoneStore, type ServedZone } from './zone/store.js';
 import { startListeners, type InheritedUdp, type Listeners } from './server/listen.js';
 import { TransferManager } from './transfer/manager.js';
 import { transferStats } from './transfer/stats.js';
+import type { ControlReply, ControlRequest, DaemonCommand } from './transfer/control.js';
 import type { ZoneSnapshot } from './zone/snapshot.js';
 import type { JsonValue } from './util/json.js';
 import { SigningBudget } from './dnssec/budget.js';
@@ -105,7 +106,7 @@ export class App {
     const app = new App(config, log);
     app.slot = opts.slot ?? 0;
     app.broadcast = opts.broadcast;
-    app.transfers = await TransferManager.create({ config, store: app.store, logger: log, leader: opts.transferLeader ?? true, broadcast: opts.broadcast });
+    app.transfers = await TransferManager.create({ config, store: app.store, logger: log, leader: opts.transferLeader ?? true, broadcast: opts.broadcast, daemonCommand: (r) => app.daemonCommand(r) });
     const report = await app.loadZones(config, new Map());
     // Loading leaves the parser's garbage behind (about as large as the zones themselves); collect it before
     // serving so the process starts at its steady-state size.
@@ -205,12 +206,90 @@ export class App {
 
   /** Cluster IPC from the other serving processes (transfer leader / followers). */
   onMessage(payload: JsonValue): void {
+    if (this.ctlReply(payload)) return;
     const scrape = metricsRequestId(payload);
     if (scrape !== undefined) {
       void processMetrics(this.figures()).then((metrics) => this.broadcast?.({ t: 'metrics.reply', id: scrape, metrics }));
       return;
     }
     this.transfers?.onMessage(payload);
+  }
+
+  /**
+   * The control socket's daemon commands (`apexdns status|zone-status|reload|stats`). Reload and stats need every
+   * worker: they go to the primary (src/cli/serve.ts), whose answer comes back as a `ctl.done` message.
+   */
+  async daemonCommand(req: ControlRequest & { readonly cmd: DaemonCommand }): Promise<ControlReply> {
+    switch (req.cmd) {
+      case 'status': {
+        const zones = this.zoneStatus();
+        const want = req.zone === undefined ? undefined : Name.parse(req.zone.endsWith('.') ? req.zone : `${req.zone}.`).toString();
+        const shown = want === undefined ? zones : zones.filter((z) => z.zone === want);
+        if (want !== undefined && shown.length === 0) return { ok: false, message: `zone ${want} is not configured` };
+        // In a cluster this runs in a worker: report the daemon's process (the primary, our parent).
+        const workers = workerCount(this.config.workers);
+        const data = { pid: workers > 1 ? process.ppid : process.pid, uptimeSeconds: Math.round(process.uptime()), workers, zones: shown };
+        return { ok: true, message: `${shown.length} zone(s)`, data };
+      }
+      case 'reload':
+      case 'stats': {
+        const r = await this.askPrimary(req.cmd);
+        return r ?? { ok: false, message: `${req.cmd}: no answer from the server` };
+      }
+      default: {
+        const never: never = req.cmd;
+        return never;
+      }
+    }
+  }
+
+  private ctlNext = 1;
+  private readonly ctlPending = new Map<number, (r: ControlReply) => void>();
+
+  private askPrimary(what: 'reload' | 'stats'): Promise<ControlReply | undefined> {
+    const send = this.broadcast;
+    if (send === undefined) return Promise.resolve(undefined);
+    const id = this.ctlNext++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.ctlPending.delete(id);
+        resolve(undefined);
+      }, 150_000);
+      this.ctlPending.set(id, (r) => {
+        clearTimeout(timer);
+        this.ctlPending.delete(id);
+        resolve(r);
+      });
+      send({ t: 'ctl.req', id, what });
+    });
+  }
+
+  /** A primary's answer to askPrimary (true when it was one). */
+  private ctlReply(payload: JsonValue): boolean {
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return false;
+    const p = payload as { readonly [k: string]: JsonValue };
+    if (p.t !== 'ctl.done' || typeof p.id !== 'number') return false;
+    const r = p.reply as { ok?: unknown; message?: unknown; data?: JsonValue } | undefined;
+    this.ctlPending.get(p.id)?.({ ok: r?.ok === true, message: String(r?.message ?? ''), ...(r?.data !== undefined ? { data: r.data } : {}) });
+    return true;
+  }
+
+  /** Every configured zone: serial, records, DNSSEC state, last load or refresh. */
+  private zoneStatus(): { readonly zone: string; readonly [k: string]: JsonValue }[] {
+    const secondaries = new Map((this.transfers?.secondaryStatus() ?? []).map((s) => [s.zone, s]));
+    return this.config.zones.map((zc) => {
+      const zone = zc.name.toString();
+      const d = zc.dnssec;
+      const dnssec = d === undefined ? 'unsigned' : d.mode === 'presigned' ? 'presigned' : `${d.state} (${d.denial})`;
+      const served = this.store.current.get(zc.name.key);
+      const base = { zone, type: zc.type, serial: served?.snapshot.soaInfo.serial ?? null, records: served?.snapshot.recordCount ?? null, dnssec, expired: served?.expired ?? false };
+      if (zc.type === 'secondary') {
+        const s = secondaries.get(zone);
+        return { ...base, lastRefresh: s?.lastRefresh ?? 0, lastRefreshOk: s?.lastRefreshOk === 1, expiresInSeconds: s?.expiresIn ?? 0 };
+      }
+      const l = this.zoneLoads.get(zone);
+      return { ...base, lastLoad: l?.at ?? 0, lastLoadOk: l?.error !== 1 };
+    });
   }
 
   /** This process's figures for a metrics scrape (src/http/metrics.ts). */

@@ -9,6 +9,7 @@ import { formatDiagnostic } from '../zone/model.js';
 import { serve } from './serve.js';
 import { zoneCommand } from './zone.js';
 import { dnssecCommand } from './dnssec.js';
+import { ctlCommand } from './ctl.js';
 
 const USAGE = `usage:
   apexdns serve --config FILE          run the daemon
@@ -17,6 +18,8 @@ const USAGE = `usage:
   apexdns check-config FILE            validate a config file (exit 1 on error)
   apexdns zone notify|retransfer|refresh ZONE --config FILE   control zone transfers of the running daemon
   apexdns dnssec ds|keygen|status ZONE [--config FILE]        DS to publish, key generation, DNSSEC status
+  apexdns status [ZONE] | zone-status ZONE | reload [ZONE] | stats  --config FILE [--json]
+                                       ask the running daemon (control socket under state-dir)
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -37,6 +40,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return checkConfig(rest);
     case 'zone':
       return zoneCommand(rest);
+    case 'status':
+    case 'zone-status':
+    case 'reload':
+    case 'stats':
+      return ctlCommand(cmd, rest);
     case 'dnssec':
       return dnssecCommand(rest);
     case '--help':

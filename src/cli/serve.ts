@@ -11,7 +11,9 @@ import { mapSharedInt32, sharedMemoryUnavailable, sharedTablePath } from '../ser
 import { formatConfigError, loadConfig } from '../config/index.js';
 import cluster from 'node:cluster';
 import { INHERITED_FD_BASE, startCluster, workerCount } from '../server/cluster.js';
-import { MetricsCollector, startMetricsServer, type MetricsServer } from '../http/metrics.js';
+import { MetricsCollector, renderMetrics, startMetricsServer, type MetricsServer } from '../http/metrics.js';
+import type { ClusterControl } from '../server/cluster.js';
+import type { JsonValue } from '../util/json.js';
 import { bindSharedUdp, inheritedUdpSockets } from '../server/listen.js';
 
 /** Runs until SIGTERM/SIGINT; returns the exit code. A bad config exits 1 with `file:line:col: path: message`. */
@@ -51,8 +53,10 @@ export async function serve(configFile: string): Promise<number> {
     if (config.rrl.responsesPerSecond > 0) share(RRL_TABLE_ENV, 'rrl', RRL_ENTRIES * RRL_ENTRY);
     share(TCP_TABLE_ENV, 'tcp', ledgerTableSize(workers));
   }
-  // GET /metrics (src/http/metrics.ts): in the primary (or the single process), summing what every worker reports.
-  let collector: MetricsCollector | undefined;
+  // GET /metrics and `apexdns stats` (src/http/metrics.ts): in the primary (or the single process), summing what
+  // every worker reports. The collector's requests reach the workers once the cluster runs (`send` is set then).
+  let send: ((p: JsonValue) => void) | undefined;
+  const collector = new MetricsCollector((p) => send?.(p), workers);
   const control = await startCluster(
     { workers: config.workers, logger: log, workerEnv, ...(shared !== undefined ? { inheritFds: shared.fds } : {}) },
     {
@@ -73,18 +77,22 @@ export async function serve(configFile: string): Promise<number> {
       },
       // Relay transfer IPC (NOTIFY received, zone updated/expired) from one worker to all of them.
       onWorkerMessage(payload, _from, control) {
-        if (collector?.onMessage(payload) === true) return;
+        if (collector.onMessage(payload)) return;
+        const ctl = controlRequestOf(payload);
+        if (ctl !== undefined) {
+          void answerControl(ctl.what, control, collector).then((reply) => control.send({ t: 'ctl.done', id: ctl.id, reply }));
+          return;
+        }
         // In a single process there is nobody to relay to (the leader is the only app).
         if (control.role === 'primary') control.send(payload);
       },
     },
   );
+  send = (p) => control.send(p);
   const metrics: MetricsServer[] = [];
   if (control.role !== 'worker' && config.api.listen.length > 0) {
-    const c = new MetricsCollector((p) => control.send(p), workers);
-    collector = c;
     try {
-      for (const a of config.api.listen) metrics.push(await startMetricsServer(a.address.text, a.port, () => c.collect(), log));
+      for (const a of config.api.listen) metrics.push(await startMetricsServer(a.address.text, a.port, () => collector.collect(), log));
     } catch (err) {
       log.error({ err }, 'api: cannot listen; stopping');
       await control.stop();
@@ -94,4 +102,34 @@ export async function serve(configFile: string): Promise<number> {
   await Promise.all(metrics.map((m) => m.close()));
   for (const t of tables) rmSync(t, { force: true });
   return 0;
+}
+
+/** A daemon command a worker's control socket passed on to the primary (src/app.ts daemonCommand). */
+function controlRequestOf(payload: JsonValue): { readonly id: number; readonly what: 'reload' | 'stats' } | undefined {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return undefined;
+  const p = payload as { readonly [k: string]: JsonValue };
+  if (p.t !== 'ctl.req' || typeof p.id !== 'number' || (p.what !== 'reload' && p.what !== 'stats')) return undefined;
+  return { id: p.id, what: p.what };
+}
+
+/** `apexdns reload`: every worker reloads, one after another; `apexdns stats`: the metrics summed over workers. */
+async function answerControl(what: 'reload' | 'stats', control: ClusterControl, collector: MetricsCollector): Promise<JsonValue> {
+  if (what === 'stats') {
+    const samples: Record<string, number> = {};
+    for (const line of (await renderMetrics(await collector.collect())).split('\n')) {
+      if (line.startsWith('#') || line.trim() === '') continue;
+      const i = line.lastIndexOf(' ');
+      samples[line.slice(0, i)] = Number(line.slice(i + 1));
+    }
+    return { ok: true, message: 'stats', data: samples };
+  }
+  const results = await control.reload();
+  const ok = results.every((r) => r.ok && r.report?.ok !== false);
+  const lines = results.map((r) => {
+    if (!r.ok) return `worker ${r.workerId}: reload failed: ${r.error ?? 'unknown error'}`;
+    const zones = Array.isArray(r.report?.zones) ? (r.report.zones as readonly { readonly status?: JsonValue }[]) : [];
+    const count = (st: string): number => zones.filter((z) => z.status === st).length;
+    return `worker ${r.workerId}: ${r.report?.ok === false ? 'configuration rejected' : `${count('loaded')} loaded, ${count('unchanged')} unchanged, ${count('failed')} failed`}`;
+  });
+  return { ok, message: lines.join('\n'), data: results.map((r) => ({ workerId: r.workerId, pid: r.pid, ok: r.ok, ...(r.report !== undefined ? { report: r.report } : {}), ...(r.error !== undefined ? { error: r.error } : {}) })) };
 }

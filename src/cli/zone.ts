@@ -3,7 +3,7 @@
 
 import { resolve as resolvePath } from 'node:path';
 import { formatConfigError, loadConfig } from '../config/index.js';
-import { CONTROL_COMMANDS, controlSocketPath, sendControl, type ControlCommand } from '../transfer/control.js';
+import { CONTROL_COMMANDS, controlSocketPath, sendControl, type ZoneCommand } from '../transfer/control.js';
 
 export const ZONE_USAGE = `usage: apexdns zone notify|retransfer|refresh ZONE (--config FILE | --socket PATH)
   notify      send NOTIFY for ZONE to its notify peers now
@@ -28,7 +28,7 @@ export async function zoneCommand(args: readonly string[]): Promise<number> {
     rest.splice(i, 2);
   }
   const [cmd, zone, ...extra] = rest;
-  if (!cmd || !zone || extra.length > 0 || !CONTROL_COMMANDS.includes(cmd as ControlCommand) || (!socket && !configFile)) {
+  if (!cmd || !zone || extra.length > 0 || !CONTROL_COMMANDS.includes(cmd as ZoneCommand) || (!socket && !configFile)) {
     process.stderr.write(ZONE_USAGE);
     return 2;
   }
@@ -41,7 +41,7 @@ export async function zoneCommand(args: readonly string[]): Promise<number> {
     socket = controlSocketPath(res.config.stateDir);
   }
   try {
-    const r = await sendControl(socket, { cmd: cmd as ControlCommand, zone });
+    const r = await sendControl(socket, { cmd: cmd as ZoneCommand, zone });
     (r.ok ? process.stdout : process.stderr).write(`${r.message}\n`);
     return r.ok ? 0 : 1;
   } catch (e) {

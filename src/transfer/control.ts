@@ -2,20 +2,26 @@
 // carrying one JSON request line and one JSON reply line per connection.
 
 import { createServer, connect, type Server } from 'node:net';
-import { rm } from 'node:fs/promises';
+import { chmod, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { JsonValue } from '../util/json.js';
 
-export type ControlCommand = 'notify' | 'retransfer' | 'refresh';
-export const CONTROL_COMMANDS: readonly ControlCommand[] = ['notify', 'retransfer', 'refresh'];
+/** Zone transfer commands (they need a zone), and daemon commands (`status`, `reload`, `stats`; zone optional). */
+export type ZoneCommand = 'notify' | 'retransfer' | 'refresh';
+export type DaemonCommand = 'status' | 'reload' | 'stats';
+export type ControlCommand = ZoneCommand | DaemonCommand;
+export const CONTROL_COMMANDS: readonly ZoneCommand[] = ['notify', 'retransfer', 'refresh'];
+export const DAEMON_COMMANDS: readonly DaemonCommand[] = ['status', 'reload', 'stats'];
 
-export interface ControlRequest {
-  readonly cmd: ControlCommand;
-  readonly zone: string;
-}
+export type ControlRequest =
+  | { readonly cmd: ZoneCommand; readonly zone: string }
+  | { readonly cmd: DaemonCommand; readonly zone?: string };
 
 export interface ControlReply {
   readonly ok: boolean;
   readonly message: string;
+  /** Machine-readable result (`--json`). */
+  readonly data?: JsonValue;
 }
 
 /** The socket path for a state directory. */
@@ -41,9 +47,12 @@ export async function startControlServer(path: string, handle: (req: ControlRequ
       buf = '';
       let req: ControlRequest;
       try {
-        const v = JSON.parse(line) as Partial<ControlRequest>;
-        if (typeof v.zone !== 'string' || !CONTROL_COMMANDS.includes(v.cmd as ControlCommand)) throw new Error('bad request');
-        req = { cmd: v.cmd as ControlCommand, zone: v.zone };
+        const v = JSON.parse(line) as { cmd?: unknown; zone?: unknown };
+        if (v.zone !== undefined && typeof v.zone !== 'string') throw new Error('bad request');
+        const zone = v.zone;
+        if (CONTROL_COMMANDS.includes(v.cmd as ZoneCommand) && zone !== undefined) req = { cmd: v.cmd as ZoneCommand, zone };
+        else if (DAEMON_COMMANDS.includes(v.cmd as DaemonCommand)) req = zone === undefined ? { cmd: v.cmd as DaemonCommand } : { cmd: v.cmd as DaemonCommand, zone };
+        else throw new Error('bad request');
       } catch {
         sock.end(JSON.stringify({ ok: false, message: 'bad request' }) + '\n');
         return;
@@ -58,7 +67,8 @@ export async function startControlServer(path: string, handle: (req: ControlRequ
     server.once('error', reject);
     server.listen(path, () => {
       server.off('error', reject);
-      resolve();
+      // Only the daemon's user may reload it or read its state.
+      chmod(path, 0o600).then(() => resolve(), reject);
     });
   });
   server.unref();
@@ -87,7 +97,7 @@ export function sendControl(path: string, req: ControlRequest, timeoutMs = 150_0
       clearTimeout(timer);
       try {
         const r = JSON.parse(buf.trim()) as ControlReply;
-        resolve({ ok: r.ok === true, message: String(r.message) });
+        resolve(r.data === undefined ? { ok: r.ok === true, message: String(r.message) } : { ok: r.ok === true, message: String(r.message), data: r.data });
       } catch {
         reject(new Error(`no valid reply on ${path}`));
       }

@@ -16,7 +16,7 @@ import { parseZoneFile } from '../zone/parser.js';
 import { applyFlattenAll, applyProxy } from '../zone/proxy.js';
 import type { ZoneSnapshot } from '../zone/snapshot.js';
 import type { ServedZone, ZoneStore } from '../zone/store.js';
-import { controlSocketPath, startControlServer, type ControlReply, type ControlRequest } from './control.js';
+import { controlSocketPath, startControlServer, type ControlReply, type ControlRequest, type DaemonCommand, type ZoneCommand } from './control.js';
 import { Journal } from './journal.js';
 import { effectiveSerial, journalChange, Notifier, readSerialState, snapshotSoa, writeSerialState, type SerialState } from './primary.js';
 import { applyOverlay, SecondaryZone, type ShapedZone } from './secondary.js';
@@ -35,6 +35,8 @@ export interface TransferManagerOptions {
   readonly broadcast?: ((payload: JsonValue) => void) | undefined;
   /** Listen on the control socket (default: when leader). */
   readonly control?: boolean;
+  /** Answers the daemon commands of the control socket (`status`, `reload`, `stats`; src/app.ts). */
+  readonly daemonCommand?: (req: ControlRequest & { readonly cmd: DaemonCommand }) => Promise<ControlReply>;
   /** Tests: smaller transfer messages, faster NOTIFY retries. */
   readonly maxMessage?: number;
   readonly notify?: { readonly attempts?: number; readonly initialDelayMs?: number; readonly timeoutMs?: number };
@@ -329,6 +331,23 @@ export class TransferManager {
 
   /** `apexdns zone notify|retransfer|refresh ZONE`. */
   async command(req: ControlRequest): Promise<ControlReply> {
+    switch (req.cmd) {
+      case 'status':
+      case 'reload':
+      case 'stats':
+        return this.opts.daemonCommand?.(req) ?? { ok: false, message: `${req.cmd}: not available in this process` };
+      case 'notify':
+      case 'retransfer':
+      case 'refresh':
+        return this.zoneCommand(req);
+      default: {
+        const never: never = req;
+        return never;
+      }
+    }
+  }
+
+  private async zoneCommand(req: ControlRequest & { readonly cmd: ZoneCommand }): Promise<ControlReply> {
     let name: Name;
     try {
       name = Name.parse(req.zone.endsWith('.') ? req.zone : `${req.zone}.`);
