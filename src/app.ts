@@ -2,9 +2,11 @@
 // engine behind the listeners, and reloads or stops on request.
 
 import v8 from 'node:v8';
+import { readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { runInNewContext } from 'node:vm';
 import type { Logger } from 'pino';
-import { loadConfig, formatConfigError, diffConfigForReload, resolveZoneProxy, type Config, type ZoneConfig } from './config/index.js';
+import { loadConfig, formatConfigError, diffConfigForReload, resolveZoneProxy, type Config, type TlsConfig, type ZoneConfig } from './config/index.js';
 import { QueryEngine } from './query/pipeline.js';
 import type { CookieSettings } from './query/cookies.js';
 import { RateLimiter, RRL_ENTRIES, RRL_ENTRY } from './query/rrl.js';
@@ -17,6 +19,7 @@ import { loadZone, fingerprintFiles, type LoadedZone } from './zone/load.js';
 import { formatDiagnostic } from './zone/model.js';
 import { ZoneSet, ZoneStore, type ServedZone } from './zone/store.js';
 import { startListeners, type InheritedUdp, type Listeners } from './server/listen.js';
+import type { TlsIdentity } from './server/tcp.js';
 import { TransferManager } from './transfer/manager.js';
 import { transferStats } from './transfer/stats.js';
 import type { ControlReply, ControlRequest, DaemonCommand } from './transfer/control.js';
@@ -149,6 +152,7 @@ export class App {
           udpIo: config.udp.io,
           ...tcpLedgerOption(config, opts.slot ?? 0, log),
           ...(opts.inheritedUdp !== undefined ? { inheritedUdp: opts.inheritedUdp } : {}),
+          ...(config.tls !== undefined ? { tls: { listen: config.tls.listen.map((l) => l.text), identity: readTlsIdentity(config.tls) } } : {}),
           logger: log,
         },
       );
@@ -176,6 +180,7 @@ export class App {
       return report;
     }
     this.config = loaded.config;
+    this.reloadTlsIdentity();
     this.engine?.setMaxCnameChain(loaded.config.limits.maxCnameChain);
     await this.transfers?.reconfigure(loaded.config);
     const report = await this.loadZones(loaded.config, this.entries);
@@ -184,6 +189,18 @@ export class App {
     if (report.zones.some((z) => z.status === 'loaded')) setTimeout(compactHeap, 100).unref();
     this.logReport('reload', report);
     return report;
+  }
+
+  /** SIGHUP: re-read the DNS-over-TLS certificate and key; when they cannot be read the old ones stay. */
+  private reloadTlsIdentity(): void {
+    const t = this.config.tls;
+    if (t === undefined || this.listeners === undefined) return;
+    try {
+      this.listeners.setTlsIdentity(readTlsIdentity(t));
+      this.log.info({ certificate: t.certificate }, 'tls: certificate reloaded');
+    } catch (e) {
+      this.log.error({ error: (e as Error).message }, 'tls: certificate not reloaded; the previous one stays');
+    }
   }
 
   /** SIGTERM/SIGINT: stop accepting, let in-flight TCP answers finish, close. */
@@ -464,4 +481,23 @@ function tcpLedgerOption(config: Config, slot: number, log: Logger): { tcpLedger
     return {};
   }
   return { tcpLedger: new SharedLedger(table, slot, { maxConnections: config.tcp.maxConnections, maxConnectionsPerClient: config.tcp.maxConnectionsPerClient }) };
+}
+
+/** The PEM certificate chain and key of the DNS-over-TLS listener; throws with the file that could not be read. */
+function readTlsIdentity(t: TlsConfig): TlsIdentity {
+  const read = (what: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (e) {
+      throw new Error(`tls.${what}: cannot read ${file}: ${(e as Error).message}`);
+    }
+  };
+  const id = { cert: read('certificate', t.certificate), key: read('key', t.key) };
+  // Fail here, with the file names, rather than in the TLS layer on the first client.
+  try {
+    createSecureContext({ cert: id.cert, key: id.key });
+  } catch (e) {
+    throw new Error(`tls: ${t.certificate} / ${t.key}: ${(e as Error).message}`);
+  }
+  return id;
 }

@@ -8,6 +8,6 @@ export { checkConfig, type CheckReport } from './check.js';
 export { parseIp, parseIPv4, parseIPv6, parseCidr, parseHostPort, cidrContains, formatIPv6, type IpAddress, type Cidr, type HostPort } from '../util/ip.js';
 export type {
   Config, ZoneConfig, DnssecConfig, ProxyConfig, PeerConfig, TsigKeyConfig, AclConfig, AccessRef, LogConfig,
-  IdentityConfig, EdnsConfig, TcpConfig, AnswerCacheConfig, SignatureCacheConfig, SigningBudgetConfig, ApiConfig, HttpsTemplateConfig,
+  IdentityConfig, EdnsConfig, TcpConfig, AnswerCacheConfig, SignatureCacheConfig, SigningBudgetConfig, ApiConfig, TlsConfig, HttpsTemplateConfig,
   FlatteningConfig, JournalConfig, LogLevel, DnssecState, DenialMode, SerialPolicy, ZoneType, TsigAlgorithm,
 } from './types.js';

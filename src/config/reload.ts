@@ -40,6 +40,10 @@ export function reloadDiff(old: Config, next: Config): ReloadDiff {
     warnings.push(`listen: changed from [${listenText(old)}] to [${listenText(next)}]; needs restart`);
   }
   if (old.workers !== next.workers) warnings.push(`workers: changed from ${old.workers} to ${next.workers}; needs restart`);
+  const tlsText = (c: Config): string => c.tls?.listen.map((l) => l.text).join(', ') ?? '';
+  if (tlsText(old) !== tlsText(next)) warnings.push(`tls.listen: changed from [${tlsText(old)}] to [${tlsText(next)}]; needs restart (the certificate and key are re-read on every reload)`);
+  const apiText = (c: Config): string => c.api.listen.map((l) => l.text).join(', ');
+  if (apiText(old) !== apiText(next)) warnings.push(`api.listen: changed from [${apiText(old)}] to [${apiText(next)}]; needs restart`);
   if (old.udp.io !== next.udp.io) warnings.push(`udp.io: changed from ${old.udp.io} to ${next.udp.io}; needs restart`);
   const cookieText = (c: Config): string => JSON.stringify([c.cookies.require, ...[c.cookies.secret, c.cookies.previousSecret].map((x) => (x === undefined ? '' : Buffer.from(x).toString('hex')))]);
   if (cookieText(old) !== cookieText(next)) warnings.push('cookies: changed; needs restart');

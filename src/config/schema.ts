@@ -10,6 +10,7 @@ import {
   DENIAL_MODES, DNSSEC_STATES, LOG_LEVELS, SERIAL_POLICIES, TSIG_ALGORITHMS, ZONE_TYPES,
   type AccessRef, type AclConfig, type Config, type CookiesConfig, type RrlConfig, type DnssecConfig, type FlatteningConfig, type IdentityConfig,
   type PeerConfig, type ProxyConfig, type TsigKeyConfig, type ZoneConfig, type LimitsConfig, type ZoneLimits,
+  type TlsConfig,
 } from './types.js';
 import { DEFAULT_ZONE_LIMITS } from '../zone/limits.js';
 
@@ -45,7 +46,7 @@ const DEFAULT_SIGNING_BUDGET = 4000;
 
 const TOP_KEYS = [
   'listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'udp', 'tcp', 'answer-cache',
-  'signature-cache', 'signing-budget', 'api', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
+  'signature-cache', 'signing-budget', 'api', 'tls', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
   'limits',
 ] as const;
 const ZONE_KEYS = [
@@ -314,6 +315,25 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
     apiListen.push(r.value);
   });
   const api = { listen: apiListen };
+  // DNS over TLS (RFC 7858): listen addresses and the PEM certificate chain and key (read at start and on SIGHUP).
+  const tlsRec = c.map(get(root, 'tls'), ['tls'], ['listen', 'certificate', 'key']);
+  let tls: TlsConfig | undefined;
+  if (tlsRec !== undefined) {
+    const tlsListen: HostPort[] = [];
+    (c.list(tlsRec, 'listen', ['tls']) ?? []).forEach((v, i) => {
+      const p = ['tls', 'listen', i];
+      if (typeof v !== 'string') return c.error(p, `must be a string like "127.0.0.1:853", got ${describe(v)}`);
+      const r = parseHostPort(v, undefined, {});
+      if (!r.ok) return c.error(p, r.message);
+      tlsListen.push(r.value);
+    });
+    if (tlsListen.length === 0) c.error(['tls', 'listen'], 'must list at least one address');
+    const certificate = c.str(tlsRec, 'certificate', ['tls']);
+    const key = c.str(tlsRec, 'key', ['tls']);
+    if (certificate === undefined) c.error(['tls', 'certificate'], 'is required (a PEM certificate chain file)');
+    if (key === undefined) c.error(['tls', 'key'], 'is required (a PEM private key file)');
+    if (certificate !== undefined && key !== undefined) tls = { listen: tlsListen, certificate: absPath(certificate), key: absPath(key) };
+  }
   // One-off signatures (random-subdomain floods on live-signed zones) per worker per second; 0 = unlimited.
   const sbRec = c.map(get(root, 'signing-budget'), ['signing-budget'], ['per-second']);
   const signingBudget = { perSecond: c.int(sbRec, 'per-second', ['signing-budget'], 0, 10_000_000, DEFAULT_SIGNING_BUDGET) };
@@ -331,14 +351,14 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
 
   const limits = readLimits(c, get(root, 'limits'));
   const tsigKeys = readTsigKeys(c, root);
-  const peers = readPeers(c, root, tsigKeys);
+  const peers = readPeers(c, root, tsigKeys, absPath);
   const acl = readAcls(c, root, tsigKeys, peers);
   const zones = readZones(c, root, { peers, acl, absPath, stateDir, limits });
 
   if (c.failed) return { config: undefined, issues: c.issues };
   const config: Config = {
     file: opts.file, baseDir, listen, workers, zonesDir, stateDir, log, identity, edns, udp, tcp, answerCache,
-    signatureCache, signingBudget, api, cookies, rrl, proxy, flattening, tsigKeys, peers, acl, zones, journal, limits,
+    signatureCache, signingBudget, api, tls, cookies, rrl, proxy, flattening, tsigKeys, peers, acl, zones, journal, limits,
   };
   return { config: deepFreeze(config), issues: c.issues };
 }
@@ -514,11 +534,11 @@ function keyRef(c: Checker, keys: readonly TsigKeyConfig[], rec: Rec, key: strin
   return k;
 }
 
-function readPeers(c: Checker, root: Rec, keys: readonly TsigKeyConfig[]): PeerConfig[] {
+function readPeers(c: Checker, root: Rec, keys: readonly TsigKeyConfig[], absPath: (p: string) => string): PeerConfig[] {
   const out: PeerConfig[] = [];
   c.list(root, 'peers', [])?.forEach((v, i) => {
     const p = ['peers', i];
-    const rec = c.map(v, p, ['name', 'address', 'port', 'tsig', 'ixfr']);
+    const rec = c.map(v, p, ['name', 'address', 'port', 'tsig', 'ixfr', 'tls', 'tls-ca', 'tls-pin', 'tls-hostname']);
     if (!rec) return v === null || v === undefined ? c.error(p, 'must be a mapping with name and address') : undefined;
     const name = c.str(rec, 'name', p);
     if (get(rec, 'name') === undefined) c.error([...p, 'name'], 'is required');
@@ -528,14 +548,23 @@ function readPeers(c: Checker, root: Rec, keys: readonly TsigKeyConfig[]): PeerC
     else if (typeof addrText !== 'string' || !(address = parseIp(addrText))) {
       c.error([...p, 'address'], `${describe(addrText)} is not an IPv4 or IPv6 address`);
     }
-    const port = c.int(rec, 'port', p, 1, 65535, 53);
+    // RFC 9103: zone transfers over TLS to this peer (port 853 unless given), the certificate checked against
+    // `tls-ca` (default the system CAs) and `tls-hostname` (default the address), or a pinned key (`tls-pin`).
+    const useTls = c.bool(rec, 'tls', p, false);
+    const port = c.int(rec, 'port', p, 1, 65535, useTls ? 853 : 53);
+    const ca = c.str(rec, 'tls-ca', p);
+    const pin = c.str(rec, 'tls-pin', p);
+    const hostname = c.str(rec, 'tls-hostname', p);
+    if (!useTls) for (const k of ['tls-ca', 'tls-pin', 'tls-hostname']) if (get(rec, k) !== undefined) c.error([...p, k], 'needs tls: true');
+    if (pin !== undefined && !/^[A-Za-z0-9+/]{43}=$/.test(pin)) c.error([...p, 'tls-pin'], 'must be the base64 SHA-256 of the certificate\'s public key (44 characters; openssl x509 -pubkey | openssl pkey -pubin -outform der | openssl sha256 -binary | base64)');
+    const tls = useTls ? { caFile: ca === undefined ? undefined : absPath(ca), pin, hostname } : undefined;
     const tsig = keyRef(c, keys, rec, 'tsig', p);
     // Seed "Zone transfers": IXFR is opt-in per peer ("sends IXFR requests in addition to the default AXFR").
     const ixfr = c.bool(rec, 'ixfr', p, false);
     if (name === undefined) return;
     const dup = out.findIndex((o) => o.name === name);
     if (dup >= 0) return c.error([...p, 'name'], `duplicate peer "${name}" (also peers[${dup}])`, 'reference');
-    if (address) out.push({ name, address, port, tsig, ixfr });
+    if (address) out.push({ name, address, port, tsig, ixfr, tls });
   });
   return out;
 }

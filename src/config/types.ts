@@ -91,6 +91,14 @@ export interface SignatureCacheConfig {
   readonly memoryMb: number;
 }
 
+export interface TlsConfig {
+  /** DNS-over-TLS listen addresses (RFC 7858). */
+  readonly listen: readonly HostPort[];
+  /** Absolute paths of the PEM certificate chain and private key. */
+  readonly certificate: string;
+  readonly key: string;
+}
+
 export interface ApiConfig {
   /** HTTP listeners (GET /metrics); empty = none. */
   readonly listen: readonly HostPort[];
@@ -115,6 +123,17 @@ export interface PeerConfig {
   readonly tsig: TsigKeyConfig | undefined;
   /** Ask this peer for IXFR (RFC 1995) before AXFR when it is a primary of ours. */
   readonly ixfr: boolean;
+  /** Transfers from this peer over TLS (RFC 9103); undefined = TCP. */
+  readonly tls: PeerTlsConfig | undefined;
+}
+
+export interface PeerTlsConfig {
+  /** PEM CA file the peer's certificate must chain to (absolute path); undefined = the system's CAs. */
+  readonly caFile: string | undefined;
+  /** base64 SHA-256 of the peer's SPKI; when set it replaces the chain check. */
+  readonly pin: string | undefined;
+  /** Name the certificate must carry (default: the peer's address, as an IP SAN). */
+  readonly hostname: string | undefined;
 }
 
 /** A match rule: the source address must be in `address` (when set) and the message signed by `key` (when set). */
@@ -192,6 +211,8 @@ export interface Config {
   readonly signatureCache: SignatureCacheConfig;
   readonly signingBudget: SigningBudgetConfig;
   readonly api: ApiConfig;
+  /** undefined: no DNS-over-TLS listener. */
+  readonly tls: TlsConfig | undefined;
   /** Global proxy pool; undefined = none configured. */
   readonly proxy: ProxyConfig | undefined;
   readonly flattening: FlatteningConfig;

@@ -5,7 +5,7 @@ import { closeSync } from 'node:fs';
 import type pino from 'pino';
 import { newStats, type Handler, type ServerStats } from './handler.js';
 import { silentLogger } from './log.js';
-import { DEFAULT_TCP_LIMITS, TcpListener, type TcpLimits } from './tcp.js';
+import { DEFAULT_TCP_LIMITS, TcpListener, type TcpLimits, type TlsIdentity } from './tcp.js';
 import { LocalLedger, type ConnectionLedger } from './tcp-ledger.js';
 import { batchedUdpFor, type NativeSocket, type UdpIo } from './native-udp.js';
 import { UdpListener, type UdpOptions } from './udp.js';
@@ -28,6 +28,8 @@ export interface ListenerOptions {
   readonly udpIo?: UdpIo;
   /** UDP sockets a parent process bound and passed down, by listen address (formatListenAddress). */
   readonly inheritedUdp?: ReadonlyMap<string, InheritedUdp>;
+  /** DNS over TLS (RFC 7858) on these addresses, with the TCP limits and ledger. */
+  readonly tls?: { readonly listen: readonly (string | ListenAddress)[]; readonly identity: TlsIdentity };
   readonly logger?: pino.Logger;
 }
 
@@ -40,7 +42,7 @@ export interface InheritedUdp {
 type AnyUdpListener = UdpListener | BatchedUdpListener;
 
 export interface BoundListener {
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp' | 'tls';
   readonly address: string;
   readonly port: number;
 }
@@ -50,8 +52,10 @@ export interface Listeners {
   readonly stats: Readonly<ServerStats>;
   /** What was actually bound (ports resolved when 0 was asked). */
   readonly bound: readonly BoundListener[];
-  /** TCP connections open now on these listeners. */
+  /** TCP (and TLS) connections open now on these listeners. */
   tcpOpen(): number;
+  /** SIGHUP: the TLS listeners take a new certificate and key. */
+  setTlsIdentity(id: TlsIdentity): void;
   /** Graceful stop of everything: stop accepting, finish in-flight answers within `deadlineMs` (default 5 s). */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -70,6 +74,7 @@ export async function startListeners(
   const stats = newStats();
   const udps: AnyUdpListener[] = [];
   const tcps: TcpListener[] = [];
+  const tlss: TcpListener[] = [];
   const udpOpts: UdpOptions = { ...opts.udpOptions, logger };
   // One ledger for every TCP listener: tcp.max-connections counts the server's connections, not one address's.
   const ledger = opts.tcpLedger ?? new LocalLedger({ ...DEFAULT_TCP_LIMITS, ...opts.tcpLimits });
@@ -110,21 +115,29 @@ export async function startListeners(
       if (wantUdp) udps.push(await startUdp(a));
       if (wantTcp) tcps.push(await TcpListener.start(a, handler, stats, tcpOpts));
     }
+    for (const t of opts.tls?.listen ?? []) {
+      const a = typeof t === 'string' ? parseListenAddress(t) : t;
+      tlss.push(await TcpListener.start(a, handler, stats, { ...tcpOpts, tls: opts.tls!.identity }));
+    }
   } catch (err) {
-    await Promise.all([...udps.map((u) => u.close(0)), ...tcps.map((t) => t.close(0))]);
+    await Promise.all([...udps.map((u) => u.close(0)), ...[...tcps, ...tlss].map((t) => t.close(0))]);
     throw err;
   }
   const bound: BoundListener[] = [
     ...udps.map((u) => ({ transport: 'udp' as const, ...u.address })),
     ...tcps.map((t) => ({ transport: 'tcp' as const, ...t.address })),
+    ...tlss.map((t) => ({ transport: 'tls' as const, ...t.address })),
   ];
   let closing: Promise<void> | null = null;
   return {
     stats,
     bound,
-    tcpOpen: () => tcps.reduce((n, t) => n + t.connectionCount, 0),
+    tcpOpen: () => [...tcps, ...tlss].reduce((n, t) => n + t.connectionCount, 0),
+    setTlsIdentity: (id) => {
+      for (const t of tlss) t.setTlsIdentity(id);
+    },
     close(deadlineMs = 5000): Promise<void> {
-      closing ??= Promise.all([...udps.map((u) => u.close(deadlineMs)), ...tcps.map((t) => t.close(deadlineMs))]).then(
+      closing ??= Promise.all([...udps.map((u) => u.close(deadlineMs)), ...[...tcps, ...tlss].map((t) => t.close(deadlineMs))]).then(
         () => {
           logger.info('listeners closed');
         },

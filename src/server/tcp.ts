@@ -2,6 +2,7 @@
 // limits, input/output bounds, and graceful close.
 
 import net from 'node:net';
+import tls from 'node:tls';
 import type pino from 'pino';
 import { Deframer, FrameError, frame, MAX_MESSAGE } from './frame.js';
 import { clientInfo, isAsyncIterable, isPromiseLike, type ClientInfo, type Handler, type HandlerResult, type ServerStats } from './handler.js';
@@ -36,7 +37,15 @@ export const DEFAULT_TCP_LIMITS: TcpLimits = Object.freeze({
 /** Quiet connections one new connection may close to find a place (see TcpListener.onConnection). */
 const EVICTION_TRIES = 4;
 
+/** Certificate chain and private key (PEM) of a DNS-over-TLS listener (RFC 7858). */
+export interface TlsIdentity {
+  readonly cert: Buffer;
+  readonly key: Buffer;
+}
+
 export interface TcpOptions {
+  /** Serve DNS over TLS (RFC 7858 §3: the same framing as TCP, ALPN "dot" per RFC 7858 §3.1 / RFC 9103). */
+  readonly tls?: TlsIdentity;
   readonly limits?: Partial<TcpLimits>;
   readonly logger?: pino.Logger;
   /** Where connections are counted against the limits: shared by every listener of the server (default: this one's own). */
@@ -78,7 +87,18 @@ export class TcpListener {
     const logger = opts.logger ?? silentLogger;
     const limits: TcpLimits = Object.freeze({ ...DEFAULT_TCP_LIMITS, ...opts.limits });
     // allowHalfOpen: a client may shut down its sending side after its queries and still read the answers.
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    const server: net.Server = opts.tls === undefined
+      ? net.createServer({ allowHalfOpen: true, noDelay: true })
+      : tls.createServer({
+        allowHalfOpen: true,
+        noDelay: true,
+        cert: opts.tls.cert,
+        key: opts.tls.key,
+        ALPNProtocols: ['dot'],
+        // A handshake that does not finish holds no place in the limits, but must not linger either.
+        handshakeTimeout: limits.idleTimeoutMs,
+        minVersion: 'TLSv1.2',
+      });
     const l = new TcpListener(server, handler, stats, addr.dualStack, limits, logger, opts.ledger ?? new LocalLedger(limits));
     return new Promise((resolve, reject) => {
       const onListenError = (err: Error): void => {
@@ -95,8 +115,12 @@ export class TcpListener {
             l.localAddress = a.address;
             l.localPort = a.port;
           }
-          server.on('connection', l.onConnection);
-          logger.info({ transport: 'tcp', address: l.localAddress, port: l.localPort }, 'listening');
+          if (opts.tls === undefined) server.on('connection', l.onConnection);
+          else {
+            server.on('secureConnection', l.onConnection);
+            server.on('tlsClientError', (err: Error) => logger.debug({ err: err.message }, 'TLS handshake failed'));
+          }
+          logger.info({ transport: opts.tls === undefined ? 'tcp' : 'tls', address: l.localAddress, port: l.localPort }, 'listening');
           resolve(l);
         },
       );
@@ -105,6 +129,11 @@ export class TcpListener {
 
   get address(): { readonly address: string; readonly port: number } {
     return { address: this.localAddress, port: this.localPort };
+  }
+
+  /** A new certificate and key for a TLS listener (SIGHUP); connections open keep theirs. */
+  setTlsIdentity(id: TlsIdentity): void {
+    if (this.server instanceof tls.Server) this.server.setSecureContext({ cert: id.cert, key: id.key });
   }
 
   /** Connections currently open. */

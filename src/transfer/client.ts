@@ -2,8 +2,9 @@
 // NOTIFY messages over UDP (RFC 1995, RFC 5936, RFC 1996, RFC 8945).
 
 import { createSocket } from 'node:dgram';
-import { connect, type Socket } from 'node:net';
-import { randomInt } from 'node:crypto';
+import { connect, isIP, type Socket } from 'node:net';
+import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { createHash, randomInt, type X509Certificate } from 'node:crypto';
 import { Flag, Opcode, Rcode, RRClass, RRType } from '../wire/constants.js';
 import { decodeMessage } from '../wire/decode.js';
 import { encodeQuery } from '../wire/encode.js';
@@ -19,6 +20,39 @@ export interface Endpoint {
   readonly address: string;
   readonly port: number;
   readonly key?: TsigKey | undefined;
+  /** Zone transfer over TLS (RFC 9103): how the primary's certificate is checked. */
+  readonly tls?: TlsPeer | undefined;
+}
+
+/**
+ * RFC 9103 §9.3 strict TLS: the certificate must chain to `ca` (PEM; default the system's CAs) and name `servername`
+ * (default the address), or, with `pin`, its public key must have that SHA-256 (base64 of the SPKI, RFC 7858 §4.2).
+ */
+export interface TlsPeer {
+  readonly ca?: Buffer | undefined;
+  readonly servername?: string | undefined;
+  readonly pin?: string | undefined;
+}
+
+/** Base64 SHA-256 of a certificate's DER SubjectPublicKeyInfo (the RFC 7469 / RFC 7858 §4.2 pin). */
+export function spkiPin(cert: X509Certificate | undefined): string | undefined {
+  return cert === undefined ? undefined : createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+}
+
+function openStream(ep: Endpoint): Socket {
+  const t = ep.tls;
+  if (t === undefined) return connect({ host: ep.address, port: ep.port });
+  return tlsConnect({
+    host: ep.address,
+    port: ep.port,
+    ALPNProtocols: ['dot'],
+    minVersion: 'TLSv1.2',
+    ...(t.servername !== undefined && !isIP(t.servername) ? { servername: t.servername } : {}),
+    ...(t.ca !== undefined ? { ca: t.ca } : {}),
+    // A pinned key replaces the chain check (RFC 7858 §4.2); it is compared on 'secureConnect'.
+    rejectUnauthorized: t.pin === undefined,
+    checkServerIdentity: (host, cert) => (t.pin !== undefined ? undefined : checkServerIdentity(t.servername ?? host, cert)),
+  });
 }
 
 /** Any failure of a transfer exchange, with a short machine-readable reason. */
@@ -85,9 +119,16 @@ export function tcpExchange(ep: Endpoint, request: Uint8Array, onMessage: (msg: 
       idle = setTimeout(() => finish(new TransferError('timeout', `${ep.address}:${ep.port} stalled for ${idleMs} ms`)), idleMs);
     };
     bumpIdle();
-    sock = connect({ host: ep.address, port: ep.port });
+    sock = openStream(ep);
     sock.setNoDelay(true);
-    sock.on('connect', () => {
+    sock.on(ep.tls === undefined ? 'connect' : 'secureConnect', () => {
+      if (ep.tls?.pin !== undefined) {
+        const got = spkiPin((sock as TLSSocket).getPeerX509Certificate());
+        if (got !== ep.tls.pin) {
+          finish(new TransferError('network', `${ep.address}:${ep.port}: TLS key pin mismatch (got ${got ?? 'no key'})`));
+          return;
+        }
+      }
       const frame = Buffer.alloc(2 + request.length);
       frame.writeUInt16BE(request.length, 0);
       frame.set(request, 2);

@@ -1,6 +1,7 @@
 // One secondary zone: SOA checks on the refresh/retry timers, IXFR with AXFR fallback from the primaries in order,
 // expiry (SERVFAIL), atomic persistence of the transferred copy, and the overlay (seed "Secondary DNS override").
 
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { PeerConfig, ZoneConfig } from '../config/types.js';
@@ -55,7 +56,10 @@ const INITIAL_RETRY_S = 10;
 const MAX_TIMER_MS = 0x7fffffff;
 
 function endpoint(p: PeerConfig): Endpoint {
-  return { address: p.address.text, port: p.port, key: p.tsig };
+  const t = p.tls;
+  if (t === undefined) return { address: p.address.text, port: p.port, key: p.tsig };
+  // The CA file is read per transfer: a renewed CA needs no reload.
+  return { address: p.address.text, port: p.port, key: p.tsig, tls: { ca: t.caFile === undefined ? undefined : readFileSync(t.caFile), servername: t.hostname, pin: t.pin } };
 }
 
 export class SecondaryZone {

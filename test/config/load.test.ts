@@ -1,7 +1,7 @@
 // Tests for loading and validating the YAML config: the shipped example, the documented schema, and error reports.
 
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import {
@@ -50,7 +50,7 @@ describe('config.example.yaml', () => {
     const top = Object.keys(parseDocument(text).toJS() as object).sort();
     expect(top).toEqual([
       'acl', 'answer-cache', 'api', 'cookies', 'edns', 'flattening', 'identity', 'journal', 'limits', 'listen', 'log', 'peers', 'proxy',
-      'rrl', 'signature-cache', 'signing-budget', 'state-dir', 'tcp', 'tsig-keys', 'workers', 'zones', 'zones-dir',
+      'rrl', 'signature-cache', 'signing-budget', 'state-dir', 'tcp', 'tls', 'tsig-keys', 'workers', 'zones', 'zones-dir',
     ]);
     const r = parseConfigText(text, examplePath);
     const c = ok(r);
@@ -60,7 +60,12 @@ describe('config.example.yaml', () => {
     expect(c.peers.map((p) => [p.name, p.address.text, p.port, p.tsig?.name.toString(), p.ixfr])).toEqual([
       ['hidden-primary', '192.0.2.53', 53, 'xfr-key.', true],
       ['backup-ns', '198.51.100.53', 53, 'xfr-key.', false],
+      ['tls-primary', '192.0.2.54', 853, undefined, false],
     ]);
+    // RFC 9103: a TLS peer's CA path resolves against the config file's directory.
+    expect(c.peers[2]?.tls).toEqual({ caFile: join(dirname(examplePath), 'tls', 'primary-ca.pem'), pin: undefined, hostname: 'ns1.example.com' });
+    expect(c.peers[0]?.tls).toBeUndefined();
+    expect(c.tls?.listen.map((l) => l.text)).toEqual(['127.0.0.1:8853']);
     expect(c.acl.map((a) => [a.name, a.address?.text, a.key?.name.toString()])).toEqual([['ops', '10.0.0.0/24', 'xfr-key.']]);
     expect(c.tsigKeys[0]?.algorithm).toBe('hmac-sha256');
     expect(Buffer.from(c.tsigKeys[0]!.secret).toString()).toBe('apexdns-example-tsig-secret-0001');
@@ -167,11 +172,21 @@ describe('error reports (path, message, line:col)', () => {
     ]);
   });
 
+  it('tls and TLS peers: required keys, tls-* only with tls: true, the pin format', () => {
+    expect(errs('tls: { listen: [] }\npeers:\n  - { name: p, address: 192.0.2.1, tls-ca: ca.pem }\n  - { name: q, address: 192.0.2.2, tls: true, tls-pin: abc }\n').map((e) => e.replace(/^\S+:\d+:\d+: /, ''))).toEqual([
+      'tls.certificate: is required (a PEM certificate chain file)',
+      'tls.key: is required (a PEM private key file)',
+      'tls.listen: must list at least one address',
+      'peers[0].tls-ca: needs tls: true',
+      "peers[1].tls-pin: must be the base64 SHA-256 of the certificate's public key (44 characters; openssl x509 -pubkey | openssl pkey -pubin -outform der | openssl sha256 -binary | base64)",
+    ]);
+  });
+
   it('unknown keys, with a suggestion when close', () => {
     expect(errs('zones:\n  - name: a.test\n    file: a.zone\n    alow-transfer: []\nlisten: ["127.0.0.1:53"]\ntcp: {idleTimeoutMs: 5}\nfoo: 1\n')).toEqual([
       `${F}:4:5: zones[0].alow-transfer: unknown key (did you mean "allow-transfer"?)`,
       `${F}:6:7: tcp.idleTimeoutMs: unknown key (did you mean "idle-timeout-ms"?)`,
-      `${F}:7:1: foo: unknown key (allowed: listen, workers, zones-dir, state-dir, log, identity, edns, udp, tcp, answer-cache, signature-cache, signing-budget, api, cookies, rrl, proxy, flattening, tsig-keys, peers, acl, zones, journal, limits)`,
+      `${F}:7:1: foo: unknown key (allowed: listen, workers, zones-dir, state-dir, log, identity, edns, udp, tcp, answer-cache, signature-cache, signing-budget, api, tls, cookies, rrl, proxy, flattening, tsig-keys, peers, acl, zones, journal, limits)`,
     ]);
   });
 
