@@ -25,6 +25,9 @@ import { signingStats } from './dnssec/rrsig.js';
 import { QueryStats } from './query/stats.js';
 import { metricsRequestId, processMetrics, type ProcessFigures } from './http/metrics.js';
 import { Name } from './wire/name.js';
+import { ChangeCoordinator } from './change/coordinator.js';
+import { ChangeService, type ChangeZone } from './change/service.js';
+import { UpdateHandler } from './change/update.js';
 import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, signatureCacheStats, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
 /** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */
@@ -89,6 +92,10 @@ export class App {
   private broadcast: ((payload: JsonValue) => void) | undefined;
   /** Zone transfers, secondaries, NOTIFY, serial policy, journal (src/transfer/manager.ts). */
   private transfers: TransferManager | undefined;
+  /** Live changes (RFC 2136 UPDATE; src/change/): applied by the leader, forwarded to it by the others. */
+  private changes: ChangeCoordinator | undefined;
+  /** Zone loads run one after the other (SIGHUP and rebuilds after a change). */
+  private loading: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private config: Config,
@@ -104,7 +111,9 @@ export class App {
     const app = new App(config, log);
     app.slot = opts.slot ?? 0;
     app.broadcast = opts.broadcast;
-    app.transfers = await TransferManager.create({ config, store: app.store, logger: log, leader: opts.transferLeader ?? true, broadcast: opts.broadcast });
+    app.changes = app.changePath(opts.transferLeader ?? true);
+    const changes = app.changes;
+    app.transfers = await TransferManager.create({ config, store: app.store, logger: log, leader: opts.transferLeader ?? true, broadcast: opts.broadcast, onUpdate: (r) => changes.update(r) });
     const report = await app.loadZones(config, new Map());
     // Loading leaves the parser's garbage behind (about as large as the zones themselves); collect it before
     // serving so the process starts at its steady-state size.
@@ -176,7 +185,7 @@ export class App {
     this.config = loaded.config;
     this.engine?.setMaxCnameChain(loaded.config.limits.maxCnameChain);
     await this.transfers?.reconfigure(loaded.config);
-    const report = await this.loadZones(loaded.config, this.entries);
+    const report = await this.serialized(() => this.loadZones(loaded.config, this.entries));
     // The replaced zones become garbage once this reload's promise chain has unwound: then give the memory back
     // (workers reload one at a time, so the others keep answering during the pause).
     if (report.zones.some((z) => z.status === 'loaded')) setTimeout(compactHeap, 100).unref();
@@ -209,7 +218,50 @@ export class App {
       void processMetrics(this.figures()).then((metrics) => this.broadcast?.({ t: 'metrics.reply', id: scrape, metrics }));
       return;
     }
+    if (this.changes?.onMessage(payload) === true) return;
     this.transfers?.onMessage(payload);
+  }
+
+  // ----- live changes (issue 13; src/change/) --------------------------------------------------------------------
+
+  private serialized<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.loading.then(f);
+    this.loading = run.catch(() => undefined);
+    return run;
+  }
+
+  private changePath(leader: boolean): ChangeCoordinator {
+    const others = this.broadcast === undefined ? 0 : workerCount(this.config.workers) - 1;
+    const c = new ChangeCoordinator({
+      leader,
+      slot: this.slot,
+      others,
+      broadcast: this.broadcast,
+      logger: this.log,
+      // One zone's file changed: the normal load path re-reads only changed files (journal, NOTIFY, swap).
+      rebuild: async () => {
+        const r = await this.serialized(() => this.loadZones(this.config, this.entries));
+        for (const z of r.zones) if (z.status === 'failed') for (const e of z.errors ?? []) this.log.error({ event: 'change.rebuild', zone: z.zone }, e);
+      },
+    });
+    const service = new ChangeService({ zone: (n) => this.changeZone(n), reload: (n) => c.publish(n), logger: this.log });
+    c.use(new UpdateHandler({ zone: (k) => this.config.zones.find((z) => z.name.key === k), changes: service, logger: this.log }));
+    return c;
+  }
+
+  private changeZone(origin: Name): ChangeZone | undefined {
+    const zc = this.config.zones.find((z) => z.name.key === origin.key);
+    if (zc?.type !== 'primary') return undefined;
+    const entry = this.entries.get(origin.key);
+    return {
+      origin: zc.name,
+      file: zc.file,
+      zonesDir: this.config.zonesDir,
+      serial: zc.serial,
+      limits: zc.limits,
+      servedSerial: entry?.loaded.snapshot.soaInfo.serial,
+      changedOnDisk: async () => entry !== undefined && (await fingerprintFiles(entry.loaded.files)) !== entry.loaded.fingerprint,
+    };
   }
 
   /** This process's figures for a metrics scrape (src/http/metrics.ts). */

@@ -49,7 +49,7 @@ const TOP_KEYS = [
   'limits',
 ] as const;
 const ZONE_KEYS = [
-  'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'primaries', 'refresh', 'serial',
+  'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'allow-update', 'primaries', 'refresh', 'serial',
   'flatten-all-cnames', 'multi-provider', 'proxy', 'overlay', 'dnssec', 'limits',
 ] as const;
 const DNSSEC_KEYS = ['state', 'denial', 'keys', 'mode', 'validity-days'] as const;
@@ -661,6 +661,8 @@ function readZone(c: Checker, v: unknown, p: Path, ctx: ZoneCtx): ZoneConfig | u
   const allowTransfer = accessRefs('allow-transfer');
   only('allow-notify', 'secondary');
   const allowNotify = accessRefs('allow-notify');
+  // RFC 2136 UPDATE (src/change/update.ts): who may change a primary zone; same names as allow-transfer.
+  const allowUpdate = accessRefs('allow-update');
   only('primaries', 'secondary');
   const primaries = peerRefs('primaries');
   const primariesV = get(rec, 'primaries');
@@ -707,7 +709,7 @@ function readZone(c: Checker, v: unknown, p: Path, ctx: ZoneCtx): ZoneConfig | u
   const base = name.isRoot ? 'root' : name.toString().slice(0, -1).replace(/[/\\]/g, '_');
   const file = fileText !== undefined ? ctx.absPath(fileText) : join(ctx.stateDir, `${base}.zone`);
   return {
-    name, type, file, notify, allowTransfer, allowNotify, primaries, refresh, serial, flattenAllCnames, multiProvider,
+    name, type, file, notify, allowTransfer, allowNotify, allowUpdate, primaries, refresh, serial, flattenAllCnames, multiProvider,
     proxy, overlay: overlayText === undefined ? undefined : ctx.absPath(overlayText), dnssec, limits,
   };
 }

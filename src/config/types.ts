@@ -141,6 +141,8 @@ export interface ZoneConfig {
   readonly allowTransfer: readonly AccessRef[];
   /** Extra NOTIFY sources; the zone's primaries are always accepted too (RFC 1996 §3.10). */
   readonly allowNotify: readonly AccessRef[];
+  /** RFC 2136 UPDATE: peers/acls allowed to change the zone (empty: UPDATE refused). Secondary zones refuse UPDATE. */
+  readonly allowUpdate: readonly AccessRef[];
   /** Secondary only: primaries, tried in order. */
   readonly primaries: readonly PeerConfig[];
   /** Secondary only: seconds between SOA checks, replacing the primary's SOA REFRESH; undefined = use the SOA. */

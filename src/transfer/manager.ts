@@ -22,7 +22,7 @@ import { effectiveSerial, journalChange, Notifier, readSerialState, snapshotSoa,
 import { applyOverlay, SecondaryZone, type ShapedZone } from './secondary.js';
 import { OutgoingFlattener, type FlatView } from './outgoing.js';
 import { Flattener } from '../query/flatten.js';
-import { TransferServer, transferRecords, type TransferZoneInfo } from './server.js';
+import { TransferServer, transferRecords, type TransferServerOptions, type TransferZoneInfo } from './server.js';
 
 export interface TransferManagerOptions {
   readonly config: Config;
@@ -37,6 +37,8 @@ export interface TransferManagerOptions {
   /** Tests: smaller transfer messages, faster NOTIFY retries. */
   readonly maxMessage?: number;
   readonly notify?: { readonly attempts?: number; readonly initialDelayMs?: number; readonly timeoutMs?: number };
+  /** RFC 2136 UPDATE handling (src/change/coordinator.ts), passed to the TransferServer hook. */
+  readonly onUpdate?: TransferServerOptions['onUpdate'];
 }
 
 /** File-name base of a zone's state files: the name without its trailing dot ("root" for the root). */
@@ -75,6 +77,7 @@ export class TransferManager {
       onNotify: (zone) => this.onNotify(zone),
       logger: opts.logger,
       udpSize: opts.config.edns.udpSize,
+      onUpdate: opts.onUpdate,
       ...(opts.maxMessage !== undefined ? { maxMessage: opts.maxMessage } : {}),
     });
   }
