@@ -207,6 +207,10 @@ export function applyChange(origin: Name, records: readonly RR[], prereqs: reado
   const kept = new Set<RR>();
   const added: RR[] = [];
   for (const l of work.values()) for (const r of l) (original.has(r) ? kept.add(r) : added.push(r));
+  // New records in the order they were asked for (the file gets them in that order).
+  const order = new Map<RR, number>();
+  ops.forEach((o, i) => o.kind === 'add' && order.set(o.rr, i));
+  added.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
   const removed = records.filter((r) => !kept.has(r));
   const out = records.filter((r) => kept.has(r));
   out.push(...added);
