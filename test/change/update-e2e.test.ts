@@ -1,0 +1,183 @@
+// RFC 2136 UPDATE end to end with the real clients (nsupdate from bind9-dnsutils, knsupdate from knot-dnsutils)
+// against the built daemon with workers: 2: changes seen from both workers, failing prerequisites, unsigned
+// UPDATE refused, a secondary zone refusing UPDATE, and the zone file afterwards equal to the original but for the
+// SOA serial.
+
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildQuery } from '../helpers/dig.js';
+import { daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.js';
+import { freePorts } from '../helpers/ports.js';
+import { tool, toolPath } from '../helpers/tools.js';
+import { soaSerial, teardown, tmp, until } from '../transfer-e2e/util.js';
+
+const nsupdate = tool('nsupdate');
+const knsupdate = tool('knsupdate');
+const digTool = tool('dig');
+const built = daemonBuilt();
+const skip = 'skip' in nsupdate || 'skip' in knsupdate || 'skip' in digTool || 'skip' in built;
+
+afterAll(teardown, 30_000);
+
+const SECRET = 'YWNtZS1zZWNyZXQtYWNtZS1zZWNyZXQtYWNtZS1zZWNyZXQ=';
+const KEY_ARG = `hmac-sha256:acme-key:${SECRET}`;
+
+const ZONE = `; example.com: maintained by hand and by RFC 2136 UPDATE
+$ORIGIN example.com.
+$TTL 3600
+@\tIN SOA ns1 hostmaster (
+\t\t2024060101 ; serial
+\t\t7200 3600 1209600 300 )
+\tIN NS ns1
+
+; hosts
+ns1\tIN A 192.0.2.1
+www\tIN A 192.0.2.10 ; the web server
+`;
+
+/** Run a client with a script on stdin: exit code and output. */
+function run(cmd: string, args: readonly string[], input: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const t = setTimeout(() => c.kill('SIGKILL'), 20_000);
+    c.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, out });
+    });
+    c.stdin.end(input);
+  });
+}
+
+const script = (port: number, lines: readonly string[]): string => [`server 127.0.0.1 ${port}`, 'zone example.com', ...lines, 'send', ''].join('\n');
+
+/** One UDP query from a fresh socket (a fresh source port: the kernel may pick either worker): rcode and answer count. */
+function udp(port: number, name: string, type: string): Promise<string> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    const t = setTimeout(() => {
+      s.close();
+      resolve('timeout');
+    }, 2000);
+    s.on('message', (m) => {
+      clearTimeout(t);
+      s.close();
+      resolve(`rcode=${m[3]! & 0xf} answers=${m.readUInt16BE(6)}`);
+    });
+    s.send(buildQuery({ name, type }), port, '127.0.0.1');
+  });
+}
+
+async function fromEveryWorker(d: DaemonServer, name: string, type: string, want: string): Promise<void> {
+  const since = Date.now();
+  const got = await Promise.all(Array.from({ length: 60 }, () => udp(d.port, name, type)));
+  expect(got.filter((g) => g !== want)).toEqual([]);
+  // Both workers answered some of them (query log lines carry the worker slot).
+  await until(async () => workers(d, name, since).size === 2, 3000, 'query log lines from both workers').catch(() => undefined);
+  expect([...workers(d, name, since)].sort()).toEqual([0, 1]);
+}
+
+function workers(d: DaemonServer, qname: string, since: number): Set<number> {
+  const out = new Set<number>();
+  for (const line of d.output().split('\n')) {
+    if (!line.includes('"msg":"query"') || !line.includes(`"qname":"${qname}."`)) continue;
+    try {
+      const j = JSON.parse(line) as { worker?: number; time?: number };
+      if (typeof j.worker === 'number' && (j.time ?? 0) >= since) out.add(j.worker);
+    } catch {
+      // a partial line
+    }
+  }
+  return out;
+}
+
+describe.skipIf(skip)('RFC 2136 UPDATE with nsupdate and knsupdate, workers: 2', () => {
+  it('adds and deletes records, refuses what it must, and writes the file back', async () => {
+    const dir = tmp();
+    const f = join(dir, 'example.com.zone');
+    writeFileSync(f, ZONE);
+    const [port, dead] = await freePorts(2);
+    const d = await startDaemon([{ name: 'example.com', file: f }], {
+      port,
+      workers: 2,
+      timeoutMs: 20_000,
+      extra: {
+        'state-dir': join(dir, 'state'),
+        log: { queries: true },
+        'tsig-keys': [{ name: 'acme-key', algorithm: 'hmac-sha256', secret: SECRET }],
+        acl: [{ name: 'acme', key: 'acme-key' }],
+        peers: [{ name: 'gone', address: '127.0.0.1', port: dead }],
+        // The config of issue 13 as written, plus a secondary zone (UPDATE is refused there).
+        zones: [
+          { name: 'example.com', file: f, 'allow-update': ['acme'] },
+          { name: 'sec.example', type: 'secondary', primaries: ['gone'], 'allow-update': ['acme'] },
+        ],
+      },
+    });
+    const ns = (lines: readonly string[]) => run(toolPath(nsupdate), ['-y', KEY_ARG], script(port!, lines));
+    const kns = (lines: readonly string[]) => run(toolPath(nsupdate), ['-y', KEY_ARG], script(port!, lines));
+
+    // nsupdate add: every worker answers with the new TXT as soon as nsupdate returns.
+    let r = await ns(['update add _acme-challenge.example.com. 60 TXT "token-1"']);
+    expect(r).toEqual({ code: 0, out: '' });
+    await fromEveryWorker(d, '_acme-challenge.example.com', 'TXT', 'rcode=0 answers=1');
+    expect(await soaSerial(port!, 'example.com')).toBe(2024060102);
+
+    // Failing prerequisites: YXDOMAIN, NXRRSET, NXDOMAIN, YXRRSET; nothing changes.
+    r = await ns(['prereq nxdomain www.example.com', 'update add x.example.com. 60 A 192.0.2.5']);
+    expect([r.code, r.out.trim()]).toEqual([2, 'update failed: YXDOMAIN']);
+    r = await ns(['prereq yxrrset www.example.com MX', 'update add x.example.com. 60 A 192.0.2.5']);
+    expect([r.code, r.out.trim()]).toEqual([2, 'update failed: NXRRSET']);
+    r = await ns(['prereq yxdomain nope.example.com', 'update add x.example.com. 60 A 192.0.2.5']);
+    expect([r.code, r.out.trim()]).toEqual([2, 'update failed: NXDOMAIN']);
+    r = await kns(['prereq nxrrset _acme-challenge.example.com TXT', 'update add x.example.com. 60 A 192.0.2.5']);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/update failed.*YXRRSET/);
+    expect(await udp(port!, 'x.example.com', 'A')).toBe('rcode=3 answers=0');
+
+    // Unsigned: REFUSED. A secondary zone: REFUSED. Not our zone: NOTAUTH.
+    r = await run(toolPath(nsupdate), [], script(port!, ['update add y.example.com. 60 A 192.0.2.6']));
+    expect([r.code, r.out.trim()]).toEqual([2, 'update failed: REFUSED']);
+    r = await run(toolPath(nsupdate), ['-y', KEY_ARG], [`server 127.0.0.1 ${port}`, 'zone sec.example', 'update add a.sec.example. 60 A 192.0.2.7', 'send', ''].join('\n'));
+    expect([r.code, r.out.trim()]).toEqual([2, 'update failed: REFUSED']);
+    r = await run(toolPath(nsupdate), ['-y', KEY_ARG], [`server 127.0.0.1 ${port}`, 'zone other.example', 'update add a.other.example. 60 A 192.0.2.7', 'send', ''].join('\n'));
+    expect([r.code, r.out.trim()]).toEqual([2, 'update failed: NOTAUTH']);
+
+    // knsupdate adds and deletes; nsupdate deletes its TXT over TCP (-v).
+    r = await kns(['update add k.example.com. 300 A 192.0.2.77']);
+    expect(r.code).toBe(0);
+    await fromEveryWorker(d, 'k.example.com', 'A', 'rcode=0 answers=1');
+    r = await kns(['update delete k.example.com. A']);
+    expect(r.code).toBe(0);
+    r = await run(toolPath(nsupdate), ['-v', '-y', KEY_ARG], script(port!, ['update delete _acme-challenge.example.com. TXT']));
+    expect(r).toEqual({ code: 0, out: '' });
+    await fromEveryWorker(d, '_acme-challenge.example.com', 'TXT', 'rcode=3 answers=0');
+    await fromEveryWorker(d, 'k.example.com', 'A', 'rcode=3 answers=0');
+
+    // The file: the original but for the SOA serial (four changes: 2024060101 + 4).
+    expect(readFileSync(f, 'utf8')).toBe(ZONE.replace('2024060101 ; serial', '2024060105 ; serial'));
+    // One audit line per change: who, zone, operations, old and new serial.
+    const audit = d.output().split('\n').filter((l) => l.includes('"event":"zone.change"') && l.includes('"msg":"zone changed"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(audit.map((a) => [a.who, a.zone, a.ops, a.oldSerial, a.newSerial])).toEqual([
+      ['key:acme-key. from 127.0.0.1', 'example.com.', ['add _acme-challenge.example.com. 60 TXT "token-1"'], 2024060101, 2024060102],
+      ['key:acme-key. from 127.0.0.1', 'example.com.', ['add k.example.com. 300 A 192.0.2.77'], 2024060102, 2024060103],
+      ['key:acme-key. from 127.0.0.1', 'example.com.', ['delete k.example.com. A'], 2024060103, 2024060104],
+      ['key:acme-key. from 127.0.0.1', 'example.com.', ['delete _acme-challenge.example.com. TXT'], 2024060104, 2024060105],
+    ]);
+
+    // A SIGHUP after dynamic changes keeps them (they are in the file); an operator edit is kept by the next change.
+    writeFileSync(f, readFileSync(f, 'utf8').replace('; hosts\n', '; hosts\nmail\tIN A 192.0.2.25\n'));
+    r = await ns(['update add mail.example.com. 300 MX 10 mail.example.com.']);
+    expect(r.code).toBe(0);
+    await fromEveryWorker(d, 'mail.example.com', 'A', 'rcode=0 answers=1');
+    await fromEveryWorker(d, 'mail.example.com', 'MX', 'rcode=0 answers=1');
+    d.reload();
+    await new Promise((res) => setTimeout(res, 1500));
+    await fromEveryWorker(d, 'mail.example.com', 'MX', 'rcode=0 answers=1');
+  }, 120_000);
+});
