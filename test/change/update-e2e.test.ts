@@ -12,7 +12,7 @@ import { buildQuery } from '../helpers/dig.js';
 import { daemonBuilt, startDaemon, type DaemonServer } from '../helpers/daemon.js';
 import { freePorts } from '../helpers/ports.js';
 import { tool, toolPath } from '../helpers/tools.js';
-import { soaSerial, teardown, tmp, until } from '../transfer-e2e/util.js';
+import { events, soaSerial, teardown, tmp, until } from '../transfer-e2e/util.js';
 
 const nsupdate = tool('nsupdate');
 const knsupdate = tool('knsupdate');
@@ -180,4 +180,47 @@ describe.skipIf(skip)('RFC 2136 UPDATE with nsupdate and knsupdate, workers: 2',
     await new Promise((res) => setTimeout(res, 1500));
     await fromEveryWorker(d, 'mail.example.com', 'MX', 'rcode=0 answers=1');
   }, 120_000);
+});
+
+describe.skipIf(skip)('an UPDATE reaches an IXFR-following secondary', () => {
+  it('the primary journals the change and NOTIFYs; the apexdns secondary takes it by IXFR', async () => {
+    const dir = tmp();
+    const f = join(dir, 'example.com.zone');
+    writeFileSync(f, ZONE);
+    const [pp, ps] = await freePorts(2);
+    const keys = [
+      { name: 'acme-key', algorithm: 'hmac-sha256', secret: SECRET },
+      { name: 'xfr-key', algorithm: 'hmac-sha256', secret: 'eGZyLXNlY3JldC14ZnItc2VjcmV0LXhmci1zZWNyZXQ=' },
+    ];
+    const p = await startDaemon([{ name: 'example.com', file: f }], {
+      port: pp,
+      workers: 2,
+      timeoutMs: 20_000,
+      extra: {
+        'state-dir': join(dir, 'p'),
+        'tsig-keys': keys,
+        acl: [{ name: 'acme', key: 'acme-key' }],
+        peers: [{ name: 's', address: '127.0.0.1', port: ps, tsig: 'xfr-key' }],
+        zones: [{ name: 'example.com', file: f, 'allow-update': ['acme'], notify: ['s'], 'allow-transfer': ['s'] }],
+      },
+    });
+    const s = await startDaemon([{ name: 'example.com', file: f }], {
+      port: ps,
+      timeoutMs: 20_000,
+      extra: {
+        'state-dir': join(dir, 's'),
+        'tsig-keys': keys,
+        peers: [{ name: 'p', address: '127.0.0.1', port: pp, tsig: 'xfr-key', ixfr: true }],
+        zones: [{ name: 'example.com', type: 'secondary', primaries: ['p'], refresh: 3600 }],
+      },
+    });
+    await until(async () => (await soaSerial(ps!, 'example.com')) === 2024060101, 10_000, 'secondary at the first serial');
+    const r = await run(toolPath(nsupdate), ['-y', KEY_ARG], script(pp!, ['update add _acme-challenge.example.com. 60 TXT "token-2"']));
+    expect(r).toEqual({ code: 0, out: '' });
+    await until(async () => (await soaSerial(ps!, 'example.com')) === 2024060102, 20_000, 'secondary at the new serial after NOTIFY');
+    expect(await udp(ps!, '_acme-challenge.example.com', 'TXT')).toBe('rcode=0 answers=1');
+    const xfrs = events(s.output(), 'transfer.succeeded').map((e) => `${String(e.type)} ${String(e.serial)}`);
+    expect(xfrs).toEqual(['AXFR 2024060101', 'IXFR 2024060102']);
+    expect(events(p.output(), 'notify.sent').map((e) => e.serial)).toContain(2024060102);
+  }, 60_000);
 });
