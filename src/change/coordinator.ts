@@ -62,11 +62,12 @@ export class ChangeCoordinator {
 
   /** Leader, after writing a zone file: rebuild here, then in every other process, and wait for them. */
   async publish(origin: Name): Promise<void> {
-    await this.opts.rebuild(origin);
     const b = this.opts.broadcast;
-    if (!b || this.opts.others === 0) return;
+    if (!b || this.opts.others === 0) return this.opts.rebuild(origin);
     const id = `r${++this.seq}`;
-    await new Promise<void>((resolve) => {
+    // The others reload in parallel with this process: they read the same file, and its serial is greater than the
+    // one served before, so every process arrives at the same serial (src/transfer/primary.ts effectiveSerial).
+    const everywhere = new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         const a = this.acks.get(id);
         this.acks.delete(id);
@@ -82,6 +83,8 @@ export class ChangeCoordinator {
       });
       b({ t: 'change.rebuild', id, zone: origin.toString() });
     });
+    await this.opts.rebuild(origin);
+    await everywhere;
   }
 
   /** Cluster IPC; true when the message was one of ours. */

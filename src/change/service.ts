@@ -53,6 +53,9 @@ export interface ChangeOutcome {
   /** Records added and removed (empty when nothing changed). */
   readonly added?: number;
   readonly removed?: number;
+  /** Milliseconds spent reading, checking and writing the file, and then reloading it everywhere. */
+  readonly fileMs?: number;
+  readonly publishMs?: number;
 }
 
 function opText(op: ChangeOp): string {
@@ -95,7 +98,7 @@ export class ChangeService {
     const zone = req.zone.toString();
     const out = await this.apply(req).catch((e: unknown): ChangeOutcome => ({ rcode: Rcode.SERVFAIL, message: (e as Error).message }));
     // Audit (issue 13): who, zone, operations, old and new serial; one line per change.
-    const fields = { event: 'zone.change', zone, who: req.who, ops: req.ops.map(opText), prereqs: req.prereqs.length, rcode: out.rcode, oldSerial: out.oldSerial, newSerial: out.newSerial, message: out.message };
+    const fields = { event: 'zone.change', zone, who: req.who, ops: req.ops.map(opText), prereqs: req.prereqs.length, rcode: out.rcode, oldSerial: out.oldSerial, newSerial: out.newSerial, message: out.message, fileMs: out.fileMs, publishMs: out.publishMs };
     if (out.rcode === Rcode.NOERROR) log?.info(fields, 'zone changed');
     else if (out.rcode === Rcode.SERVFAIL) log?.error(fields, 'zone change failed');
     else log?.info(fields, 'zone change refused');
@@ -107,6 +110,7 @@ export class ChangeService {
     if (!z) return { rcode: Rcode.NOTAUTH, message: `zone ${req.zone.toString()} is not a primary zone here` };
     // No lost edits: the file is read and parsed as it is now; an edit made without SIGHUP is applied on top of.
     if (await z.changedOnDisk()) this.opts.logger?.warn({ event: 'zone.changed-on-disk', zone: req.zone.toString(), file: z.file }, 'zone file changed on disk since it was loaded; applying the change on top of the file as it is now');
+    const started = performance.now();
     for (let attempt = 0; ; attempt++) {
       const text = await readFile(z.file, 'utf8');
       const parsed = await parseZoneFile(z.file, { origin: z.origin, zonesDir: z.zonesDir, maxRecords: z.limits.maxRecords, maxFileSize: z.limits.maxFileSize, maxIncludeDepth: z.limits.maxIncludeDepth });
@@ -141,8 +145,10 @@ export class ChangeService {
         return { rcode: Rcode.SERVFAIL, message: `${z.file} keeps changing on disk; change not applied` };
       }
       await atomicWrite(z.file, [Buffer.from(next, 'utf8')]);
+      const written = performance.now();
       await this.opts.reload(z.origin);
-      return { rcode: Rcode.NOERROR, oldSerial: oldServed, newSerial: serial, added: res.added.length, removed: res.removed.length };
+      const ms = (a: number, b: number): number => Math.round((b - a) * 10) / 10;
+      return { rcode: Rcode.NOERROR, oldSerial: oldServed, newSerial: serial, added: res.added.length, removed: res.removed.length, fileMs: ms(started, written), publishMs: ms(written, performance.now()) };
     }
   }
 }

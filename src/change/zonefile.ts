@@ -165,8 +165,9 @@ export function editZoneText(e: FileEdit): string {
   // Additions: after the last surviving record line of the same owner in the main file, else at the end.
   const ownerEnd = new Map<string, number>();
   const gone = new Set(free.map((r) => r.rr));
+  const wanted = new Set(adds.map((a) => a.owner.key));
   for (const r of e.records) {
-    if (r.meta.pos?.file !== e.file || gone.has(r)) continue;
+    if (!wanted.has(r.owner.key) || r.meta.pos?.file !== e.file || gone.has(r)) continue;
     const l = r.meta.pos.line - 1;
     if (/^\s*\$GENERATE\b/i.test(txt(l))) continue;
     const end = recordTokens(asStrings, l).last;
