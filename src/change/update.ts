@@ -2,11 +2,11 @@
 // change path's prerequisites and operations, after the zone and access checks; answers with the RFC's RCODE.
 
 import type { Logger } from 'pino';
-import type { ZoneConfig } from '../config/types.js';
+import type { AccessRef, UpdateRule, ZoneConfig } from '../config/types.js';
 import { RRClass, RRType, Rcode } from '../wire/constants.js';
 import { decodeMessage } from '../wire/decode.js';
 import type { Message } from '../wire/message.js';
-import type { Name } from '../wire/name.js';
+import { Name } from '../wire/name.js';
 import { zoneRecord } from '../zone/model.js';
 import { accessAllowed } from '../transfer/server.js';
 import type { ChangeOp, Prereq } from './apply.js';
@@ -82,6 +82,48 @@ export function parseUpdate(msg: Message): Parsed {
   return { ok: true, zone, prereqs, ops };
 }
 
+/** An owner pattern of `update-policy` (see UpdateRule) against a name of zone `zone`. */
+export function ownerMatches(pattern: string, owner: Name, zone: Name): boolean {
+  if (!owner.isSubdomainOf(zone)) return false;
+  if (pattern === '*') return true;
+  if (pattern.startsWith('*.')) {
+    const base = pattern === '*.@' ? zone : parseRelative(pattern.slice(2), zone);
+    return base !== undefined && !owner.equals(base) && owner.isSubdomainOf(base);
+  }
+  if (pattern.endsWith('.*')) {
+    const label = pattern.slice(0, -2).toLowerCase();
+    return owner.labels.length > zone.labels.length && owner.labels[0]!.toLowerCase() === label;
+  }
+  const exact = pattern === '@' ? zone : parseRelative(pattern, zone);
+  return exact !== undefined && owner.equals(exact);
+}
+
+function parseRelative(text: string, zone: Name): Name | undefined {
+  try {
+    return Name.parse(text, zone);
+  } catch {
+    return undefined;
+  }
+}
+
+const refName = (r: AccessRef): string => (r.kind === 'peer' ? r.peer.name : r.acl.name);
+
+/**
+ * `update-policy` (in the spirit of BIND's update-policy and Knot's update-owner/update-type): undefined when the
+ * operations are allowed, else the first one that is not. A ref with no rules may change anything.
+ */
+export function policyViolation(rules: readonly UpdateRule[], admitted: readonly string[], zone: Name, ops: readonly ChangeOp[]): string | undefined {
+  if (admitted.some((a) => !rules.some((r) => r.ref === a))) return undefined;
+  const mine = rules.filter((r) => admitted.includes(r.ref));
+  for (const op of ops) {
+    const owner = op.kind === 'add' ? op.rr.owner : op.owner;
+    const type = op.kind === 'add' ? op.rr.type : op.kind === 'delete-name' ? undefined : op.type;
+    const ok = mine.some((r) => r.owners.some((o) => ownerMatches(o, owner, zone)) && (r.types.length === 0 || (type !== undefined && r.types.includes(type))));
+    if (!ok) return `${op.kind} ${owner.toString()}${type !== undefined ? ` type ${type}` : ''} is outside update-policy`;
+  }
+  return undefined;
+}
+
 export class UpdateHandler {
   constructor(private readonly opts: UpdateHandlerOptions) {}
 
@@ -116,6 +158,12 @@ export class UpdateHandler {
     // RFC 2136 §3.3: permission; `allow-update` peers/acls (an acl with a key requires a request signed with it).
     if (!accessAllowed(cfg.allowUpdate, req.address, req.keyName)) {
       log?.warn({ event: 'update.refused', zone: p.zone.toString(), client: req.address, key: req.keyName?.toString(), reason: 'allow-update' }, 'UPDATE refused by allow-update');
+      return Rcode.REFUSED;
+    }
+    const admitted = cfg.allowUpdate.filter((r) => accessAllowed([r], req.address, req.keyName)).map(refName);
+    const denied = policyViolation(cfg.updatePolicy, admitted, p.zone, p.ops);
+    if (denied !== undefined) {
+      log?.warn({ event: 'update.refused', zone: p.zone.toString(), client: req.address, key: req.keyName?.toString(), reason: denied }, 'UPDATE refused by update-policy');
       return Rcode.REFUSED;
     }
     const who = req.keyName ? `key:${req.keyName.toString()}` : `addr:${req.address}`;

@@ -24,6 +24,8 @@ afterAll(teardown, 30_000);
 
 const SECRET = 'YWNtZS1zZWNyZXQtYWNtZS1zZWNyZXQtYWNtZS1zZWNyZXQ=';
 const KEY_ARG = `hmac-sha256:acme-key:${SECRET}`;
+const SECRET2 = 'Y2VydGJvdC1zZWNyZXQtY2VydGJvdC1zZWNyZXQtY2VydA==';
+const CERTBOT_ARG = `hmac-sha256:certbot:${SECRET2}`;
 
 const ZONE = `; example.com: maintained by hand and by RFC 2136 UPDATE
 $ORIGIN example.com.
@@ -109,12 +111,12 @@ describe.skipIf(skip)('RFC 2136 UPDATE with nsupdate and knsupdate, workers: 2',
       extra: {
         'state-dir': join(dir, 'state'),
         log: { queries: true },
-        'tsig-keys': [{ name: 'acme-key', algorithm: 'hmac-sha256', secret: SECRET }],
-        acl: [{ name: 'acme', key: 'acme-key' }],
+        'tsig-keys': [{ name: 'acme-key', algorithm: 'hmac-sha256', secret: SECRET }, { name: 'certbot', algorithm: 'hmac-sha256', secret: SECRET2 }],
+        acl: [{ name: 'acme', key: 'acme-key' }, { name: 'certbot', key: 'certbot' }],
         peers: [{ name: 'gone', address: '127.0.0.1', port: dead }],
         // The config of issue 13 as written, plus a secondary zone (UPDATE is refused there).
         zones: [
-          { name: 'example.com', file: f, 'allow-update': ['acme'] },
+          { name: 'example.com', file: f, 'allow-update': ['acme', 'certbot'], 'update-policy': [{ acl: 'certbot', owners: ['_acme-challenge.*'], types: ['TXT'] }] },
           { name: 'sec.example', type: 'secondary', primaries: ['gone'], 'allow-update': ['acme'] },
         ],
       },
@@ -169,6 +171,19 @@ describe.skipIf(skip)('RFC 2136 UPDATE with nsupdate and knsupdate, workers: 2',
       ['key:acme-key. from 127.0.0.1', 'example.com.', ['delete k.example.com. A'], 2024060103, 2024060104],
       ['key:acme-key. from 127.0.0.1', 'example.com.', ['delete _acme-challenge.example.com. TXT'], 2024060104, 2024060105],
     ]);
+
+    // update-policy: the certbot key may touch TXT at _acme-challenge names only.
+    const cb = (lines: readonly string[]) => run(toolPath(nsupdate), ['-y', CERTBOT_ARG], script(port!, lines));
+    r = await cb(['update add www.example.com. 60 TXT "nope"']);
+    expect([r.code, r.out.trim()]).toEqual([2, 'update failed: REFUSED']);
+    r = await cb(['update add _acme-challenge.www.example.com. 60 CNAME www.example.com.']);
+    expect([r.code, r.out.trim()]).toEqual([2, 'update failed: REFUSED']);
+    r = await cb(['update add _acme-challenge.www.example.com. 60 TXT "ok"']);
+    expect(r).toEqual({ code: 0, out: '' });
+    await fromEveryWorker(d, '_acme-challenge.www.example.com', 'TXT', 'rcode=0 answers=1');
+    r = await cb(['update delete _acme-challenge.www.example.com. TXT "ok"']);
+    expect(r).toEqual({ code: 0, out: '' });
+    expect(readFileSync(f, 'utf8')).toBe(ZONE.replace('2024060101 ; serial', '2024060107 ; serial'));
 
     // A SIGHUP after dynamic changes keeps them (they are in the file); an operator edit is kept by the next change.
     writeFileSync(f, readFileSync(f, 'utf8').replace('; hosts\n', '; hosts\nmail\tIN A 192.0.2.25\n'));
