@@ -3,6 +3,7 @@
 // (which journals the diff for IXFR, sends NOTIFY and swaps in the new snapshot). One audit log line per change.
 
 import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic.js';
 import type { Logger } from 'pino';
 import type { SerialPolicy } from '../config/types.js';
 import { Rcode, RRType } from '../wire/constants.js';
@@ -12,7 +13,6 @@ import type { RR } from '../zone/model.js';
 import { parseZoneFile } from '../zone/parser.js';
 import type { ZoneLimits } from '../zone/limits.js';
 import { soaSerial } from '../transfer/changeset.js';
-import { atomicWrite } from '../transfer/journal.js';
 import { nextSerial, serialGt } from '../transfer/serial.js';
 import { applyChange, type ChangeOp, type Prereq } from './apply.js';
 import { editZoneText, ReadOnlyRecordError } from './zonefile.js';
@@ -112,7 +112,8 @@ export class ChangeService {
     if (await z.changedOnDisk()) this.opts.logger?.warn({ event: 'zone.changed-on-disk', zone: req.zone.toString(), file: z.file }, 'zone file changed on disk since it was loaded; applying the change on top of the file as it is now');
     const started = performance.now();
     for (let attempt = 0; ; attempt++) {
-      const text = await readFile(z.file, 'utf8');
+      // Octets as latin1 characters: the file is written back byte for byte where it is not changed.
+      const text = await readFile(z.file, 'latin1');
       const parsed = await parseZoneFile(z.file, { origin: z.origin, zonesDir: z.zonesDir, maxRecords: z.limits.maxRecords, maxFileSize: z.limits.maxFileSize, maxIncludeDepth: z.limits.maxIncludeDepth });
       const err = parsed.diagnostics.find((d) => d.severity === 'error');
       if (err) return { rcode: Rcode.SERVFAIL, message: `${z.file} does not parse as it is on disk now (${err.pos.file}:${err.pos.line}: ${err.message}); fix it and reload before changing the zone` };
@@ -140,11 +141,11 @@ export class ChangeService {
       }
       // Written atomically (temp file in the same directory, fsync, rename, fsync the directory). An edit that
       // landed between our read and now is not overwritten: start over on the new text (a few times).
-      if ((await readFile(z.file, 'utf8')) !== text) {
+      if ((await readFile(z.file, 'latin1')) !== text) {
         if (attempt < 3) continue;
         return { rcode: Rcode.SERVFAIL, message: `${z.file} keeps changing on disk; change not applied` };
       }
-      await atomicWrite(z.file, [Buffer.from(next, 'utf8')]);
+      await writeFileAtomic(z.file, Buffer.from(next, 'latin1'));
       const written = performance.now();
       await this.opts.reload(z.origin);
       const ms = (a: number, b: number): number => Math.round((b - a) * 10) / 10;

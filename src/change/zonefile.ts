@@ -132,7 +132,11 @@ export function editZoneText(e: FileEdit): string {
   for (const r of removedAt) last.set(r.line, recordTokens(asStrings, r.line).last);
   // In-place edits: the record's lines become one line (keeping a blank owner when it had one).
   const replaced = new Map<number, string>();
-  for (const [line, rr] of inPlace) replaced.set(line, recordLine(rr, originAt(asStrings, line, e.origin), /^\s/.test(txt(line))));
+  for (const [line, rr] of inPlace) {
+    // The record's comments (its text and cf_tags attributes) stay with it.
+    const notes = comments(asStrings, line, last.get(line)!);
+    replaced.set(line, recordLine(rr, originAt(asStrings, line, e.origin), /^\s/.test(txt(line))) + (notes ? ` ${notes}` : ''));
+  }
   // SOA serial: the third field after the type (RFC 1035 §3.3.13: MNAME RNAME SERIAL ...), edited in its token.
   if (e.soa && !e.removed.includes(e.soa.record)) {
     const line = position(e.soa.record, e.file, asStrings);
@@ -192,6 +196,25 @@ export function editZoneText(e: FileEdit): string {
   });
   out.push(...tail);
   return out.join('\n') + (endsWithNewline || out.length > 0 ? '\n' : '');
+}
+
+/** The `;` comments of lines first..last (outside quotes), joined. */
+function comments(lines: readonly string[], first: number, last: number): string {
+  const out: string[] = [];
+  for (let i = first; i <= last; i++) {
+    const s = lines[i] ?? '';
+    let q = false;
+    for (let c = 0; c < s.length; c++) {
+      const ch = s[c];
+      if (ch === '\\') c++;
+      else if (ch === '"') q = !q;
+      else if (ch === ';' && !q) {
+        out.push(s.slice(c).trimEnd());
+        break;
+      }
+    }
+  }
+  return out.join(' ');
 }
 
 /** The origin in effect at line `upto` of the main file ($ORIGIN directives before it, RFC 1035 §5.1). */

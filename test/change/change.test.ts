@@ -1,7 +1,7 @@
 // The one change path (src/change/): prerequisites, each operation, all-or-nothing, serial bump, and the file
 // write-back keeping the operator's layout ($INCLUDE / $GENERATE records read-only).
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -180,6 +180,15 @@ describe('ChangeService: file write-back', () => {
     const s = setup(ZONE);
     await change(s.svc, [{ kind: 'add', rr: rr('alias', RRType.CNAME, 'ns1') }]);
     expect(readFileSync(s.file, 'utf8')).toBe(ZONE.replace('2024010101 ; serial', '2024010102 ; serial').replace('alias\tIN CNAME www', 'alias\t300\tIN\tCNAME\tns1.example.com.'));
+  });
+
+  it('an in-place edit keeps the record comment and cf_tags; other bytes and the file mode stay as they were', async () => {
+    const text = ZONE.replace('alias\tIN CNAME www', 'alias\tIN CNAME www ; caf\u00e9 cf_tags=env:prod').replace('; hosts', '; h\u00f4tes');
+    const s = setup(text);
+    chmodSync(s.file, 0o640);
+    await change(s.svc, [{ kind: 'add', rr: rr('alias', RRType.CNAME, 'ns1') }]);
+    expect(readFileSync(s.file, 'utf8')).toBe(text.replace('2024010101 ; serial', '2024010102 ; serial').replace('alias\tIN CNAME www ;', 'alias\t300\tIN\tCNAME\tns1.example.com. ;'));
+    expect(statSync(s.file).mode & 0o777).toBe(0o640);
   });
 
   it('a failing prerequisite changes nothing (no write, no reload)', async () => {
