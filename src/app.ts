@@ -239,9 +239,11 @@ export class App {
       broadcast: this.broadcast,
       logger: this.log,
       // One zone's file changed: the normal load path re-reads only changed files (journal, NOTIFY, swap).
-      rebuild: async () => {
+      rebuild: async (origin) => {
         const r = await this.serialized(() => this.loadZones(this.config, this.entries));
         for (const z of r.zones) if (z.status === 'failed') for (const e of z.errors ?? []) this.log.error({ event: 'change.rebuild', zone: z.zone }, e);
+        const mine = r.zones.find((z) => z.zone === origin.toString());
+        return mine?.status === 'failed' ? (mine.errors ?? ['zone failed to load']).join('; ') : undefined;
       },
     });
     const service = new ChangeService({ zone: (n) => this.changeZone(n), reload: (n) => c.publish(n), logger: this.log });

@@ -14,8 +14,8 @@ export interface CoordinatorOptions {
   /** Serving processes besides this one (0 in a single process). */
   readonly others: number;
   readonly broadcast?: ((payload: JsonValue) => void) | undefined;
-  /** Reload one zone's file in this process and publish it. */
-  readonly rebuild: (origin: Name) => Promise<void>;
+  /** Reload one zone's file in this process and publish it; the load errors when it failed (the old version stays). */
+  readonly rebuild: (origin: Name) => Promise<string | undefined>;
   readonly logger?: Logger | undefined;
   /** How long to wait for another process (forwarded UPDATE, rebuild acknowledgement); default 10 s. */
   readonly timeoutMs?: number;
@@ -60,8 +60,11 @@ export class ChangeCoordinator {
     });
   }
 
-  /** Leader, after writing a zone file: rebuild here, then in every other process, and wait for them. */
-  async publish(origin: Name): Promise<void> {
+  /**
+   * Leader, after writing a zone file: rebuild here and in every other process, and wait for them. Resolves with the
+   * error when this process could not load the file (the caller then puts the old file back).
+   */
+  async publish(origin: Name): Promise<string | undefined> {
     const b = this.opts.broadcast;
     if (!b || this.opts.others === 0) return this.opts.rebuild(origin);
     const id = `r${++this.seq}`;
@@ -83,8 +86,9 @@ export class ChangeCoordinator {
       });
       b({ t: 'change.rebuild', id, zone: origin.toString() });
     });
-    await this.opts.rebuild(origin);
+    const error = await this.opts.rebuild(origin);
     await everywhere;
+    return error;
   }
 
   /** Cluster IPC; true when the message was one of ours. */

@@ -32,8 +32,11 @@ export interface ChangeZone {
 
 export interface ChangeServiceOptions {
   readonly zone: (origin: Name) => ChangeZone | undefined;
-  /** Load the rewritten file and publish it in every serving process; resolves when all of them serve it. */
-  readonly reload: (origin: Name) => Promise<void>;
+  /**
+   * Load the rewritten file and publish it in every serving process; resolves when all of them serve it, with the
+   * load error when the file does not load (a zone check or limit the change broke).
+   */
+  readonly reload: (origin: Name) => Promise<string | undefined>;
   readonly logger?: Logger | undefined;
 }
 
@@ -147,7 +150,13 @@ export class ChangeService {
       }
       await writeFileAtomic(z.file, Buffer.from(next, 'latin1'));
       const written = performance.now();
-      await this.opts.reload(z.origin);
+      const error = await this.opts.reload(z.origin);
+      if (error !== undefined) {
+        // The new file does not load (e.g. limits.max-rrset): put the old one back; nothing changed.
+        await writeFileAtomic(z.file, Buffer.from(text, 'latin1'));
+        await this.opts.reload(z.origin);
+        return { rcode: Rcode.REFUSED, message: `the changed zone does not load: ${error}`, oldSerial: oldServed };
+      }
       const ms = (a: number, b: number): number => Math.round((b - a) * 10) / 10;
       return { rcode: Rcode.NOERROR, oldSerial: oldServed, newSerial: serial, added: res.added.length, removed: res.removed.length, fileMs: ms(started, written), publishMs: ms(written, performance.now()) };
     }

@@ -163,9 +163,11 @@ export class TransferManager {
       if (!zc || zc.type !== 'primary') continue;
       const st = this.pendingSerial.get(key);
       this.pendingSerial.delete(key);
-      if (st) await writeSerialState(join(this.config.stateDir, `${zoneBase(zc.name)}.serial.json`), st).catch((e: unknown) => this.opts.logger?.error({ zone: zc.name.toString(), error: (e as Error).message }, 'cannot write serial state'));
       const old = prev.get(key);
+      // A load that failed after the serial policy ran (a zone check, a limit) keeps serving the old snapshot: its
+      // serial state must stay too, or the next load would compare against a serial never served.
       if (old === snap) continue;
+      if (st) await writeSerialState(join(this.config.stateDir, `${zoneBase(zc.name)}.serial.json`), st).catch((e: unknown) => this.opts.logger?.error({ zone: zc.name.toString(), error: (e as Error).message }, 'cannot write serial state'));
       // Only zones someone may transfer keep a journal and an outgoing view: both walk every record.
       const transferable = zc.allowTransfer.length > 0 || zc.notify.length > 0;
       if (transferable && old) await this.recordChange(zc, old, snap);

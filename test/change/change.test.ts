@@ -142,14 +142,14 @@ describe('parseUpdate (RFC 2136 §3.1–§3.4.1)', () => {
 });
 
 describe('ChangeService: file write-back', () => {
-  function setup(text: string, extra: Record<string, string> = {}, serial: ChangeZone['serial'] = 'keep') {
+  function setup(text: string, extra: Record<string, string> = {}, serial: ChangeZone['serial'] = 'keep', loadError?: string) {
     const dir = mkdtempSync(join(tmpdir(), 'apexdns-change-'));
     const file = join(dir, 'example.com.zone');
     writeFileSync(file, text);
     for (const [f, t] of Object.entries(extra)) writeFileSync(join(dir, f), t);
     let reloads = 0;
     const zone: ChangeZone = { origin, file, zonesDir: dir, serial, limits: DEFAULT_ZONE_LIMITS, servedSerial: 2024010101, changedOnDisk: () => Promise.resolve(false) };
-    const svc = new ChangeService({ zone: () => zone, reload: () => { reloads++; return Promise.resolve(); } });
+    const svc = new ChangeService({ zone: () => zone, reload: () => { reloads++; return Promise.resolve(reloads === 1 ? loadError : undefined); } });
     return { file, dir, svc, reloads: () => reloads };
   }
   const change = (svc: ChangeService, ops: ChangeOp[], prereqs: Prereq[] = []) => svc.change({ zone: origin, prereqs, ops, who: 'test' });
@@ -189,6 +189,22 @@ describe('ChangeService: file write-back', () => {
     await change(s.svc, [{ kind: 'add', rr: rr('alias', RRType.CNAME, 'ns1') }]);
     expect(readFileSync(s.file, 'utf8')).toBe(text.replace('2024010101 ; serial', '2024010102 ; serial').replace('alias\tIN CNAME www ;', 'alias\t300\tIN\tCNAME\tns1.example.com. ;'));
     expect(statSync(s.file).mode & 0o777).toBe(0o640);
+  });
+
+  it('a change whose file does not load is undone: the old file is put back and reloaded', async () => {
+    const s = setup(ZONE, {}, 'keep', 'z:5: too many records');
+    const out = await change(s.svc, [{ kind: 'add', rr: rr('x', RRType.A, '192.0.2.1') }]);
+    expect(out).toMatchObject({ rcode: Rcode.REFUSED, message: 'the changed zone does not load: z:5: too many records' });
+    expect(readFileSync(s.file, 'utf8')).toBe(ZONE);
+    expect(s.reloads()).toBe(2);
+  });
+
+  it('the serial policy applies (unixtime)', async () => {
+    const s = setup(ZONE, {}, 'unixtime');
+    const before = Math.floor(Date.now() / 1000);
+    const out = await change(s.svc, [{ kind: 'add', rr: rr('x', RRType.A, '192.0.2.1') }]);
+    expect(out.newSerial).toBeGreaterThanOrEqual(before);
+    expect(readFileSync(s.file, 'utf8')).toContain(`${out.newSerial} ; serial`);
   });
 
   it('a failing prerequisite changes nothing (no write, no reload)', async () => {
