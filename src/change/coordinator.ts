@@ -46,6 +46,7 @@ export class ChangeCoordinator {
     const b = this.opts.broadcast;
     if (!b) return Promise.resolve(Rcode.SERVFAIL);
     const id = `${this.opts.slot}:${++this.seq}`;
+    this.opts.logger?.debug({ event: 'update.forwarded', id, client: req.address }, 'UPDATE forwarded to the leader');
     return new Promise<number>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
