@@ -106,6 +106,9 @@ function parseRelative(text: string, zone: Name): Name | undefined {
   }
 }
 
+/** Types the live signer makes (src/dnssec/): an UPDATE may not add them to a live-signed zone. */
+const SIGNER_OWNED: ReadonlySet<number> = new Set([RRType.RRSIG, RRType.NSEC, RRType.NSEC3, RRType.NSEC3PARAM]);
+
 const refName = (r: AccessRef): string => (r.kind === 'peer' ? r.peer.name : r.acl.name);
 
 /**
@@ -159,6 +162,14 @@ export class UpdateHandler {
     if (!accessAllowed(cfg.allowUpdate, req.address, req.keyName)) {
       log?.warn({ event: 'update.refused', zone: p.zone.toString(), client: req.address, key: req.keyName?.toString(), reason: 'allow-update' }, 'UPDATE refused by allow-update');
       return Rcode.REFUSED;
+    }
+    // A live-signed zone makes its own RRSIG/NSEC/NSEC3 at query time (RFC 4035 §2): those are not for UPDATE to set.
+    if (cfg.dnssec?.mode === 'live') {
+      const t = p.ops.find((o) => o.kind === 'add' && SIGNER_OWNED.has(o.rr.type));
+      if (t) {
+        log?.info({ event: 'update.refused', zone: p.zone.toString(), client: req.address, reason: 'dnssec records are made by the signer' }, 'UPDATE refused: DNSSEC records in a live-signed zone');
+        return Rcode.REFUSED;
+      }
     }
     const admitted = cfg.allowUpdate.filter((r) => accessAllowed([r], req.address, req.keyName)).map(refName);
     const denied = policyViolation(cfg.updatePolicy, admitted, p.zone, p.ops);

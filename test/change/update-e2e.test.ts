@@ -246,3 +246,26 @@ describe.skipIf(skip)('an UPDATE reaches an IXFR-following secondary', () => {
     expect(events(p.output(), 'notify.sent').map((e) => e.serial)).toContain(2024060102);
   }, 60_000);
 });
+
+describe.skipIf(skip)('UPDATE on a live-signed zone', () => {
+  it('a new RRset is signed at once; RRSIG/NSEC records cannot be added', async () => {
+    const dir = tmp();
+    const f = join(dir, 'example.com.zone');
+    writeFileSync(f, ZONE);
+    const d = await startDaemon([{ name: 'example.com', file: f }], {
+      timeoutMs: 20_000,
+      extra: {
+        'state-dir': join(dir, 'state'),
+        'tsig-keys': [{ name: 'acme-key', algorithm: 'hmac-sha256', secret: SECRET }],
+        acl: [{ name: 'acme', key: 'acme-key' }],
+        zones: [{ name: 'example.com', file: f, 'allow-update': ['acme'], dnssec: { keys: join(dir, 'keys') } }],
+      },
+    });
+    let r = await run(toolPath(nsupdate), ['-y', KEY_ARG], script(d.port, ['update add signed.example.com. 60 TXT "s"']));
+    expect(r).toEqual({ code: 0, out: '' });
+    const a = await run(toolPath(digTool), ['@127.0.0.1', '-p', String(d.port), 'signed.example.com', 'TXT', '+dnssec', '+noall', '+answer'], '');
+    expect(a.out.split('\n').filter((l) => l.trim() !== '').map((l) => l.split(/\s+/)[3])).toEqual(['TXT', 'RRSIG']);
+    r = await run(toolPath(nsupdate), ['-y', KEY_ARG], script(d.port, ['update add signed.example.com. 60 NSEC signed.example.com. TXT']));
+    expect([r.code, r.out.trim()]).toEqual([2, 'update failed: REFUSED']);
+  }, 60_000);
+});
