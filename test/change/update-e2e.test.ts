@@ -269,3 +269,33 @@ describe.skipIf(skip)('UPDATE on a live-signed zone', () => {
     expect([r.code, r.out.trim()]).toEqual([2, 'update failed: REFUSED']);
   }, 60_000);
 });
+
+describe.skipIf(skip)('queries during a stream of changes', () => {
+  it('never see a half-applied change (workers: 2)', async () => {
+    const dir = tmp();
+    const f = join(dir, 'example.com.zone');
+    writeFileSync(f, ZONE + 'swap\tIN A 192.0.2.100\n');
+    const d = await startDaemon([{ name: 'example.com', file: f }], {
+      workers: 2,
+      timeoutMs: 20_000,
+      extra: {
+        'state-dir': join(dir, 'state'),
+        'tsig-keys': [{ name: 'acme-key', algorithm: 'hmac-sha256', secret: SECRET }],
+        acl: [{ name: 'acme', key: 'acme-key' }],
+        zones: [{ name: 'example.com', file: f, 'allow-update': ['acme'] }],
+      },
+    });
+    // Each UPDATE replaces the single A record of swap.example.com (delete the RRset, add a new value): a query
+    // that saw half of one would get no record or two.
+    const lines: string[] = [`server 127.0.0.1 ${d.port}`, 'zone example.com'];
+    for (let i = 1; i <= 30; i++) lines.push('update delete swap.example.com. A', `update add swap.example.com. 60 A 192.0.2.${100 + i}`, 'send');
+    let done = false;
+    const updating = run(toolPath(nsupdate), ['-y', KEY_ARG], lines.join('\n') + '\n').finally(() => (done = true));
+    const seen: string[] = [];
+    while (!done) seen.push(...(await Promise.all(Array.from({ length: 10 }, () => udp(d.port, 'swap.example.com', 'A')))));
+    expect(await updating).toEqual({ code: 0, out: '' });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.filter((s) => s !== 'rcode=0 answers=1')).toEqual([]);
+    expect(readFileSync(f, 'utf8')).toBe(ZONE.replace('2024060101 ; serial', '2024060131 ; serial') + 'swap\t60\tIN\tA\t192.0.2.130\n');
+  }, 120_000);
+});
