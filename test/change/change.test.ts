@@ -207,6 +207,23 @@ describe('ChangeService: file write-back', () => {
     expect(readFileSync(s.file, 'utf8')).toContain(`${out.newSerial} ; serial`);
   });
 
+  it('a new line is written relative to the $ORIGIN in effect where it goes', async () => {
+    const text = ZONE + '$ORIGIN sub.example.com.\nhost\tIN A 192.0.2.60\n';
+    const s = setup(text);
+    await change(s.svc, [{ kind: 'add', rr: rr('host.sub', RRType.TXT, '"t"') }, { kind: 'add', rr: rr('new', RRType.TXT, '"n"') }, { kind: 'add', rr: rr('www', RRType.MX, '5 ns1') }]);
+    expect(readFileSync(s.file, 'utf8')).toBe(
+      text.replace('2024010101 ; serial', '2024010102 ; serial').replace('\tIN TXT "hello"\n', '\tIN TXT "hello"\nwww\t300\tIN\tMX\t5 ns1.example.com.\n') +
+        'host\t300\tIN\tTXT\t"t"\n' + 'new.example.com.\t300\tIN\tTXT\t"n"\n',
+    );
+  });
+
+  it('a record over several lines is removed whole', async () => {
+    const text = ZONE + 'multi\tIN TXT ( "a" ; first\n\t\t"b" )\nafter\tIN A 192.0.2.70\n';
+    const s = setup(text);
+    await change(s.svc, [{ kind: 'delete-name', owner: n('multi') }]);
+    expect(readFileSync(s.file, 'utf8')).toBe(ZONE.replace('2024010101 ; serial', '2024010102 ; serial') + 'after\tIN A 192.0.2.70\n');
+  });
+
   it('a failing prerequisite changes nothing (no write, no reload)', async () => {
     const s = setup(ZONE);
     const out = await change(s.svc, [{ kind: 'add', rr: rr('x', RRType.A, '192.0.2.1') }], [{ kind: 'name-in-use', owner: n('nope') }]);
