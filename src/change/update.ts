@@ -8,7 +8,7 @@ import { decodeMessage } from '../wire/decode.js';
 import type { Message } from '../wire/message.js';
 import { Name } from '../wire/name.js';
 import { zoneRecord } from '../zone/model.js';
-import { accessAllowed } from '../transfer/server.js';
+import { accessAllowed, LogSampler } from '../transfer/server.js';
 import type { ChangeOp, Prereq } from './apply.js';
 import type { ChangeService } from './service.js';
 
@@ -128,16 +128,24 @@ export function policyViolation(rules: readonly UpdateRule[], admitted: readonly
 }
 
 export class UpdateHandler {
+  /** Refusals any client can trigger with one packet are logged at most once a second per kind (as transfers are). */
+  private readonly sampler = new LogSampler();
+
   constructor(private readonly opts: UpdateHandlerOptions) {}
+
+  private refused(level: 'info' | 'warn', kind: string, fields: Record<string, unknown>, msg: string): void {
+    const left = this.opts.logger && this.sampler.admit(kind);
+    if (left === undefined) return;
+    this.opts.logger?.[level]({ ...fields, ...(left > 0 ? { suppressed: left } : {}) }, msg);
+  }
 
   /** The RCODE to answer an UPDATE with (the caller builds and signs the response). */
   async handle(req: UpdateRequest): Promise<number> {
-    const log = this.opts.logger;
     let msg: Message;
     try {
       msg = decodeMessage(req.message);
     } catch (e) {
-      log?.info({ event: 'update.formerr', client: req.address, error: (e as Error).message }, 'malformed UPDATE');
+      this.refused('info', 'formerr', { event: 'update.formerr', client: req.address, error: (e as Error).message }, 'malformed UPDATE');
       return Rcode.FORMERR;
     }
     const p = parseUpdate(msg);
@@ -145,36 +153,36 @@ export class UpdateHandler {
     const zc = zoneName ? this.opts.zone(zoneName.key) : undefined;
     // RFC 2136 §3.1.2: a zone we are not authoritative for is NOTAUTH.
     if (!zc && zoneName) {
-      log?.info({ event: 'update.refused', zone: zoneName.toString(), client: req.address, reason: 'not authoritative' }, 'UPDATE for a zone not served here');
+      this.refused('info', 'not authoritative', { event: 'update.refused', zone: zoneName.toString(), client: req.address, reason: 'not authoritative' }, 'UPDATE for a zone not served here');
       return Rcode.NOTAUTH;
     }
     if (!p.ok) {
-      log?.info({ event: 'update.refused', zone: zoneName?.toString(), client: req.address, rcode: p.rcode, reason: p.message }, 'UPDATE not accepted');
+      this.refused('info', 'rcode', { event: 'update.refused', zone: zoneName?.toString(), client: req.address, rcode: p.rcode, reason: p.message }, 'UPDATE not accepted');
       return p.rcode;
     }
     const cfg = zc!;
     // A secondary zone does not forward UPDATE to its primary (RFC 2136 §6 allows either): REFUSED.
     if (cfg.type !== 'primary') {
-      log?.info({ event: 'update.refused', zone: p.zone.toString(), client: req.address, reason: 'secondary zone' }, 'UPDATE refused: secondary zone');
+      this.refused('info', 'secondary zone', { event: 'update.refused', zone: p.zone.toString(), client: req.address, reason: 'secondary zone' }, 'UPDATE refused: secondary zone');
       return Rcode.REFUSED;
     }
     // RFC 2136 §3.3: permission; `allow-update` peers/acls (an acl with a key requires a request signed with it).
     if (!accessAllowed(cfg.allowUpdate, req.address, req.keyName)) {
-      log?.warn({ event: 'update.refused', zone: p.zone.toString(), client: req.address, key: req.keyName?.toString(), reason: 'allow-update' }, 'UPDATE refused by allow-update');
+      this.refused('warn', 'allow-update', { event: 'update.refused', zone: p.zone.toString(), client: req.address, key: req.keyName?.toString(), reason: 'allow-update' }, 'UPDATE refused by allow-update');
       return Rcode.REFUSED;
     }
     // A live-signed zone makes its own RRSIG/NSEC/NSEC3 at query time (RFC 4035 §2): those are not for UPDATE to set.
     if (cfg.dnssec?.mode === 'live') {
       const t = p.ops.find((o) => o.kind === 'add' && SIGNER_OWNED.has(o.rr.type));
       if (t) {
-        log?.info({ event: 'update.refused', zone: p.zone.toString(), client: req.address, reason: 'dnssec records are made by the signer' }, 'UPDATE refused: DNSSEC records in a live-signed zone');
+        this.refused('info', 'dnssec records are made by the signer', { event: 'update.refused', zone: p.zone.toString(), client: req.address, reason: 'dnssec records are made by the signer' }, 'UPDATE refused: DNSSEC records in a live-signed zone');
         return Rcode.REFUSED;
       }
     }
     const admitted = cfg.allowUpdate.filter((r) => accessAllowed([r], req.address, req.keyName)).map(refName);
     const denied = policyViolation(cfg.updatePolicy, admitted, p.zone, p.ops);
     if (denied !== undefined) {
-      log?.warn({ event: 'update.refused', zone: p.zone.toString(), client: req.address, key: req.keyName?.toString(), reason: denied }, 'UPDATE refused by update-policy');
+      this.refused('warn', 'update-policy', { event: 'update.refused', zone: p.zone.toString(), client: req.address, key: req.keyName?.toString(), reason: denied }, 'UPDATE refused by update-policy');
       return Rcode.REFUSED;
     }
     const who = req.keyName ? `key:${req.keyName.toString()}` : `addr:${req.address}`;
