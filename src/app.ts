@@ -26,6 +26,7 @@ import { QueryStats } from './query/stats.js';
 import { metricsRequestId, processMetrics, type ProcessFigures } from './http/metrics.js';
 import { Name } from './wire/name.js';
 import { ChangeCoordinator } from './change/coordinator.js';
+import type { ParseResult } from './zone/parser.js';
 import { ChangeService, type ChangeZone } from './change/service.js';
 import { UpdateHandler } from './change/update.js';
 import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, signatureCacheStats, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
@@ -239,14 +240,14 @@ export class App {
       broadcast: this.broadcast,
       logger: this.log,
       // One zone's file changed: the normal load path re-reads only changed files (journal, NOTIFY, swap).
-      rebuild: async (origin) => {
-        const r = await this.serialized(() => this.loadZones(this.config, this.entries));
+      rebuild: async (origin, parsed) => {
+        const r = await this.serialized(() => this.loadZones(this.config, this.entries, parsed && new Map([[origin.key, parsed]])));
         for (const z of r.zones) if (z.status === 'failed') for (const e of z.errors ?? []) this.log.error({ event: 'change.rebuild', zone: z.zone }, e);
         const mine = r.zones.find((z) => z.zone === origin.toString());
         return mine?.status === 'failed' ? (mine.errors ?? ['zone failed to load']).join('; ') : undefined;
       },
     });
-    const service = new ChangeService({ zone: (n) => this.changeZone(n), reload: (n) => c.publish(n), logger: this.log });
+    const service = new ChangeService({ zone: (n) => this.changeZone(n), reload: (n, parsed) => c.publish(n, parsed), logger: this.log });
     c.use(new UpdateHandler({ zone: (k) => this.config.zones.find((z) => z.name.key === k), changes: service, logger: this.log }));
     return c;
   }
@@ -302,7 +303,7 @@ export class App {
    * Build the next zone set next to the current one: unchanged zones keep their snapshot, changed ones are
    * re-parsed, failed ones keep serving their previous version. Published with one reference assignment.
    */
-  private async loadZones(config: Config, previous: ReadonlyMap<string, ZoneEntry>): Promise<ReloadReport> {
+  private async loadZones(config: Config, previous: ReadonlyMap<string, ZoneEntry>, parsed?: ReadonlyMap<string, ParseResult>): Promise<ReloadReport> {
     const reports: ZoneReport[] = [];
     const next = new Map<string, ZoneEntry>();
     const served = new Map<string, ServedZone>();
@@ -327,7 +328,7 @@ export class App {
         }
         const res = dnssecError !== undefined
           ? { ok: false as const, diagnostics: [{ severity: 'error' as const, pos: { file: zc.file, line: 0, col: 0 }, message: dnssecError }] }
-          : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc, prev !== undefined), limits: zc.limits });
+          : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc, prev !== undefined), limits: zc.limits, parsed: parsed?.get(zc.name.key) });
         if (res.ok && prep?.signing) await attachSigningPrepared(res.zone.snapshot, prep.signing);
         if (res.ok) {
           next.set(zc.name.key, { config: zc, loaded: res.zone, shaping });

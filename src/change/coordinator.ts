@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { JsonValue } from '../util/json.js';
 import { Name } from '../wire/name.js';
 import { Rcode } from '../wire/constants.js';
+import type { ParseResult } from '../zone/parser.js';
 import type { UpdateHandler, UpdateRequest } from './update.js';
 
 export interface CoordinatorOptions {
@@ -15,7 +16,7 @@ export interface CoordinatorOptions {
   readonly others: number;
   readonly broadcast?: ((payload: JsonValue) => void) | undefined;
   /** Reload one zone's file in this process and publish it; the load errors when it failed (the old version stays). */
-  readonly rebuild: (origin: Name) => Promise<string | undefined>;
+  readonly rebuild: (origin: Name, parsed?: ParseResult) => Promise<string | undefined>;
   readonly logger?: Logger | undefined;
   /** How long to wait for another process (forwarded UPDATE, rebuild acknowledgement); default 10 s. */
   readonly timeoutMs?: number;
@@ -65,9 +66,9 @@ export class ChangeCoordinator {
    * Leader, after writing a zone file: rebuild here and in every other process, and wait for them. Resolves with the
    * error when this process could not load the file (the caller then puts the old file back).
    */
-  async publish(origin: Name): Promise<string | undefined> {
+  async publish(origin: Name, parsed?: ParseResult): Promise<string | undefined> {
     const b = this.opts.broadcast;
-    if (!b || this.opts.others === 0) return this.opts.rebuild(origin);
+    if (!b || this.opts.others === 0) return this.opts.rebuild(origin, parsed);
     const id = `r${++this.seq}`;
     // The others reload in parallel with this process: they read the same file, and its serial is greater than the
     // one served before, so every process arrives at the same serial (src/transfer/primary.ts effectiveSerial).
@@ -87,7 +88,7 @@ export class ChangeCoordinator {
       });
       b({ t: 'change.rebuild', id, zone: origin.toString() });
     });
-    const error = await this.opts.rebuild(origin);
+    const error = await this.opts.rebuild(origin, parsed);
     await everywhere;
     return error;
   }
