@@ -30,6 +30,10 @@ import { signingStats } from './dnssec/rrsig.js';
 import { QueryStats } from './query/stats.js';
 import { metricsRequestId, processMetrics, type ProcessFigures } from './http/metrics.js';
 import { Name } from './wire/name.js';
+import { ChangeCoordinator } from './change/coordinator.js';
+import type { ParseResult } from './zone/parser.js';
+import { ChangeService, type ChangeZone } from './change/service.js';
+import { UpdateHandler } from './change/update.js';
 import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, signatureCacheStats, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
 /** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */
@@ -94,6 +98,10 @@ export class App {
   private broadcast: ((payload: JsonValue) => void) | undefined;
   /** Zone transfers, secondaries, NOTIFY, serial policy, journal (src/transfer/manager.ts). */
   private transfers: TransferManager | undefined;
+  /** Live changes (RFC 2136 UPDATE; src/change/): applied by the leader, forwarded to it by the others. */
+  private changes: ChangeCoordinator | undefined;
+  /** Zone loads run one after the other (SIGHUP and rebuilds after a change). */
+  private loading: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private config: Config,
@@ -109,7 +117,9 @@ export class App {
     const app = new App(config, log);
     app.slot = opts.slot ?? 0;
     app.broadcast = opts.broadcast;
-    app.transfers = await TransferManager.create({ config, store: app.store, logger: log, leader: opts.transferLeader ?? true, broadcast: opts.broadcast, daemonCommand: (r) => app.daemonCommand(r) });
+    app.changes = app.changePath(opts.transferLeader ?? true);
+    const changes = app.changes;
+    app.transfers = await TransferManager.create({ config, store: app.store, logger: log, leader: opts.transferLeader ?? true, broadcast: opts.broadcast, daemonCommand: (r) => app.daemonCommand(r), onUpdate: (r) => changes.update(r) });
     const report = await app.loadZones(config, new Map());
     // Loading leaves the parser's garbage behind (about as large as the zones themselves); collect it before
     // serving so the process starts at its steady-state size.
@@ -183,7 +193,7 @@ export class App {
     this.reloadTlsIdentity();
     this.engine?.setMaxCnameChain(loaded.config.limits.maxCnameChain);
     await this.transfers?.reconfigure(loaded.config);
-    const report = await this.loadZones(loaded.config, this.entries);
+    const report = await this.serialized(() => this.loadZones(loaded.config, this.entries));
     // The replaced zones become garbage once this reload's promise chain has unwound: then give the memory back
     // (workers reload one at a time, so the others keep answering during the pause).
     if (report.zones.some((z) => z.status === 'loaded')) setTimeout(compactHeap, 100).unref();
@@ -229,6 +239,7 @@ export class App {
       void processMetrics(this.figures()).then((metrics) => this.broadcast?.({ t: 'metrics.reply', id: scrape, metrics }));
       return;
     }
+    if (this.changes?.onMessage(payload) === true) return;
     this.transfers?.onMessage(payload);
   }
 
@@ -309,6 +320,50 @@ export class App {
     });
   }
 
+  // ----- live changes (issue 13; src/change/) --------------------------------------------------------------------
+
+  private serialized<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.loading.then(f);
+    this.loading = run.catch(() => undefined);
+    return run;
+  }
+
+  private changePath(leader: boolean): ChangeCoordinator {
+    const others = this.broadcast === undefined ? 0 : workerCount(this.config.workers) - 1;
+    const c = new ChangeCoordinator({
+      leader,
+      slot: this.slot,
+      others,
+      broadcast: this.broadcast,
+      logger: this.log,
+      // One zone's file changed: the normal load path re-reads only changed files (journal, NOTIFY, swap).
+      rebuild: async (origin, parsed) => {
+        const r = await this.serialized(() => this.loadZones(this.config, this.entries, parsed && new Map([[origin.key, parsed]])));
+        for (const z of r.zones) if (z.status === 'failed') for (const e of z.errors ?? []) this.log.error({ event: 'change.rebuild', zone: z.zone }, e);
+        const mine = r.zones.find((z) => z.zone === origin.toString());
+        return mine?.status === 'failed' ? (mine.errors ?? ['zone failed to load']).join('; ') : undefined;
+      },
+    });
+    const service = new ChangeService({ zone: (n) => this.changeZone(n), reload: (n, parsed) => c.publish(n, parsed), logger: this.log });
+    c.use(new UpdateHandler({ zone: (k) => this.config.zones.find((z) => z.name.key === k), changes: service, logger: this.log }));
+    return c;
+  }
+
+  private changeZone(origin: Name): ChangeZone | undefined {
+    const zc = this.config.zones.find((z) => z.name.key === origin.key);
+    if (zc?.type !== 'primary') return undefined;
+    const entry = this.entries.get(origin.key);
+    return {
+      origin: zc.name,
+      file: zc.file,
+      zonesDir: this.config.zonesDir,
+      serial: zc.serial,
+      limits: zc.limits,
+      servedSerial: entry?.loaded.snapshot.soaInfo.serial,
+      changedOnDisk: async () => entry !== undefined && (await fingerprintFiles(entry.loaded.files)) !== entry.loaded.fingerprint,
+    };
+  }
+
   /** This process's figures for a metrics scrape (src/http/metrics.ts). */
   figures(): ProcessFigures {
     const e = this.engine;
@@ -348,7 +403,7 @@ export class App {
    * Build the next zone set next to the current one: unchanged zones keep their snapshot, changed ones are
    * re-parsed, failed ones keep serving their previous version. Published with one reference assignment.
    */
-  private async loadZones(config: Config, previous: ReadonlyMap<string, ZoneEntry>): Promise<ReloadReport> {
+  private async loadZones(config: Config, previous: ReadonlyMap<string, ZoneEntry>, parsed?: ReadonlyMap<string, ParseResult>): Promise<ReloadReport> {
     const reports: ZoneReport[] = [];
     const next = new Map<string, ZoneEntry>();
     const served = new Map<string, ServedZone>();
@@ -373,7 +428,7 @@ export class App {
         }
         const res = dnssecError !== undefined
           ? { ok: false as const, diagnostics: [{ severity: 'error' as const, pos: { file: zc.file, line: 0, col: 0 }, message: dnssecError }] }
-          : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc, prev !== undefined), limits: zc.limits });
+          : await loadZone(zc.name, zc.file, config.zonesDir, { proxy: resolveZoneProxy(config, zc), flattenAllCnames: zc.flattenAllCnames, ...(prep ? { augment: prep.augment } : {}), serial: this.transfers?.serialHook(zc, prev !== undefined), limits: zc.limits, parsed: parsed?.get(zc.name.key) });
         if (res.ok && prep?.signing) await attachSigningPrepared(res.zone.snapshot, prep.signing);
         if (res.ok) {
           next.set(zc.name.key, { config: zc, loaded: res.zone, shaping });

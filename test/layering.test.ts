@@ -1,5 +1,5 @@
 // The layering rule of the architecture: each src/ folder imports only the layers below it, and no file imports
-// itself back through others (wire ← zone ← query/dnssec ← transfer ← server/http ← cli).
+// itself back through others (wire ← zone ← query/dnssec ← transfer ← change ← server/http ← cli).
 
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, normalize, relative } from 'node:path';
@@ -18,6 +18,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   query: ['wire', 'zone', 'util', 'flatten', 'dnssec'],
   config: ['wire', 'zone', 'util', 'flatten', 'dnssec'],
   transfer: ['wire', 'zone', 'util', 'flatten', 'dnssec', 'query', 'config'],
+  // Live changes (issue 13): above zone/dnssec, beside transfer, whose journal, ACLs and serial arithmetic it uses.
+  change: ['wire', 'zone', 'util', 'dnssec', 'config', 'transfer'],
   server: ['wire', 'util'],
   // Beside server/: the HTTP side (metrics) reads figures the query layer keeps.
   http: ['wire', 'util', 'query'],

@@ -13,6 +13,7 @@ import {
   type TlsConfig,
 } from './types.js';
 import { DEFAULT_ZONE_LIMITS } from '../zone/limits.js';
+import { typeFromMnemonic } from '../wire/rdata/index.js';
 
 /** A validation finding before it is pinned to a source position. */
 export interface ConfigIssue {
@@ -50,7 +51,7 @@ const TOP_KEYS = [
   'limits',
 ] as const;
 const ZONE_KEYS = [
-  'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'primaries', 'refresh', 'serial',
+  'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'allow-update', 'update-policy', 'primaries', 'refresh', 'serial',
   'flatten-all-cnames', 'multi-provider', 'proxy', 'overlay', 'dnssec', 'limits',
 ] as const;
 const DNSSEC_KEYS = ['state', 'denial', 'keys', 'mode', 'validity-days'] as const;
@@ -695,6 +696,28 @@ function readZone(c: Checker, v: unknown, p: Path, ctx: ZoneCtx): ZoneConfig | u
   const allowTransfer = accessRefs('allow-transfer');
   only('allow-notify', 'secondary');
   const allowNotify = accessRefs('allow-notify');
+  // RFC 2136 UPDATE (src/change/update.ts): who may change a primary zone; same names as allow-transfer.
+  const allowUpdate = accessRefs('allow-update');
+  const updatePolicy: ZoneConfig['updatePolicy'][number][] = [];
+  c.list(rec, 'update-policy', p)?.forEach((r, i) => {
+    const rp = [...p, 'update-policy', i];
+    const m = c.map(r, rp, ['acl', 'owners', 'types']);
+    if (!m) return;
+    const ref = c.str(m, 'acl', rp);
+    if (ref === undefined) return c.error([...rp, 'acl'], 'is required: a peer or acl listed in allow-update');
+    if (!allowUpdate.some((a) => (a.kind === 'peer' ? a.peer.name : a.acl.name) === ref)) return c.error([...rp, 'acl'], `"${ref}" is not listed in allow-update`, 'reference');
+    const owners: string[] = [];
+    const ol = c.list(m, 'owners', rp);
+    if (!ol || ol.length === 0) c.error([...rp, 'owners'], 'must list at least one owner pattern (e.g. "_acme-challenge.*")');
+    ol?.forEach((o, j) => (typeof o === 'string' && o.length > 0 ? owners.push(o) : c.error([...rp, 'owners', j], `must be a name pattern, got ${describe(o)}`)));
+    const types: number[] = [];
+    c.list(m, 'types', rp)?.forEach((t, j) => {
+      const code = typeof t === 'string' ? typeFromMnemonic(t.toUpperCase()) : undefined;
+      if (code === undefined) return c.error([...rp, 'types', j], `must be a record type (e.g. TXT), got ${describe(t)}`);
+      types.push(code);
+    });
+    updatePolicy.push({ ref, owners, types });
+  });
   only('primaries', 'secondary');
   const primaries = peerRefs('primaries');
   const primariesV = get(rec, 'primaries');
@@ -741,7 +764,7 @@ function readZone(c: Checker, v: unknown, p: Path, ctx: ZoneCtx): ZoneConfig | u
   const base = name.isRoot ? 'root' : name.toString().slice(0, -1).replace(/[/\\]/g, '_');
   const file = fileText !== undefined ? ctx.absPath(fileText) : join(ctx.stateDir, `${base}.zone`);
   return {
-    name, type, file, notify, allowTransfer, allowNotify, primaries, refresh, serial, flattenAllCnames, multiProvider,
+    name, type, file, notify, allowTransfer, allowNotify, allowUpdate, updatePolicy, primaries, refresh, serial, flattenAllCnames, multiProvider,
     proxy, overlay: overlayText === undefined ? undefined : ctx.absPath(overlayText), dnssec, limits,
   };
 }

@@ -148,6 +148,17 @@ export type AccessRef =
   | { readonly kind: 'peer'; readonly peer: PeerConfig }
   | { readonly kind: 'acl'; readonly acl: AclConfig };
 
+/**
+ * One `update-policy` rule: requests admitted by `ref` (a name listed in allow-update) may change only owners
+ * matching one of `owners` (names relative to the zone: `www` exactly, `*.www` anything below it, `label.*` any
+ * name whose first label is `label`, `@` the apex) and, when `types` is not empty, only those types.
+ */
+export interface UpdateRule {
+  readonly ref: string;
+  readonly owners: readonly string[];
+  readonly types: readonly number[];
+}
+
 export interface ZoneConfig {
   readonly name: Name;
   readonly type: ZoneType;
@@ -160,6 +171,10 @@ export interface ZoneConfig {
   readonly allowTransfer: readonly AccessRef[];
   /** Extra NOTIFY sources; the zone's primaries are always accepted too (RFC 1996 §3.10). */
   readonly allowNotify: readonly AccessRef[];
+  /** RFC 2136 UPDATE: peers/acls allowed to change the zone (empty: UPDATE refused). Secondary zones refuse UPDATE. */
+  readonly allowUpdate: readonly AccessRef[];
+  /** Finer UPDATE policy (src/change/update.ts): what the peers/acls of allow-update may touch; empty = anything. */
+  readonly updatePolicy: readonly UpdateRule[];
   /** Secondary only: primaries, tried in order. */
   readonly primaries: readonly PeerConfig[];
   /** Secondary only: seconds between SOA checks, replacing the primary's SOA REFRESH; undefined = use the SOA. */

@@ -22,7 +22,7 @@ import { effectiveSerial, journalChange, Notifier, readSerialState, snapshotSoa,
 import { applyOverlay, SecondaryZone, type ShapedZone } from './secondary.js';
 import { OutgoingFlattener, type FlatView } from './outgoing.js';
 import { Flattener } from '../query/flatten.js';
-import { TransferServer, transferRecords, type TransferZoneInfo } from './server.js';
+import { TransferServer, transferRecords, type TransferServerOptions, type TransferZoneInfo } from './server.js';
 import type { SecondaryStatus } from './stats.js';
 
 export interface TransferManagerOptions {
@@ -40,6 +40,8 @@ export interface TransferManagerOptions {
   /** Tests: smaller transfer messages, faster NOTIFY retries. */
   readonly maxMessage?: number;
   readonly notify?: { readonly attempts?: number; readonly initialDelayMs?: number; readonly timeoutMs?: number };
+  /** RFC 2136 UPDATE handling (src/change/coordinator.ts), passed to the TransferServer hook. */
+  readonly onUpdate?: TransferServerOptions['onUpdate'];
 }
 
 /** File-name base of a zone's state files: the name without its trailing dot ("root" for the root). */
@@ -78,6 +80,7 @@ export class TransferManager {
       onNotify: (zone) => this.onNotify(zone),
       logger: opts.logger,
       udpSize: opts.config.edns.udpSize,
+      onUpdate: opts.onUpdate,
       ...(opts.maxMessage !== undefined ? { maxMessage: opts.maxMessage } : {}),
     });
   }
@@ -168,9 +171,11 @@ export class TransferManager {
       if (!zc || zc.type !== 'primary') continue;
       const st = this.pendingSerial.get(key);
       this.pendingSerial.delete(key);
-      if (st) await writeSerialState(join(this.config.stateDir, `${zoneBase(zc.name)}.serial.json`), st).catch((e: unknown) => this.opts.logger?.error({ zone: zc.name.toString(), error: (e as Error).message }, 'cannot write serial state'));
       const old = prev.get(key);
+      // A load that failed after the serial policy ran (a zone check, a limit) keeps serving the old snapshot: its
+      // serial state must stay too, or the next load would compare against a serial never served.
       if (old === snap) continue;
+      if (st) await writeSerialState(join(this.config.stateDir, `${zoneBase(zc.name)}.serial.json`), st).catch((e: unknown) => this.opts.logger?.error({ zone: zc.name.toString(), error: (e as Error).message }, 'cannot write serial state'));
       // Only zones someone may transfer keep a journal and an outgoing view: both walk every record.
       const transferable = zc.allowTransfer.length > 0 || zc.notify.length > 0;
       if (transferable && old) await this.recordChange(zc, old, snap);

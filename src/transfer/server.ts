@@ -44,6 +44,11 @@ export interface TransferServerOptions {
   readonly flatView?: (snap: ZoneSnapshot, cfg: ZoneConfig) => FlatView | Promise<FlatView>;
   /** UDP payload size advertised in the OPT RR of error replies (config edns.udp-size; default 1232). */
   readonly udpSize?: number;
+  /**
+   * RFC 2136 UPDATE, after the TSIG check: the RCODE to answer with (src/change/). Absent: UPDATE is left to the
+   * pipeline (NOTIMP).
+   */
+  readonly onUpdate?: ((req: { readonly message: Uint8Array; readonly keyName: Name | undefined; readonly address: string }) => Promise<number>) | undefined;
 }
 
 /** Types a live-signed zone never sends out: the secondary signs or serves it unsigned (seed "Zone transfers"). */
@@ -178,6 +183,8 @@ export class TransferServer implements TransferHook {
   accepts(q: Query): boolean {
     // RFC 1996 NOTIFY, RFC 5936 AXFR, RFC 1995 IXFR.
     if (q.opcode === Opcode.NOTIFY) return true;
+    // RFC 2136 UPDATE, when the change path is wired in.
+    if (q.opcode === Opcode.UPDATE) return this.opts.onUpdate !== undefined;
     if (q.opcode !== Opcode.QUERY) return false;
     // A TSIG-signed SOA query is a secondary's refresh check (RFC 1034 §4.3.5): the answer must be signed too.
     if (q.tsig !== undefined && q.question.type === RRType.SOA) return true;
@@ -187,7 +194,7 @@ export class TransferServer implements TransferHook {
   handle(q: Query, buf: Uint8Array, ctx: QueryContext): Replies {
     const log = this.opts.logger;
     const zoneName = q.question.name;
-    const what = q.opcode === Opcode.NOTIFY ? 'notify' : q.question.type === RRType.AXFR ? 'axfr' : q.question.type === RRType.SOA ? 'soa' : 'ixfr';
+    const what = q.opcode === Opcode.UPDATE ? 'update' : q.opcode === Opcode.NOTIFY ? 'notify' : q.question.type === RRType.AXFR ? 'axfr' : q.question.type === RRType.SOA ? 'soa' : 'ixfr';
     // RFC 8945 §5.2: verify a signed request before anything else.
     let verified: VerifyOk | undefined;
     if (q.tsig) {
@@ -203,6 +210,18 @@ export class TransferServer implements TransferHook {
       verified = v;
     }
     const reply = (rcode: number, aa = false): Uint8Array => this.sign(this.bare(q, buf, rcode, aa), verified);
+    const onUpdate = this.opts.onUpdate;
+    if (q.opcode === Opcode.UPDATE && onUpdate) {
+      // RFC 2136 §3.8: the answer carries the zone section; signed when the request was (RFC 8945 §5.3).
+      const message = verified ? verified.message : buf;
+      return onUpdate({ message, keyName: verified?.key.name, address: ctx.address }).then(
+        (rcode) => reply(rcode),
+        (e: unknown) => {
+          log?.error({ event: 'update.failed', zone: zoneName.toString(), client: ctx.address, error: (e as Error).message }, 'UPDATE failed');
+          return reply(Rcode.SERVFAIL);
+        },
+      );
+    }
     const info = this.opts.zone(zoneName.key);
     const served = this.opts.store.current.get(zoneName.key);
     if (q.opcode === Opcode.NOTIFY) {

@@ -265,6 +265,8 @@ export function expandName(msg: Uint8Array, pos: number, end: number, out: Uint8
 export function decompressRdata(type: number, msg: Uint8Array, offset: number, rdlength: number): Uint8Array {
   const end = offset + rdlength;
   if (end > msg.length) throw new WireError('truncated', 'RDATA runs past the end of the message');
+  // RFC 2136 §2.4.1, §2.5.2: UPDATE prerequisites and deletes carry empty RDATA of any type (class ANY/NONE).
+  if (rdlength === 0) return new Uint8Array(0);
   const layout = decompressibleRdata(type) ? layouts.get(type) : undefined;
   if (!layout) return msg.slice(offset, end);
   let names = 0;

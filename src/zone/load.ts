@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Name } from '../wire/name.js';
 import type { Diagnostic, RR } from './model.js';
-import { parseZoneFile } from './parser.js';
+import { parseZoneFile, type ParseResult } from './parser.js';
 import { buildSnapshotAsync, type ZoneSnapshot } from './snapshot.js';
 import { applyFlattenAll, applyProxy } from './proxy.js';
 import type { ProxyConfig } from './proxy.js';
@@ -40,6 +40,8 @@ export interface ZoneShaping {
   readonly serial?: ((fileSerial: number, fingerprint: string) => number | { readonly error: string }) | undefined;
   /** Caps against a hostile zone file (src/zone/limits.ts); default DEFAULT_ZONE_LIMITS. */
   readonly limits?: ZoneLimits;
+  /** The file as just parsed by the caller (the change path, src/change/): not parsed again. */
+  readonly parsed?: ParseResult | undefined;
 }
 
 export async function loadZone(origin: Name, file: string, zonesDir: string, shaping: ZoneShaping = {}): Promise<LoadResult> {
@@ -47,7 +49,7 @@ export async function loadZone(origin: Name, file: string, zonesDir: string, sha
   let parsed;
   const limits = shaping.limits ?? DEFAULT_ZONE_LIMITS;
   try {
-    parsed = await parseZoneFile(file, { origin, zonesDir, maxRecords: limits.maxRecords, maxFileSize: limits.maxFileSize, maxIncludeDepth: limits.maxIncludeDepth });
+    parsed = shaping.parsed ?? await parseZoneFile(file, { origin, zonesDir, maxRecords: limits.maxRecords, maxFileSize: limits.maxFileSize, maxIncludeDepth: limits.maxIncludeDepth });
   } catch (e) {
     return { ok: false, diagnostics: [{ severity: 'error', pos: { file, line: 0, col: 0 }, message: (e as Error).message }] };
   }
