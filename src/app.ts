@@ -3,6 +3,9 @@
 
 import v8 from 'node:v8';
 import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { catalogZoneText } from './zone/catalog.js';
 import { createSecureContext } from 'node:tls';
 import { runInNewContext } from 'node:vm';
 import type { Logger } from 'pino';
@@ -404,6 +407,7 @@ export class App {
    * re-parsed, failed ones keep serving their previous version. Published with one reference assignment.
    */
   private async loadZones(config: Config, previous: ReadonlyMap<string, ZoneEntry>, parsed?: ReadonlyMap<string, ParseResult>): Promise<ReloadReport> {
+    await writeCatalogs(config);
     const reports: ZoneReport[] = [];
     const next = new Map<string, ZoneEntry>();
     const served = new Map<string, ServedZone>();
@@ -555,4 +559,27 @@ function readTlsIdentity(t: TlsConfig): TlsIdentity {
     throw new Error(`tls: ${t.certificate} / ${t.key}: ${(e as Error).message}`);
   }
   return id;
+}
+
+/**
+ * RFC 9432 producer: write each catalog zone's file (under state-dir) from the configuration, only when its text
+ * changes, so the normal load path serves it, journals the change and sends NOTIFY; consumers follow by IXFR.
+ */
+async function writeCatalogs(config: Config): Promise<void> {
+  for (const zc of config.zones) {
+    if (zc.catalog === undefined) continue;
+    const listed = zc.catalog.members;
+    const members = (listed ?? config.zones.filter((z) => z.type === 'primary' && z.catalog === undefined).map((z) => z.name)).map((name) => ({
+      name,
+      group: config.zones.find((z) => z.name.key === name.key)?.catalogGroup,
+    }));
+    const text = catalogZoneText(zc.name, members);
+    const old = await readFile(zc.file, 'utf8').catch(() => undefined);
+    if (old === text) continue;
+    await mkdir(dirname(zc.file), { recursive: true });
+    // Workers write the same text; each through its own temporary name, then one atomic rename.
+    const tmp = `${zc.file}.${process.pid}.tmp`;
+    await writeFile(tmp, text);
+    await rename(tmp, zc.file);
+  }
 }

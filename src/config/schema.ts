@@ -52,8 +52,10 @@ const TOP_KEYS = [
 ] as const;
 const ZONE_KEYS = [
   'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'allow-update', 'update-policy', 'primaries', 'refresh', 'serial',
-  'flatten-all-cnames', 'multi-provider', 'proxy', 'overlay', 'dnssec', 'limits',
+  'flatten-all-cnames', 'multi-provider', 'proxy', 'overlay', 'dnssec', 'limits', 'members', 'catalog-group',
 ] as const;
+/** `type:` as written: a `catalog` zone (RFC 9432 producer) becomes a primary zone with generated contents. */
+const ZONE_TYPES_IN = [...ZONE_TYPES, 'catalog'] as const;
 const DNSSEC_KEYS = ['state', 'denial', 'keys', 'mode', 'validity-days'] as const;
 
 /** Collects issues; every reader reports and returns undefined (or the default) instead of throwing. */
@@ -652,8 +654,24 @@ function readZone(c: Checker, v: unknown, p: Path, ctx: ZoneCtx): ZoneConfig | u
     if (typeof n === 'string') c.error([...p, 'name'], `not a valid domain name: ${n}`);
     else name = n;
   }
-  const type = c.oneOf(rec, 'type', p, ZONE_TYPES, 'primary');
+  const typeIn = c.oneOf(rec, 'type', p, ZONE_TYPES_IN, 'primary');
+  const isCatalog = typeIn === 'catalog';
+  const type = isCatalog ? 'primary' : typeIn;
   const secondary = type === 'secondary';
+  // RFC 9432 producer: the zone's data is made from the member list (all primary zones, or `members:`), under
+  // state-dir; a file, signing or shaping of its own makes no sense.
+  if (isCatalog) {
+    for (const k of ['file', 'dnssec', 'proxy', 'flatten-all-cnames', 'allow-update', 'update-policy', 'catalog-group', 'serial']) {
+      if (get(rec, k) !== undefined) c.error([...p, k], 'not allowed on a catalog zone (its contents are generated)', 'semantic');
+    }
+  } else if (get(rec, 'members') !== undefined) c.error([...p, 'members'], 'only valid for catalog zones (type: catalog)', 'semantic');
+  const members: Name[] = [];
+  c.list(rec, 'members', p)?.forEach((m, i) => {
+    const n = typeof m === 'string' ? parseConfigName(m) : 'must be a zone name';
+    if (typeof n === 'string') c.error([...p, 'members', i], typeof m === 'string' ? `not a valid domain name: ${n}` : `must be a zone name, got ${describe(m)}`);
+    else members.push(n);
+  });
+  const group = c.str(rec, 'catalog-group', p);
   const only = (key: string, want: 'primary' | 'secondary'): boolean => {
     if (get(rec, key) === undefined || type === want) return true;
     c.error([...p, key], `only valid for ${want} zones (this zone is type ${type})`, 'semantic');
@@ -661,7 +679,7 @@ function readZone(c: Checker, v: unknown, p: Path, ctx: ZoneCtx): ZoneConfig | u
   };
 
   const fileText = c.str(rec, 'file', p);
-  if (!secondary && get(rec, 'file') === undefined) c.error([...p, 'file'], 'is required for primary zones', 'semantic');
+  if (!secondary && !isCatalog && get(rec, 'file') === undefined) c.error([...p, 'file'], 'is required for primary zones', 'semantic');
 
   const peerRefs = (key: string): PeerConfig[] => {
     const out: PeerConfig[] = [];
@@ -730,7 +748,8 @@ function readZone(c: Checker, v: unknown, p: Path, ctx: ZoneCtx): ZoneConfig | u
   // Seed "Set up incoming zone transfers": the configured refresh replaces the primary's SOA REFRESH (RFC 1035 §3.3.13).
   const refresh = c.duration(rec, 'refresh', p, 1, 2_147_483_647);
   only('serial', 'primary');
-  const serial = c.oneOf(rec, 'serial', p, SERIAL_POLICIES, 'keep');
+  // A catalog's serial must grow with every membership change (RFC 9432 §5.1: consumers follow by IXFR).
+  const serial = isCatalog ? 'increment' : c.oneOf(rec, 'serial', p, SERIAL_POLICIES, 'keep');
   const flattenAllCnames = c.bool(rec, 'flatten-all-cnames', p, false);
   const mp = get(rec, 'multi-provider');
   // Seed "Nameserver options": multi-provider "is an enforced default behavior for zones using secondary setup".
@@ -762,10 +781,12 @@ function readZone(c: Checker, v: unknown, p: Path, ctx: ZoneCtx): ZoneConfig | u
 
   if (name === undefined || c.issues.slice(errorsBefore).some((x) => x.severity === 'error')) return undefined;
   const base = name.isRoot ? 'root' : name.toString().slice(0, -1).replace(/[/\\]/g, '_');
-  const file = fileText !== undefined ? ctx.absPath(fileText) : join(ctx.stateDir, `${base}.zone`);
+  const file = isCatalog ? join(ctx.stateDir, 'catalog', `${base}.zone`) : fileText !== undefined ? ctx.absPath(fileText) : join(ctx.stateDir, `${base}.zone`);
   return {
     name, type, file, notify, allowTransfer, allowNotify, allowUpdate, updatePolicy, primaries, refresh, serial, flattenAllCnames, multiProvider,
     proxy, overlay: overlayText === undefined ? undefined : ctx.absPath(overlayText), dnssec, limits,
+    ...(isCatalog ? { catalog: { members: get(rec, 'members') === undefined ? undefined : members } } : {}),
+    ...(group !== undefined ? { catalogGroup: group } : {}),
   };
 }
 

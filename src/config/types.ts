@@ -191,6 +191,10 @@ export interface ZoneConfig {
   readonly dnssec: DnssecConfig | undefined;
   /** Effective caps for this zone: its own `limits:` keys over the server's `limits:` block. */
   readonly limits: ZoneLimits;
+  /** RFC 9432 catalog producer (`type: catalog`): a primary zone whose data lists member zones (src/zone/catalog.ts). */
+  readonly catalog?: { readonly members: readonly Name[] | undefined };
+  /** The `group` property (RFC 9432 §4.4.2) of this zone in the catalogs that list it. */
+  readonly catalogGroup?: string;
 }
 
 /** `limits:` (server level): the zone caps every zone inherits, and the CNAME chain cap of the query path. */

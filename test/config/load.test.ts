@@ -77,6 +77,10 @@ describe('config.example.yaml', () => {
     expect(resolveZoneProxy(c, net!)?.ipv4.map((a) => a.text)).toEqual(['203.0.113.1', '203.0.113.2']);
     expect(c.proxy?.https?.alpn).toEqual(['h3', 'h2']);
     expect(net?.type).toBe('secondary');
+    // RFC 9432 producer: a primary zone with generated data under state-dir, serial policy increment.
+    const cat = c.zones[2];
+    expect([cat?.name.toString(), cat?.type, cat?.serial, cat?.file, cat?.catalog?.members?.map((m) => m.toString())]).toEqual(['catalog.example.', 'primary', 'increment', join(repo, 'var', 'catalog', 'catalog.example.zone'), ['example.com.']]);
+    expect(com?.catalogGroup).toBe('web');
     expect(net?.primaries.map((p) => p.name)).toEqual(['hidden-primary']);
     expect(net?.refresh).toBe(300);
     expect(net?.multiProvider).toBe(true);
