@@ -206,7 +206,24 @@ export function applyChange(origin: Name, records: readonly RR[], prereqs: reado
   const original = new Set<RR>(records);
   const kept = new Set<RR>();
   const added: RR[] = [];
-  for (const l of work.values()) for (const r of l) (original.has(r) ? kept.add(r) : added.push(r));
+  const fresh: RR[] = [];
+  for (const l of work.values()) for (const r of l) (original.has(r) ? kept.add(r) : fresh.push(r));
+  // A record deleted and added back as it was (the same data and TTL; e.g. a retransmitted "delete, add" UPDATE)
+  // is no change: the original stays, with its file line, and a zone whose data is the same keeps its serial
+  // (RFC 2136 §3.6: the serial follows changes to the zone).
+  const keyOf = (r: RR): string => `${recordDataKey(r)}|${r.ttl}`;
+  const gone = new Map<string, RR[]>();
+  for (const r of records) {
+    if (kept.has(r)) continue;
+    const l = gone.get(keyOf(r));
+    if (l) l.push(r);
+    else gone.set(keyOf(r), [r]);
+  }
+  for (const r of fresh) {
+    const back = gone.get(keyOf(r))?.pop();
+    if (back !== undefined) kept.add(back);
+    else added.push(r);
+  }
   // New records in the order they were asked for (the file gets them in that order).
   const order = new Map<RR, number>();
   ops.forEach((o, i) => o.kind === 'add' && order.set(o.rr, i));

@@ -92,6 +92,17 @@ describe('applyChange: operations (RFC 2136 §3.4.2)', () => {
     expect(text(apply([], [{ kind: 'add', rr: rr('www', RRType.A, '192.0.2.10', 60) }]))).toEqual({ added: ['www.example.com. 60 1'], removed: ['www.example.com. 3600 1'] });
   });
 
+  it('a record deleted and added back as it was is no change (a retransmitted "delete, add" UPDATE keeps the serial)', () => {
+    const again = apply([], [
+      { kind: 'delete-rrset', owner: n('www'), type: RRType.A },
+      { kind: 'add', rr: rr('www', RRType.A, '192.0.2.10', 3600) },
+      { kind: 'add', rr: rr('www', RRType.A, '192.0.2.11', 3600) },
+    ]);
+    expect(text(again)).toEqual({ added: [], removed: [] });
+    // With another TTL it is a change.
+    expect(text(apply([], [{ kind: 'delete-rr', owner: n('www'), type: RRType.TXT, rdata: rd(RRType.TXT, '"hello"') }, { kind: 'add', rr: rr('www', RRType.TXT, '"hello"', 60) }]))).toEqual({ added: ['www.example.com. 60 16'], removed: ['www.example.com. 3600 16'] });
+  });
+
   it('delete an RR, an RRset, all RRsets at a name', () => {
     expect(text(apply([], [{ kind: 'delete-rr', owner: n('www'), type: RRType.A, rdata: rd(RRType.A, '192.0.2.11') }]))).toEqual({ added: [], removed: ['www.example.com. 3600 1'] });
     expect(text(apply([], [{ kind: 'delete-rrset', owner: n('www'), type: RRType.A }])).removed).toEqual(['www.example.com. 3600 1', 'www.example.com. 3600 1']);
