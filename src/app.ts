@@ -25,6 +25,9 @@ import { signingStats } from './dnssec/rrsig.js';
 import { QueryStats } from './query/stats.js';
 import { metricsRequestId, processMetrics, type ProcessFigures } from './http/metrics.js';
 import { Name } from './wire/name.js';
+import { AnalyticsRecorder } from './query/analytics.js';
+import { AnalyticsTap } from './query/analytics-tap.js';
+import { aggregate, analyticsReply, analyticsRequest } from './http/analytics.js';
 import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, signatureCacheStats, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
 /** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */
@@ -83,6 +86,8 @@ export class App {
   private signingBudget: SigningBudget | undefined;
   private rrl: RateLimiter | undefined;
   private readonly queryStats = new QueryStats();
+  /** DNS analytics rollups of this process (src/query/analytics.ts); undefined when `analytics.enabled` is false. */
+  private analytics: AnalyticsRecorder | undefined;
   /** Last load attempt per primary zone (metrics): unix seconds and whether it failed. */
   private readonly zoneLoads = new Map<string, { readonly at: number; readonly error: 0 | 1 }>();
   private slot = 0;
@@ -134,13 +139,15 @@ export class App {
     if (opts.listen !== false) {
       const engine = app.engine;
       const stats = app.queryStats;
+      const tap = app.analyticsTap(config, engine);
       const t = config.tcp;
       app.listeners = await startListeners(
         config.listen.map((l) => l.text),
         // Metrics (src/query/stats.ts): a clock read and a few integer increments per query.
         (msg, client) => {
           const started = performance.now();
-          return stats.observe(msg, engine.handle(msg, client), client.transport, client.family === 'IPv6', started);
+          const r = stats.observe(msg, engine.handle(msg, client), client.transport, client.family === 'IPv6', started);
+          return tap === undefined ? r : tap.observe(msg, r, client, client.family === 'IPv6', started);
         },
         {
           tcpLimits: { idleTimeoutMs: t.idleTimeoutMs, maxConnections: t.maxConnections, maxConnectionsPerClient: t.maxConnectionsPerClient, maxInFlightPerConnection: t.maxInflightPerConnection },
@@ -153,6 +160,17 @@ export class App {
       log.info({ listen: config.listen.map((l) => l.text) }, 'listening');
     }
     return app;
+  }
+
+  /** The analytics hook of the answer path (src/query/analytics-tap.ts), when analytics is on. */
+  private analyticsTap(config: Config, engine: QueryEngine): AnalyticsTap | undefined {
+    const a = config.analytics;
+    if (!a.enabled) return undefined;
+    this.analytics = new AnalyticsRecorder({
+      maxNames: a.maxNames, maxNamesHourly: a.maxNamesHourly, maxSources: a.maxSources, maxRows: a.maxRows,
+      minuteRetentionS: a.minuteRetention, retentionS: a.retention,
+    });
+    return new AnalyticsTap(this.analytics, this.store, engine);
   }
 
   get queryEngine(): QueryEngine {
@@ -207,6 +225,12 @@ export class App {
     const scrape = metricsRequestId(payload);
     if (scrape !== undefined) {
       void processMetrics(this.figures()).then((metrics) => this.broadcast?.({ t: 'metrics.reply', id: scrape, metrics }));
+      return;
+    }
+    const report = analyticsRequest(payload);
+    if (report !== undefined) {
+      this.analytics?.compact(Math.floor(Date.now() / 1000));
+      this.broadcast?.(analyticsReply(report.id, this.analytics === undefined ? [] : aggregate(this.analytics, report.req)));
       return;
     }
     this.transfers?.onMessage(payload);

@@ -13,6 +13,10 @@ import cluster from 'node:cluster';
 import { INHERITED_FD_BASE, startCluster, workerCount } from '../server/cluster.js';
 import { MetricsCollector, startMetricsServer, type MetricsServer } from '../http/metrics.js';
 import { bindSharedUdp, inheritedUdpSockets } from '../server/listen.js';
+import { AnalyticsCollector } from '../http/analytics.js';
+import { analyticsRoutes, type Route } from '../http/server.js';
+import type { Config } from '../config/index.js';
+import type { JsonValue } from '../util/json.js';
 
 /** Runs until SIGTERM/SIGINT; returns the exit code. A bad config exits 1 with `file:line:col: path: message`. */
 export async function serve(configFile: string): Promise<number> {
@@ -53,6 +57,7 @@ export async function serve(configFile: string): Promise<number> {
   }
   // GET /metrics (src/http/metrics.ts): in the primary (or the single process), summing what every worker reports.
   let collector: MetricsCollector | undefined;
+  let analytics: AnalyticsCollector | undefined;
   const control = await startCluster(
     { workers: config.workers, logger: log, workerEnv, ...(shared !== undefined ? { inheritFds: shared.fds } : {}) },
     {
@@ -73,7 +78,7 @@ export async function serve(configFile: string): Promise<number> {
       },
       // Relay transfer IPC (NOTIFY received, zone updated/expired) from one worker to all of them.
       onWorkerMessage(payload, _from, control) {
-        if (collector?.onMessage(payload) === true) return;
+        if (collector?.onMessage(payload) === true || analytics?.onMessage(payload) === true) return;
         // In a single process there is nobody to relay to (the leader is the only app).
         if (control.role === 'primary') control.send(payload);
       },
@@ -84,8 +89,10 @@ export async function serve(configFile: string): Promise<number> {
   if (control.role !== 'worker' && api !== undefined) {
     const c = new MetricsCollector((p) => control.send(p), workers);
     collector = c;
+    const a = analyticsApi(config, (p) => control.send(p), workers);
+    analytics = a.collector;
     try {
-      metrics = await startMetricsServer(api.address.text, api.port, () => c.collect(), log);
+      metrics = await startMetricsServer(api.address.text, api.port, () => c.collect(), log, a.routes);
     } catch (err) {
       log.error({ err }, 'api: cannot listen; stopping');
       await control.stop();
@@ -95,4 +102,11 @@ export async function serve(configFile: string): Promise<number> {
   await metrics?.close();
   for (const t of tables) rmSync(t, { force: true });
   return 0;
+}
+
+/** The DNS analytics report routes of the API listener, asking every serving process over the cluster IPC. */
+function analyticsApi(config: Config, send: (payload: JsonValue) => void, processes: number): { collector: AnalyticsCollector; routes: Route[] } {
+  const collector = new AnalyticsCollector(send, processes);
+  const zones = config.zones.map((z) => z.name.toString());
+  return { collector, routes: analyticsRoutes(() => zones, (req) => collector.collect(req)) };
 }

@@ -96,6 +96,22 @@ export interface ApiConfig {
   readonly listen: HostPort | undefined;
 }
 
+/** DNS analytics rollups (src/query/analytics.ts). */
+export interface AnalyticsConfig {
+  readonly enabled: boolean;
+  /** Seconds of history kept. */
+  readonly retention: number;
+  /** Seconds minute buckets are kept before they are folded into hours. */
+  readonly minuteRetention: number;
+  /** Query names kept per zone and minute (space-saving sketch), and per zone and hour. */
+  readonly maxNames: number;
+  readonly maxNamesHourly: number;
+  /** Client prefixes kept per zone and minute; the rest count as "(other)". */
+  readonly maxSources: number;
+  /** Rows per zone and minute. */
+  readonly maxRows: number;
+}
+
 export interface SigningBudgetConfig {
   /** One-off signatures per worker per second for UDP answers (src/dnssec/budget.ts); 0 = unlimited. */
   readonly perSecond: number;
@@ -192,6 +208,7 @@ export interface Config {
   readonly signatureCache: SignatureCacheConfig;
   readonly signingBudget: SigningBudgetConfig;
   readonly api: ApiConfig;
+  readonly analytics: AnalyticsConfig;
   /** Global proxy pool; undefined = none configured. */
   readonly proxy: ProxyConfig | undefined;
   readonly flattening: FlatteningConfig;

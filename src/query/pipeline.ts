@@ -27,6 +27,14 @@ import { AnswerCache, answerKey, type AnswerKey } from './answer-cache.js';
 /** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log (kept only while it is on). */
 const logicalRcodes = new WeakMap<Uint8Array, number>();
 
+/** Flattened answers (bytes as returned): stale or not, and the upstream-fetched target (analytics' origin). */
+const flattenedFacts = new WeakMap<Uint8Array, { readonly stale: boolean; readonly origin: string }>();
+
+/** What analytics records about a flattened answer (undefined for every other answer). */
+export function flattenedAnswer(bytes: Uint8Array): { readonly stale: boolean; readonly origin: string } | undefined {
+  return flattenedFacts.get(bytes);
+}
+
 /** What the pipeline needs to know about the client (structurally compatible with server/handler ClientInfo). */
 export interface QueryContext {
   readonly transport: 'udp' | 'tcp';
@@ -99,6 +107,8 @@ export class QueryEngine {
   private resolveOptions: ResolveOptions;
   cacheHits = 0;
   cacheMisses = 0;
+  /** Whether the last handle() call answered from the answer cache (read right after it returns; analytics). */
+  lastCached = false;
 
   /** Answers held in this process's answer cache. */
   get cacheEntries(): number {
@@ -122,6 +132,7 @@ export class QueryEngine {
   /** Answer one request. Returns null when the packet must be dropped (RFC 1035 §4.1.1: QR=1, short header). */
   handle(buf: Uint8Array, ctx: QueryContext): Replies {
     const started = this.opts.logQueries ? performance.now() : 0;
+    this.lastCached = false;
     // The answer cache comes first: a plain query that was answered before is not even decoded.
     let key: AnswerKey | undefined;
     let cookie: CookieCheck | undefined;
@@ -135,6 +146,7 @@ export class QueryEngine {
       const hit = this.cache.get(key, Date.now());
       if (hit !== undefined) {
         this.cacheHits++;
+        this.lastCached = true;
         const out = patchCached(hit.bytes, buf, key.question);
         // The cached answer ends with the COOKIE option data of the request it was made for (see ednsOptions).
         if (cookie !== undefined && cookie.kind !== 'malformed') out.set(cookie.reply, out.length - COOKIE_REPLY);
@@ -300,6 +312,7 @@ export class QueryEngine {
       res = shaped.ede ? { ...built, ede: shaped.ede } : built;
     }
     const bytes = this.finalize(q, rawQuestion, res, maxSize, cookie);
+    if (shaped.origin !== undefined) flattenedFacts.set(bytes, { stale: shaped.ede?.code === EdeCode.STALE_ANSWER, origin: shaped.origin });
     const until = Math.min(shaped.cacheUntil, signedAnswerExpiry(res, Date.now()));
     const rrl = shaped.res === undefined ? ERROR_CLASS : rrlKeyOf(shaped.res, q);
     if (key !== undefined && generation === this.cacheGeneration && until > Date.now()) this.cache.set(key, bytes, until, res.logicalRcode, false, rrl);

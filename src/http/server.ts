@@ -1,0 +1,70 @@
+// The API listener's router: GET routes by path pattern; /metrics and the DNS analytics report hang off it.
+
+import type http from 'node:http';
+import type { Logger } from 'pino';
+import { aggregateRequest, buildReport, envelope, errorEnvelope, parseReportQuery, ReportError, type AggregateRequest, type Group } from './analytics.js';
+import { resolveZoneParam } from './zone-id.js';
+
+/** An answer: status, content type, body. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly type: string;
+  readonly body: string;
+}
+
+/** One GET route: `pattern` is matched against the path; its groups are the handler's parameters. */
+export interface Route {
+  readonly pattern: RegExp;
+  handle(params: readonly string[], query: URLSearchParams): Promise<HttpAnswer>;
+}
+
+const json = (status: number, v: unknown): HttpAnswer => ({ status, type: 'application/json', body: JSON.stringify(v) });
+
+/** The request handler for http.createServer: the first route whose pattern matches; else 404. */
+export function router(routes: readonly Route[], log: Logger): (req: http.IncomingMessage, res: http.ServerResponse) => void {
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    for (const r of routes) {
+      const m = r.pattern.exec(url.pathname);
+      if (m === null) continue;
+      if (req.method !== 'GET') break;
+      r.handle(m.slice(1).map((s) => decodeURIComponent(s)), url.searchParams)
+        .then((a) => res.writeHead(a.status, { 'content-type': a.type }).end(a.body))
+        .catch((err: unknown) => {
+          log.error({ err, path: url.pathname }, 'api: request failed');
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');
+        });
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+  };
+}
+
+/** Cloudflare's error code for a bad analytics query (apexdns's own number; see README "DNS analytics"). */
+export const BAD_QUERY = 7400;
+/** Unknown zone (Cloudflare answers "Could not route to …" with 7003). */
+export const NO_ZONE = 7003;
+
+/**
+ * GET /client/v4/zones/:zone_id/dns_analytics/report[/bytime]: Cloudflare's legacy DNS analytics report over the
+ * rollups of every serving process (`collect` asks them). No token yet: the API's tokens (issue 13) will guard it.
+ */
+export function analyticsRoutes(zones: () => readonly string[], collect: (req: AggregateRequest) => Promise<Group[][]>): Route[] {
+  const handle = (bytime: boolean) => async (params: readonly string[], query: URLSearchParams): Promise<HttpAnswer> => {
+    const zone = resolveZoneParam(params[0] ?? '', zones());
+    if (zone === undefined) return json(404, errorEnvelope(NO_ZONE, `Could not route to /zones/${params[0] ?? ''}, perhaps your object identifier is invalid?`));
+    let q;
+    try {
+      q = parseReportQuery(zone, query, bytime, Math.floor(Date.now() / 1000));
+    } catch (e) {
+      if (e instanceof ReportError) return json(400, errorEnvelope(BAD_QUERY, e.message));
+      throw e;
+    }
+    const per = await collect(aggregateRequest(q));
+    return json(200, envelope(buildReport(q, per)));
+  };
+  return [
+    { pattern: /^\/client\/v4\/zones\/([^/]+)\/dns_analytics\/report\/?$/, handle: handle(false) },
+    { pattern: /^\/client\/v4\/zones\/([^/]+)\/dns_analytics\/report\/bytime\/?$/, handle: handle(true) },
+  ];
+}

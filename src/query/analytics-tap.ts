@@ -1,0 +1,76 @@
+// The analytics hook on the answer path: gathers a query's facts from the raw request and reply bytes.
+
+import type { Replies } from '../wire/message.js';
+import type { ZoneStore } from '../zone/store.js';
+import { requestNameKey, sourcePrefix, type AnalyticsRecorder } from './analytics.js';
+import { flattenedAnswer, type QueryContext, type QueryEngine } from './pipeline.js';
+
+/** The QTYPE following the QNAME that ends at `end` (RFC 1035 §4.1.2). */
+function qtypeAt(buf: Uint8Array, end: number): number {
+  return end + 1 < buf.length ? (buf[end]! << 8) | buf[end + 1]! : 0;
+}
+
+/**
+ * Records every answered query of a served zone (queries outside our zones, dropped requests and zone transfers
+ * are not recorded). The zone is the longest-suffix match of the QNAME's wire key in the zone set; whether the
+ * answer came from the answer cache is the engine's flag for the call, read right after handle() returned.
+ */
+export class AnalyticsTap {
+  /** Presentation names of the zones by origin key, for the current zone set. */
+  private zoneNames = new Map<string, string>();
+  private generation = -1;
+  /** The last client address and its prefix (a client usually sends several queries in a row). */
+  private lastAddress = '';
+  private lastSource = '';
+
+  constructor(
+    private readonly recorder: AnalyticsRecorder,
+    private readonly store: ZoneStore,
+    private readonly engine: QueryEngine,
+  ) {}
+
+  observe(req: Uint8Array, r: Replies, ctx: QueryContext, ipv6: boolean, started: number): Replies {
+    const cached = this.engine.lastCached;
+    if (r instanceof Uint8Array) this.record(req, r, ctx, ipv6, started, cached);
+    else if (r instanceof Promise) {
+      return r.then((v) => {
+        if (v !== null) this.record(req, v, ctx, ipv6, started, false);
+        return v;
+      });
+    }
+    return r;
+  }
+
+  private record(req: Uint8Array, reply: Uint8Array, ctx: QueryContext, ipv6: boolean, started: number, cached: boolean): void {
+    if (reply.length < 12) return;
+    const set = this.store.current;
+    if (set.generation !== this.generation) {
+      this.generation = set.generation;
+      this.zoneNames = new Map([...set.zones()].map((z) => [z.snapshot.origin.key, z.snapshot.origin.toString().replace(/\.$/, '').toLowerCase() || '.']));
+    }
+    const nameKey = requestNameKey(req);
+    if (nameKey === undefined) return;
+    const zone = set.find(nameKey);
+    if (zone === undefined) return;
+    if (ctx.address !== this.lastAddress) {
+      this.lastAddress = ctx.address;
+      this.lastSource = sourcePrefix(ctx.address);
+    }
+    const flat = cached ? undefined : flattenedAnswer(reply);
+    this.recorder.record({
+      nameKey,
+      zone: this.zoneNames.get(zone.snapshot.origin.key) ?? zone.snapshot.origin.toString(),
+      qtype: qtypeAt(req, 12 + nameKey.length),
+      rcode: reply[3]! & 0x0f,
+      cached,
+      stale: flat?.stale ?? false,
+      origin: flat?.origin ?? '',
+      tcp: ctx.transport === 'tcp',
+      ipv6,
+      querySize: req.length,
+      responseSize: reply.length,
+      source: this.lastSource,
+      ms: performance.now() - started,
+    });
+  }
+}

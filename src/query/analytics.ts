@@ -1,0 +1,388 @@
+// DNS analytics recorder (seed R01/R04): per-zone, per-minute rollups of answered queries with bounded memory.
+
+/**
+ * Layout of the recorder:
+ * - one bucket per zone and minute (folded into per-hour buckets after `minuteRetentionS`, dropped after
+ *   `retentionS`);
+ * - in a bucket, the query names kept are those of a space-saving sketch of `maxNames` entries (Metwally et al.
+ *   2005): a name not in the sketch replaces the one with the lowest estimate, whose rows move to the `(other)`
+ *   name. Totals stay exact; a kept name's rows are exact since it (re)entered, so its count is low by at most the
+ *   sketch's minimum estimate, which is at most (queries in the bucket) / maxNames;
+ * - sources (client /24 or /56) beyond `maxSources` per bucket, and any row beyond `maxRows`, count under
+ *   `(other)` too;
+ * - response times in a fixed log-scale histogram per row (2 buckets per octave from 1 µs): percentiles are the
+ *   geometric middle of their bucket, within 19 % of the true value.
+ */
+
+/** The name and source value that collects everything beyond the caps. */
+export const OTHER = '(other)';
+
+/** Histogram buckets: bucket i holds times in [2^(i/2), 2^((i+1)/2)) µs; the last one everything above. */
+export const HIST_BUCKETS = 48;
+
+export function histBucket(ms: number): number {
+  const us = ms * 1000;
+  if (!(us >= 1)) return 0;
+  const b = Math.floor(2 * Math.log2(us));
+  return b >= HIST_BUCKETS ? HIST_BUCKETS - 1 : b;
+}
+
+/** The time a histogram bucket stands for, in ms (the geometric middle of its bounds). */
+export function histValue(bucket: number): number {
+  return 2 ** ((bucket + 0.5) / 2) / 1000;
+}
+
+/** Size buckets "by multiples of 16" (seed R04): 0-15, 16-31, ... */
+export function sizeBucket(n: number): string {
+  const lo = n - (n % 16);
+  return `${lo}-${lo + 15}`;
+}
+
+/** What is known about one answered query, gathered on the answer path. */
+export interface QueryFacts {
+  /** Lowercased wire-form key of the QNAME (src/wire/name.ts Name.key). */
+  readonly nameKey: string;
+  /** Presentation name of the zone the query belongs to. */
+  readonly zone: string;
+  readonly qtype: number;
+  readonly rcode: number;
+  readonly cached: boolean;
+  readonly stale: boolean;
+  /** Flattening upstream that answered; '' when none or answered from cache (seed R04). */
+  readonly origin: string;
+  readonly tcp: boolean;
+  readonly ipv6: boolean;
+  readonly querySize: number;
+  readonly responseSize: number;
+  /** Client /24 or /56 (or OTHER). */
+  readonly source: string;
+  readonly ms: number;
+}
+
+/** The dimensions of a row besides queryName, in this order in `RowData`. */
+export interface Row {
+  /** `qtype|rcode|cached|origin|tcp|ipv|qsize|rsize|source` (see dimsKey). */
+  readonly dims: string;
+  count: number;
+  uncached: number;
+  stale: number;
+  /** Sum of response times (ms) for the average. */
+  sumMs: number;
+  readonly hist: Uint32Array;
+}
+
+function dimsKey(f: QueryFacts, source: string): string {
+  return `${f.qtype}|${f.rcode}|${f.cached ? 1 : 0}|${f.origin}|${f.tcp ? 1 : 0}|${f.ipv6 ? 6 : 4}|${f.querySize >> 4}|${f.responseSize >> 4}|${source}`;
+}
+
+function newRow(dims: string): Row {
+  return { dims, count: 0, uncached: 0, stale: 0, sumMs: 0, hist: new Uint32Array(HIST_BUCKETS) };
+}
+
+function addInto(to: Row, from: Row): void {
+  to.count += from.count;
+  to.uncached += from.uncached;
+  to.stale += from.stale;
+  to.sumMs += from.sumMs;
+  for (let i = 0; i < HIST_BUCKETS; i++) to.hist[i]! += from.hist[i]!;
+}
+
+/** A name of the space-saving sketch with its rows. */
+interface Slot {
+  nameKey: string;
+  /** Space-saving estimate (an upper bound of the name's count in the bucket). */
+  est: number;
+  heapAt: number;
+  rows: Map<string, Row>;
+}
+
+export interface BucketLimits {
+  readonly maxNames: number;
+  readonly maxSources: number;
+  readonly maxRows: number;
+}
+
+/** The rollup of one zone over one time span (a minute or an hour). */
+export class Bucket {
+  private readonly slots = new Map<string, Slot>();
+  /** Min-heap of the slots by estimate. */
+  private readonly heap: Slot[] = [];
+  readonly other = new Map<string, Row>();
+  private readonly sources = new Set<string>();
+  rows = 0;
+  total = 0;
+
+  constructor(
+    readonly start: number,
+    readonly span: number,
+    private readonly limits: BucketLimits,
+  ) {}
+
+  /** The count that a kept name may be low by (the sketch's smallest estimate once full; else 0). */
+  get errorBound(): number {
+    return this.heap.length >= this.limits.maxNames ? this.heap[0]!.est : 0;
+  }
+
+  record(f: QueryFacts): void {
+    let source = f.source;
+    if (!this.sources.has(source)) {
+      if (this.sources.size < this.limits.maxSources) this.sources.add(source);
+      else source = OTHER;
+    }
+    const row = this.rowFor(f.nameKey, dimsKey(f, source), 1);
+    row.count++;
+    if (!f.cached) row.uncached++;
+    if (f.stale) row.stale++;
+    row.sumMs += f.ms;
+    row.hist[histBucket(f.ms)]!++;
+  }
+
+  /** Add a whole row (folding minutes into hours, merging). */
+  addRow(nameKey: string, r: Row): void {
+    const src = r.dims.slice(r.dims.lastIndexOf('|') + 1);
+    let dims = r.dims;
+    if (src !== OTHER && !this.sources.has(src)) {
+      if (this.sources.size < this.limits.maxSources) this.sources.add(src);
+      else dims = r.dims.slice(0, r.dims.length - src.length) + OTHER;
+    }
+    addInto(this.rowFor(nameKey, dims, r.count), r);
+  }
+
+  /** The row a query (or `weight` queries) of `nameKey` with `dims` counts in; makes room in the sketch. */
+  private rowFor(nameKey: string, dims: string, weight: number): Row {
+    this.total += weight;
+    let rows: Map<string, Row>;
+    if (nameKey === OTHER) rows = this.other;
+    else {
+      let slot = this.slots.get(nameKey);
+      if (slot !== undefined) this.bump(slot, weight);
+      else if (this.heap.length < this.limits.maxNames) {
+        slot = { nameKey, est: 0, heapAt: this.heap.length, rows: new Map() };
+        this.heap.push(slot);
+        this.slots.set(nameKey, slot);
+        this.bump(slot, weight);
+      } else {
+        // Space-saving: the new name takes the place of the smallest estimate and inherits it.
+        slot = this.heap[0]!;
+        for (const [d, r] of slot.rows) {
+          this.rows--;
+          const o = this.other.get(d);
+          if (o === undefined) {
+            this.other.set(d, r);
+            this.rows++;
+          } else addInto(o, r);
+        }
+        this.slots.delete(slot.nameKey);
+        slot.nameKey = nameKey;
+        slot.rows = new Map();
+        this.slots.set(nameKey, slot);
+        this.bump(slot, weight);
+      }
+      rows = slot.rows;
+    }
+    let row = rows.get(dims);
+    if (row === undefined) {
+      if (this.rows >= this.limits.maxRows && rows !== this.other) {
+        // Row cap: the query counts under (other) name and source.
+        const od = dims.slice(0, dims.lastIndexOf('|') + 1) + OTHER;
+        row = this.other.get(od);
+        if (row !== undefined) return row;
+        row = newRow(od);
+        this.other.set(od, row);
+      } else {
+        row = newRow(dims);
+        rows.set(dims, row);
+      }
+      this.rows++;
+    }
+    return row;
+  }
+
+  private bump(slot: Slot, weight: number): void {
+    slot.est += weight;
+    // Sift down: the estimate only grows.
+    const h = this.heap;
+    let i = slot.heapAt;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && h[r]!.est < h[l]!.est ? r : l;
+      if (h[c]!.est >= slot.est) break;
+      h[i] = h[c]!;
+      h[i]!.heapAt = i;
+      i = c;
+    }
+    h[i] = slot;
+    slot.heapAt = i;
+  }
+
+  /** Every row with its name key (OTHER for the rest). */
+  *entries(): IterableIterator<readonly [string, Row]> {
+    for (const s of this.heap) for (const r of s.rows.values()) yield [s.nameKey, r];
+    for (const r of this.other.values()) yield [OTHER, r];
+  }
+}
+
+export interface RecorderOptions {
+  /** Names kept per zone and minute (space-saving sketch size). */
+  readonly maxNames: number;
+  /** Names kept per zone and hour, once minutes are folded into hours. */
+  readonly maxNamesHourly: number;
+  readonly maxSources: number;
+  readonly maxRows: number;
+  /** Minutes are kept this long (s), then folded into their hour. */
+  readonly minuteRetentionS: number;
+  /** Everything older than this (s) is dropped. */
+  readonly retentionS: number;
+}
+
+export const DEFAULT_RECORDER: RecorderOptions = Object.freeze({
+  maxNames: 200,
+  maxNamesHourly: 500,
+  maxSources: 200,
+  maxRows: 2000,
+  minuteRetentionS: 6 * 3600,
+  retentionS: 7 * 86_400,
+});
+
+/** One zone's buckets by start time (unix seconds). */
+interface ZoneBuckets {
+  readonly minutes: Map<number, Bucket>;
+  readonly hours: Map<number, Bucket>;
+}
+
+/** One process's rollups: per zone, minute buckets and the hour buckets older minutes were folded into. */
+export class AnalyticsRecorder {
+  private readonly zones = new Map<string, ZoneBuckets>();
+  /** The current minute's bucket per zone (the hot path's shortcut). */
+  private readonly current = new Map<string, Bucket>();
+  private currentMinute = -1;
+  private readonly minuteLimits: BucketLimits;
+  private readonly hourLimits: BucketLimits;
+
+  constructor(readonly options: RecorderOptions = DEFAULT_RECORDER) {
+    this.minuteLimits = { maxNames: options.maxNames, maxSources: options.maxSources, maxRows: options.maxRows };
+    this.hourLimits = { maxNames: options.maxNamesHourly, maxSources: options.maxSources * 2, maxRows: options.maxRows * 2 };
+  }
+
+  /** Count one answered query at `nowMs`. */
+  record(f: QueryFacts, nowMs = Date.now()): void {
+    const minute = Math.floor(nowMs / 60_000) * 60;
+    if (minute !== this.currentMinute) {
+      this.current.clear();
+      this.currentMinute = minute;
+      this.compact(minute);
+    }
+    let b = this.current.get(f.zone);
+    if (b === undefined) {
+      let z = this.zones.get(f.zone);
+      if (z === undefined) this.zones.set(f.zone, (z = { minutes: new Map(), hours: new Map() }));
+      b = z.minutes.get(minute);
+      if (b === undefined) z.minutes.set(minute, (b = new Bucket(minute, 60, this.minuteLimits)));
+      this.current.set(f.zone, b);
+    }
+    b.record(f);
+  }
+
+  /** Fold minutes older than the minute retention into hours; drop what is past the retention. */
+  compact(nowS: number): void {
+    const fold = nowS - this.options.minuteRetentionS;
+    const drop = nowS - this.options.retentionS;
+    for (const [zone, z] of this.zones) {
+      for (const [start, b] of z.minutes) {
+        if (start >= fold) continue;
+        z.minutes.delete(start);
+        if (start + 60 <= drop) continue;
+        const hs = start - (start % 3600);
+        let h = z.hours.get(hs);
+        if (h === undefined) z.hours.set(hs, (h = new Bucket(hs, 3600, this.hourLimits)));
+        for (const [name, r] of b.entries()) h.addRow(name, r);
+      }
+      for (const start of z.hours.keys()) if (start + 3600 <= drop) z.hours.delete(start);
+      if (z.minutes.size === 0 && z.hours.size === 0) this.zones.delete(zone);
+    }
+  }
+
+  /** The buckets of `zone` overlapping [sinceS, untilS), oldest first. */
+  buckets(zone: string, sinceS: number, untilS: number): Bucket[] {
+    const z = this.zones.get(zone);
+    if (z === undefined) return [];
+    const out: Bucket[] = [];
+    for (const m of [z.hours, z.minutes]) for (const b of m.values()) if (b.start < untilS && b.start + b.span > sinceS) out.push(b);
+    return out.sort((a, b) => a.start - b.start);
+  }
+
+  /** Buckets held (all zones). */
+  get bucketCount(): number {
+    let n = 0;
+    for (const z of this.zones.values()) n += z.minutes.size + z.hours.size;
+    return n;
+  }
+}
+
+/** Presentation form (no trailing dot, lower case) of a lowercased wire key; `\DDD` for unprintable octets. */
+export function keyToText(key: string): string {
+  if (key === OTHER) return OTHER;
+  const labels: string[] = [];
+  let p = 0;
+  while (p < key.length) {
+    const len = key.charCodeAt(p);
+    if (len === 0) break;
+    let s = '';
+    for (let i = p + 1; i <= p + len; i++) {
+      const c = key.charCodeAt(i);
+      // RFC 1035 §5.1: `\.` and `\\` escapes, `\DDD` for other octets.
+      if (c === 0x2e || c === 0x5c) s += '\\' + key[i];
+      else if (c <= 0x20 || c >= 0x7f) s += '\\' + String(c).padStart(3, '0');
+      else s += key[i];
+    }
+    labels.push(s);
+    p += len + 1;
+  }
+  return labels.length === 0 ? '.' : labels.join('.');
+}
+
+/**
+ * The lowercased wire key of the QNAME of a request, read from the raw bytes (RFC 1035 §4.1.2; no compression
+ * in a question), or undefined when it cannot be read. Cheap: no decoding of the rest.
+ */
+export function requestNameKey(buf: Uint8Array): string | undefined {
+  if (buf.length < 17) return undefined;
+  let i = 12;
+  let s = '';
+  for (let hops = 0; hops < 128; hops++) {
+    const len = buf[i];
+    if (len === undefined || len > 63 || i + len + 1 > buf.length) return undefined;
+    s += String.fromCharCode(len);
+    if (len === 0) return s;
+    for (let j = i + 1; j <= i + len; j++) {
+      const c = buf[j]!;
+      // RFC 4343 §3: ASCII case-insensitive.
+      s += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
+    }
+    i += len + 1;
+  }
+  return undefined;
+}
+
+/** Client prefix of an address in text form: /24 for IPv4, /56 for IPv6 (as Cloudflare's source dimension). */
+export function sourcePrefix(address: string): string {
+  if (address.indexOf(':') < 0) {
+    const d = address.lastIndexOf('.');
+    return d < 0 ? address : `${address.slice(0, d)}.0/24`;
+  }
+  // IPv6: expand to 8 groups and keep the first 56 bits (3.5 groups).
+  const v4 = address.lastIndexOf('.');
+  let a = address;
+  if (v4 >= 0) return `${address}/56`;
+  const dbl = a.indexOf('::');
+  let groups: string[];
+  if (dbl >= 0) {
+    const head = a.slice(0, dbl).split(':').filter((g) => g !== '');
+    const tail = a.slice(dbl + 2).split(':').filter((g) => g !== '');
+    groups = [...head, ...new Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
+  } else groups = a.split(':');
+  a = groups.slice(0, 4).map((g) => parseInt(g, 16)).map((v, i) => (i === 3 ? v & 0xff00 : v).toString(16)).join(':');
+  return `${a}::/56`;
+}
