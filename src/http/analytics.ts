@@ -108,8 +108,9 @@ function compare(dim: Dimension, a: string, b: string): number {
 
 function termHolds(t: Term, value: string): boolean {
   // Names and codes compare case-insensitively (responseCode is "always uppercase", names are case-insensitive).
-  const v = t.dimension === 'queryName' || t.dimension === 'responseCode' || t.dimension === 'queryType' || t.dimension === 'responseCached' ? value.toLowerCase() : value;
-  const w = v === value ? t.value : t.value.toLowerCase();
+  const fold = t.dimension === 'queryName' || t.dimension === 'responseCode' || t.dimension === 'queryType' || t.dimension === 'responseCached';
+  const v = fold ? value.toLowerCase() : value;
+  const w = fold ? t.value.toLowerCase() : t.value;
   switch (t.op) {
     case '==':
       return v === w || (t.dimension === 'queryName' && v === w.replace(/\.$/, ''));
