@@ -1,7 +1,7 @@
 // DNS analytics report (Cloudflare's legacy dns_analytics API, seed R04): query parsing, the filter grammar,
 // per-process aggregation of the rollups, and the merged report.
 
-import { HIST_BUCKETS, histValue, keyToText, OTHER, type AnalyticsRecorder, type Row } from '../query/analytics.js';
+import { HIST_BUCKETS, histValue, keyToText, type AnalyticsRecorder, type Row, type RowDims } from '../query/analytics.js';
 import { typeToString } from '../wire/constants.js';
 import type { JsonValue } from '../util/json.js';
 
@@ -256,32 +256,30 @@ export function aggregateRequest(q: ReportQuery): AggregateRequest {
 /** One group: dimension values, interval index, count, uncached, stale, sum of ms, histogram as [bucket, n]… */
 export type Group = readonly [dims: readonly string[], interval: number, count: number, uncached: number, stale: number, sumMs: number, hist: readonly number[]];
 
-function rowValue(d: Dimension, nameKey: string, parts: readonly string[], start: number): string {
+function rowValue(d: Dimension, nameKey: string, r: RowDims, start: number): string {
   switch (d) {
     case 'queryName':
       return keyToText(nameKey);
-    case 'queryType': {
+    case 'queryType':
       // Seed R04: "Unknown types are empty".
-      const t = typeToString(Number(parts[0]));
-      return t.startsWith('TYPE') ? '' : t;
-    }
+      return r.qtype === 0 ? '' : typeToString(r.qtype);
     case 'responseCode':
-      return RCODES[Number(parts[1])] ?? '';
+      return RCODES[r.rcode] ?? '';
     case 'responseCached':
-      return parts[2] === '1' ? 'Cached' : 'Uncached';
+      return r.cached ? 'Cached' : 'Uncached';
     case 'origin':
-      return parts[3] ?? '';
+      return r.origin;
     case 'tcp':
-      return parts[4] ?? '0';
+      return r.tcp ? '1' : '0';
     case 'ipVersion':
-      return parts[5] ?? '4';
+      return r.ipv6 ? '6' : '4';
     case 'querySizeBucket':
     case 'responseSizeBucket': {
-      const lo = Number(parts[d === 'querySizeBucket' ? 6 : 7]) * 16;
+      const lo = (d === 'querySizeBucket' ? r.querySize16 : r.responseSize16) * 16;
       return `${lo}-${lo + 15}`;
     }
     case 'source':
-      return parts[8] ?? OTHER;
+      return r.source;
     case 'dayOfWeek':
       // Monday 1 … Sunday 7 (seed R04), UTC.
       return String(((new Date(start * 1000).getUTCDay() + 6) % 7) + 1);
@@ -296,7 +294,7 @@ export function aggregate(rec: AnalyticsRecorder, req: AggregateRequest): Group[
   for (const b of rec.buckets(req.zone, req.since, req.until)) {
     const interval = req.step === 0 ? 0 : Math.max(0, Math.floor((b.start - req.since) / req.step));
     for (const [nameKey, r] of b.entries()) {
-      const parts = r.dims.split('|');
+      const parts = b.dimsOf(r);
       const cache = new Map<Dimension, string>();
       const value = (d: Dimension): string => {
         let v = cache.get(d);
@@ -307,7 +305,7 @@ export function aggregate(rec: AnalyticsRecorder, req: AggregateRequest): Group[
       const vals = dims.map(value);
       const key = `${interval}\u0000${vals.join('\u0000')}`;
       let g = groups.get(key);
-      if (g === undefined) groups.set(key, (g = { dims: vals, interval, row: { dims: '', count: 0, uncached: 0, stale: 0, sumMs: 0, hist: new Uint32Array(HIST_BUCKETS) } }));
+      if (g === undefined) groups.set(key, (g = { dims: vals, interval, row: { key: 0, count: 0, uncached: 0, stale: 0, sumMs: 0, hist: new Uint32Array(HIST_BUCKETS) } }));
       g.row.count += r.count;
       g.row.uncached += r.uncached;
       g.row.stale += r.stale;

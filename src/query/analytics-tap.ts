@@ -10,6 +10,22 @@ function qtypeAt(buf: Uint8Array, end: number): number {
   return end + 1 < buf.length ? (buf[end]! << 8) | buf[end + 1]! : 0;
 }
 
+const FEW_ZONES = 16;
+
+/** The longest of `zones` (wire keys) that is a label-aligned suffix of `key`, or undefined. */
+function longestZone(key: string, zones: readonly string[]): string | undefined {
+  let best: string | undefined;
+  for (const z of zones) {
+    if ((best === undefined || z.length > best.length) && key.endsWith(z)) {
+      const target = key.length - z.length;
+      let p = 0;
+      while (p < target) p += key.charCodeAt(p) + 1;
+      if (p === target) best = z;
+    }
+  }
+  return best;
+}
+
 /**
  * Records every answered query of a served zone (queries outside our zones, dropped requests and zone transfers
  * are not recorded). The zone is the longest-suffix match of the QNAME's wire key in the zone set; whether the
@@ -18,6 +34,8 @@ function qtypeAt(buf: Uint8Array, end: number): number {
 export class AnalyticsTap {
   /** Presentation names of the zones by origin key, for the current zone set. */
   private zoneNames = new Map<string, string>();
+  /** With few zones, their keys for a suffix scan (cheaper than hashing every parent of the QNAME). */
+  private zoneKeys: readonly string[] | undefined;
   private generation = -1;
   /** The last client address and its prefix (a client usually sends several queries in a row). */
   private lastAddress = '';
@@ -47,11 +65,12 @@ export class AnalyticsTap {
     if (set.generation !== this.generation) {
       this.generation = set.generation;
       this.zoneNames = new Map([...set.zones()].map((z) => [z.snapshot.origin.key, z.snapshot.origin.toString().replace(/\.$/, '').toLowerCase() || '.']));
+      this.zoneKeys = this.zoneNames.size <= FEW_ZONES ? [...this.zoneNames.keys()] : undefined;
     }
     const nameKey = requestNameKey(req);
     if (nameKey === undefined) return;
-    const zone = set.find(nameKey);
-    if (zone === undefined) return;
+    const zoneKey = this.zoneKeys === undefined ? set.find(nameKey)?.snapshot.origin.key : longestZone(nameKey, this.zoneKeys);
+    if (zoneKey === undefined) return;
     if (ctx.address !== this.lastAddress) {
       this.lastAddress = ctx.address;
       this.lastSource = sourcePrefix(ctx.address);
@@ -59,7 +78,7 @@ export class AnalyticsTap {
     const flat = cached ? undefined : flattenedAnswer(reply);
     this.recorder.record({
       nameKey,
-      zone: this.zoneNames.get(zone.snapshot.origin.key) ?? zone.snapshot.origin.toString(),
+      zone: this.zoneNames.get(zoneKey)!,
       qtype: qtypeAt(req, 12 + nameKey.length),
       rcode: reply[3]! & 0x0f,
       cached,

@@ -14,6 +14,8 @@
  *   geometric middle of their bucket, within 19 % of the true value.
  */
 
+import { RRType } from '../wire/constants.js';
+
 /** The name and source value that collects everything beyond the caps. */
 export const OTHER = '(other)';
 
@@ -59,10 +61,14 @@ export interface QueryFacts {
   readonly ms: number;
 }
 
-/** The dimensions of a row besides queryName, in this order in `RowData`. */
+/**
+ * A row's dimensions besides queryName, packed into one number below 2^53 (a Map key without a string to build
+ * and hash on the answer path): type index (7 bits), rcode (4), cached, tcp, IPv6 (1 each), query size / 16
+ * (8 bits, larger queries count in the last bucket), response size / 16 (12), source index in the bucket (11),
+ * origin index in the bucket (8).
+ */
 export interface Row {
-  /** `qtype|rcode|cached|origin|tcp|ipv|qsize|rsize|source` (see dimsKey). */
-  readonly dims: string;
+  key: number;
   count: number;
   uncached: number;
   stale: number;
@@ -71,12 +77,51 @@ export interface Row {
   readonly hist: Uint32Array;
 }
 
-function dimsKey(f: QueryFacts, source: string): string {
-  return `${f.qtype}|${f.rcode}|${f.cached ? 1 : 0}|${f.origin}|${f.tcp ? 1 : 0}|${f.ipv6 ? 6 : 4}|${f.querySize >> 4}|${f.responseSize >> 4}|${source}`;
+/** A row's dimensions, unpacked. */
+export interface RowDims {
+  /** 0 for types without a mnemonic (seed R04: "Unknown types are empty"). */
+  readonly qtype: number;
+  readonly rcode: number;
+  readonly cached: boolean;
+  readonly tcp: boolean;
+  readonly ipv6: boolean;
+  /** Size / 16. */
+  readonly querySize16: number;
+  readonly responseSize16: number;
+  readonly source: string;
+  readonly origin: string;
 }
 
-function newRow(dims: string): Row {
-  return { dims, count: 0, uncached: 0, stale: 0, sumMs: 0, hist: new Uint32Array(HIST_BUCKETS) };
+/** QTYPE → index (0: unknown) and back: the types with a mnemonic (src/wire/constants.ts), fewer than 128. */
+const TYPE_INDEX = new Uint8Array(65536);
+const INDEX_TYPE: number[] = [0];
+for (const v of Object.values(RRType)) {
+  if (TYPE_INDEX[v] === 0 && INDEX_TYPE.length < 128) {
+    TYPE_INDEX[v] = INDEX_TYPE.length;
+    INDEX_TYPE.push(v);
+  }
+}
+
+const MAX_SOURCES = 2047;
+const MAX_ORIGINS = 255;
+/** Source index 0 and origin index 1 stand for OTHER; origin index 0 is '' (none). */
+const SRC_OTHER = 0;
+
+function pack(f: QueryFacts, src: number, org: number): number {
+  const q = f.querySize >> 4;
+  const r = f.responseSize >> 4;
+  const head = (((TYPE_INDEX[f.qtype]! * 16 + f.rcode) * 2 + (f.cached ? 1 : 0)) * 2 + (f.tcp ? 1 : 0)) * 2 + (f.ipv6 ? 1 : 0);
+  return ((head * 256 + (q > 255 ? 255 : q)) * 4096 + (r > 4095 ? 4095 : r)) * 524_288 + src * 256 + org;
+}
+
+/** The key with another source index. */
+function withSource(key: number, src: number): number {
+  const low = key % 524_288;
+  return key - low + src * 256 + (low % 256);
+}
+
+function newRow(key: number): Row {
+  return { key, count: 0, uncached: 0, stale: 0, sumMs: 0, hist: new Uint32Array(HIST_BUCKETS) };
 }
 
 function addInto(to: Row, from: Row): void {
@@ -93,7 +138,7 @@ interface Slot {
   /** Space-saving estimate (an upper bound of the name's count in the bucket). */
   est: number;
   heapAt: number;
-  rows: Map<string, Row>;
+  readonly rows: Map<number, Row>;
 }
 
 export interface BucketLimits {
@@ -107,8 +152,13 @@ export class Bucket {
   private readonly slots = new Map<string, Slot>();
   /** Min-heap of the slots by estimate. */
   private readonly heap: Slot[] = [];
-  readonly other = new Map<string, Row>();
-  private readonly sources = new Set<string>();
+  readonly other = new Map<number, Row>();
+  private readonly sourceIndex = new Map<string, number>();
+  private readonly sourceList: string[] = [OTHER];
+  private readonly originIndex = new Map<string, number>([['', 0]]);
+  private readonly originList: string[] = ['', OTHER];
+  private readonly maxSources: number;
+  private readonly spare: Row[] = [];
   rows = 0;
   total = 0;
 
@@ -116,20 +166,39 @@ export class Bucket {
     readonly start: number,
     readonly span: number,
     private readonly limits: BucketLimits,
-  ) {}
+  ) {
+    this.maxSources = Math.min(limits.maxSources, MAX_SOURCES);
+  }
 
   /** The count that a kept name may be low by (the sketch's smallest estimate once full; else 0). */
   get errorBound(): number {
     return this.heap.length >= this.limits.maxNames ? this.heap[0]!.est : 0;
   }
 
-  record(f: QueryFacts): void {
-    let source = f.source;
-    if (!this.sources.has(source)) {
-      if (this.sources.size < this.limits.maxSources) this.sources.add(source);
-      else source = OTHER;
+  private source(text: string): number {
+    let i = this.sourceIndex.get(text);
+    if (i === undefined) {
+      if (text === OTHER || this.sourceList.length > this.maxSources) return SRC_OTHER;
+      i = this.sourceList.length;
+      this.sourceList.push(text);
+      this.sourceIndex.set(text, i);
     }
-    const row = this.rowFor(f.nameKey, dimsKey(f, source), 1);
+    return i;
+  }
+
+  private origin(text: string): number {
+    let i = this.originIndex.get(text);
+    if (i === undefined) {
+      if (text === OTHER || this.originList.length > MAX_ORIGINS) return 1;
+      i = this.originList.length;
+      this.originList.push(text);
+      this.originIndex.set(text, i);
+    }
+    return i;
+  }
+
+  record(f: QueryFacts): void {
+    const row = this.rowFor(f.nameKey, pack(f, this.source(f.source), f.origin === '' ? 0 : this.origin(f.origin)), 1);
     row.count++;
     if (!f.cached) row.uncached++;
     if (f.stale) row.stale++;
@@ -137,21 +206,40 @@ export class Bucket {
     row.hist[histBucket(f.ms)]!++;
   }
 
-  /** Add a whole row (folding minutes into hours, merging). */
-  addRow(nameKey: string, r: Row): void {
-    const src = r.dims.slice(r.dims.lastIndexOf('|') + 1);
-    let dims = r.dims;
-    if (src !== OTHER && !this.sources.has(src)) {
-      if (this.sources.size < this.limits.maxSources) this.sources.add(src);
-      else dims = r.dims.slice(0, r.dims.length - src.length) + OTHER;
-    }
-    addInto(this.rowFor(nameKey, dims, r.count), r);
+  /** Add a whole row of another bucket (folding minutes into hours). */
+  addRow(nameKey: string, r: Row, from: Bucket): void {
+    const d = from.dimsOf(r);
+    const low = r.key % 524_288;
+    const key = r.key - low + this.source(d.source) * 256 + this.origin(d.origin);
+    addInto(this.rowFor(nameKey, key, r.count), r);
   }
 
-  /** The row a query (or `weight` queries) of `nameKey` with `dims` counts in; makes room in the sketch. */
-  private rowFor(nameKey: string, dims: string, weight: number): Row {
+  /** The dimensions of one of this bucket's rows. */
+  dimsOf(r: Row): RowDims {
+    let k = r.key;
+    const org = k % 256;
+    k = (k - org) / 256;
+    const src = k % 2048;
+    k = (k - src) / 2048;
+    const rs = k % 4096;
+    k = (k - rs) / 4096;
+    const qs = k % 256;
+    k = (k - qs) / 256;
+    const ipv6 = k % 2 === 1;
+    k = Math.floor(k / 2);
+    const tcp = k % 2 === 1;
+    k = Math.floor(k / 2);
+    const cached = k % 2 === 1;
+    k = Math.floor(k / 2);
+    const rcode = k % 16;
+    const ti = Math.floor(k / 16);
+    return { qtype: INDEX_TYPE[ti] ?? 0, rcode, cached, tcp, ipv6, querySize16: qs, responseSize16: rs, source: this.sourceList[src] ?? OTHER, origin: this.originList[org] ?? OTHER };
+  }
+
+  /** The row a query (or `weight` queries) of `nameKey` with `key` counts in; makes room in the sketch. */
+  private rowFor(nameKey: string, key: number, weight: number): Row {
     this.total += weight;
-    let rows: Map<string, Row>;
+    let rows: Map<number, Row>;
     if (nameKey === OTHER) rows = this.other;
     else {
       let slot = this.slots.get(nameKey);
@@ -162,36 +250,45 @@ export class Bucket {
         this.slots.set(nameKey, slot);
         this.bump(slot, weight);
       } else {
-        // Space-saving: the new name takes the place of the smallest estimate and inherits it.
+        // Space-saving: the new name takes the place of the smallest estimate and inherits it; the rows of the
+        // name it replaces move to (other).
         slot = this.heap[0]!;
-        for (const [d, r] of slot.rows) {
-          this.rows--;
-          const o = this.other.get(d);
-          if (o === undefined) {
-            this.other.set(d, r);
-            this.rows++;
-          } else addInto(o, r);
+        for (const r of slot.rows.values()) {
+          const o = this.other.get(r.key);
+          if (o === undefined) this.other.set(r.key, r);
+          else {
+            addInto(o, r);
+            this.rows--;
+            // Under a flood every query evicts a one-row name: reuse its row rather than make garbage.
+            if (this.spare.length < 16) this.spare.push(r);
+          }
         }
+        slot.rows.clear();
         this.slots.delete(slot.nameKey);
         slot.nameKey = nameKey;
-        slot.rows = new Map();
         this.slots.set(nameKey, slot);
         this.bump(slot, weight);
       }
       rows = slot.rows;
     }
-    let row = rows.get(dims);
+    let row = rows.get(key);
     if (row === undefined) {
       if (this.rows >= this.limits.maxRows && rows !== this.other) {
         // Row cap: the query counts under (other) name and source.
-        const od = dims.slice(0, dims.lastIndexOf('|') + 1) + OTHER;
-        row = this.other.get(od);
+        const ok = withSource(key, SRC_OTHER);
+        row = this.other.get(ok);
         if (row !== undefined) return row;
-        row = newRow(od);
-        this.other.set(od, row);
+        row = newRow(ok);
+        this.other.set(ok, row);
       } else {
-        row = newRow(dims);
-        rows.set(dims, row);
+        row = this.spare.pop();
+        if (row === undefined) row = newRow(key);
+        else {
+          row.key = key;
+          row.count = row.uncached = row.stale = row.sumMs = 0;
+          row.hist.fill(0);
+        }
+        rows.set(key, row);
       }
       this.rows++;
     }
@@ -297,7 +394,7 @@ export class AnalyticsRecorder {
         const hs = start - (start % 3600);
         let h = z.hours.get(hs);
         if (h === undefined) z.hours.set(hs, (h = new Bucket(hs, 3600, this.hourLimits)));
-        for (const [name, r] of b.entries()) h.addRow(name, r);
+        for (const [name, r] of b.entries()) h.addRow(name, r, b);
       }
       for (const start of z.hours.keys()) if (start + 3600 <= drop) z.hours.delete(start);
       if (z.minutes.size === 0 && z.hours.size === 0) this.zones.delete(zone);
@@ -343,6 +440,9 @@ export function keyToText(key: string): string {
   return labels.length === 0 ? '.' : labels.join('.');
 }
 
+/** Node's latin1 decoder (one octet per char, no 0x80-0x9f remapping as TextDecoder('latin1') does). */
+const latin1Slice = (Buffer.prototype as unknown as { latin1Slice(this: Uint8Array, start: number, end: number): string }).latin1Slice;
+
 /**
  * The lowercased wire key of the QNAME of a request, read from the raw bytes (RFC 1035 §4.1.2; no compression
  * in a question), or undefined when it cannot be read. Cheap: no decoding of the rest.
@@ -350,16 +450,18 @@ export function keyToText(key: string): string {
 export function requestNameKey(buf: Uint8Array): string | undefined {
   if (buf.length < 17) return undefined;
   let i = 12;
-  let s = '';
+  let upper = false;
   for (let hops = 0; hops < 128; hops++) {
     const len = buf[i];
     if (len === undefined || len > 63 || i + len + 1 > buf.length) return undefined;
-    s += String.fromCharCode(len);
-    if (len === 0) return s;
+    if (len === 0) {
+      // One flat string from the octets (latin1), lowercased only when needed (RFC 4343 §3: ASCII only).
+      const s = latin1Slice.call(buf, 12, i + 1);
+      return upper ? s.replace(/[A-Z]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 32)) : s;
+    }
     for (let j = i + 1; j <= i + len; j++) {
       const c = buf[j]!;
-      // RFC 4343 §3: ASCII case-insensitive.
-      s += String.fromCharCode(c >= 65 && c <= 90 ? c + 32 : c);
+      if (c >= 65 && c <= 90) upper = true;
     }
     i += len + 1;
   }
