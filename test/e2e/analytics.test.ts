@@ -57,7 +57,7 @@ describe.skipIf('skip' in built)('DNS analytics report', () => {
   it('workers: 2 — exact counts over both workers by type, rcode, name, tcp and cache; bytime; errors', async () => {
     t.z = exampleZoneDir();
     const api = await freePort();
-    t.d = await startDaemon([{ name: 'example.com', file: t.z.zoneFile }], { workers: 2, extra: { api: { listen: `127.0.0.1:${api}` } } });
+    t.d = await startDaemon([{ name: 'example.com', file: t.z.zoneFile }], { workers: 2, extra: { api: { listen: `127.0.0.1:${api}` }, log: { queries: true } } });
     await waitFor('the api listener', () => logLines(t.d!.output()).some((l) => l.transport === 'http' && l.msg === 'listening'), 20_000);
     const socks = await Promise.all(Array.from({ length: SOCKETS }, bound));
     try {
@@ -72,6 +72,9 @@ describe.skipIf('skip' in built)('DNS analytics report', () => {
     }
     for (let i = 0; i < 3; i++) expect((await tcp(t.d.port, { name: 'www.example.com', type: 'AAAA' })).rcode).toBe(0);
     const n = SOCKETS * ROUNDS;
+    // Both workers answered some of them (the query log lines carry the worker slot), so the report sums two.
+    await waitFor('the query log lines', () => logLines(t.d!.output()).filter((l) => l.msg === 'query' && l.qname !== 'example.com.').length >= 2 * n + 3);
+    expect(new Set(logLines(t.d.output()).filter((l) => l.msg === 'query').map((l) => l.worker))).toEqual(new Set([0, 1]));
     const id = createHash('sha256').update('example.com').digest('hex').slice(0, 32);
     const base = `http://127.0.0.1:${api}/client/v4/zones`;
     // The daemon's readiness probes ask SOA: left out by a filter.
