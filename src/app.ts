@@ -27,6 +27,7 @@ import { metricsRequestId, processMetrics, type ProcessFigures } from './http/me
 import { Name } from './wire/name.js';
 import { AnalyticsRecorder } from './query/analytics.js';
 import { AnalyticsTap } from './query/analytics-tap.js';
+import { loadAnalytics, saveAnalytics } from './query/analytics-persist.js';
 import { aggregate, analyticsReply, analyticsRequest } from './http/analytics.js';
 import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, signatureCacheStats, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
@@ -140,6 +141,7 @@ export class App {
       const engine = app.engine;
       const stats = app.queryStats;
       const tap = app.analyticsTap(config, engine);
+      await app.restoreAnalytics(config);
       const t = config.tcp;
       app.listeners = await startListeners(
         config.listen.map((l) => l.text),
@@ -171,6 +173,23 @@ export class App {
       minuteRetentionS: a.minuteRetention, retentionS: a.retention,
     });
     return new AnalyticsTap(this.analytics, this.store, engine);
+  }
+
+  /** Restore the saved rollups (state-dir/analytics), then save them every minute and on stop. */
+  private async restoreAnalytics(config: Config): Promise<void> {
+    const rec = this.analytics;
+    if (rec === undefined) return;
+    for (const p of await loadAnalytics(config.stateDir, this.slot, workerCount(config.workers), rec, Math.floor(Date.now() / 1000))) this.log.warn(`analytics: cannot restore ${p}`);
+    setInterval(() => void this.saveAnalytics(), 60_000).unref();
+  }
+
+  private async saveAnalytics(): Promise<void> {
+    if (this.analytics === undefined) return;
+    try {
+      await saveAnalytics(this.config.stateDir, this.slot, this.analytics);
+    } catch (err) {
+      this.log.warn({ err }, 'analytics: cannot save the rollups');
+    }
   }
 
   get queryEngine(): QueryEngine {
@@ -206,6 +225,7 @@ export class App {
   async stop(deadlineMs = 5000): Promise<void> {
     await this.listeners?.close(deadlineMs);
     await this.transfers?.stop();
+    await this.saveAnalytics();
     // One line per serving process: each worker fills its own caches (README "Caches"; bench/caches.mjs reads it).
     const e = this.engine;
     if (e !== undefined) {

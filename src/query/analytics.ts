@@ -214,6 +214,32 @@ export class Bucket {
     addInto(this.rowFor(nameKey, key, r.count), r);
   }
 
+  /** This bucket's rows for a save: name key, packed key without source and origin, source, origin, figures. */
+  save(): SavedBucket {
+    const rows: SavedRow[] = [];
+    for (const [name, r] of this.entries()) {
+      const d = this.dimsOf(r);
+      const hist: number[] = [];
+      r.hist.forEach((n, i) => {
+        if (n > 0) hist.push(i, n);
+      });
+      rows.push([name, r.key - (r.key % 524_288), d.source, d.origin, r.count, r.uncached, r.stale, r.sumMs, hist]);
+    }
+    return { start: this.start, span: this.span, rows };
+  }
+
+  /** Add a saved row (restore after a restart). */
+  addSaved(s: SavedRow): void {
+    const [name, head, source, origin, count, uncached, stale, sumMs, hist] = s;
+    const row = newRow(0);
+    row.count = count;
+    row.uncached = uncached;
+    row.stale = stale;
+    row.sumMs = sumMs;
+    for (let i = 0; i + 1 < hist.length; i += 2) if (hist[i]! < HIST_BUCKETS) row.hist[hist[i]!] = hist[i + 1]!;
+    addInto(this.rowFor(name, head + this.source(source) * 256 + this.origin(origin), count), row);
+  }
+
   /** The dimensions of one of this bucket's rows. */
   dimsOf(r: Row): RowDims {
     let k = r.key;
@@ -343,6 +369,19 @@ export const DEFAULT_RECORDER: RecorderOptions = Object.freeze({
   retentionS: 7 * 86_400,
 });
 
+/** A row as saved: name key, packed key without source and origin, source, origin, count, uncached, stale, sumMs, histogram pairs. */
+export type SavedRow = readonly [string, number, string, string, number, number, number, number, readonly number[]];
+export interface SavedBucket {
+  readonly start: number;
+  readonly span: number;
+  readonly rows: readonly SavedRow[];
+}
+/** What a recorder saves under state-dir (JSON). */
+export interface SavedRecorder {
+  readonly version: 1;
+  readonly zones: { readonly [zone: string]: readonly SavedBucket[] };
+}
+
 /** One zone's buckets by start time (unix seconds). */
 interface ZoneBuckets {
   readonly minutes: Map<number, Bucket>;
@@ -408,6 +447,32 @@ export class AnalyticsRecorder {
     const out: Bucket[] = [];
     for (const m of [z.hours, z.minutes]) for (const b of m.values()) if (b.start < untilS && b.start + b.span > sinceS) out.push(b);
     return out.sort((a, b) => a.start - b.start);
+  }
+
+  /** Everything held, for a save. */
+  save(): SavedRecorder {
+    const zones: { [zone: string]: SavedBucket[] } = {};
+    for (const [zone, z] of this.zones) zones[zone] = [...z.hours.values(), ...z.minutes.values()].map((b) => b.save());
+    return { version: 1, zones };
+  }
+
+  /** Add what a save held (merged with what is recorded already); past the retention is dropped at once. */
+  restore(saved: SavedRecorder, nowS: number): void {
+    if (saved.version !== 1 || typeof saved.zones !== 'object' || saved.zones === null) return;
+    for (const [zone, buckets] of Object.entries(saved.zones)) {
+      if (!Array.isArray(buckets)) continue;
+      let z = this.zones.get(zone);
+      if (z === undefined) this.zones.set(zone, (z = { minutes: new Map(), hours: new Map() }));
+      for (const sb of buckets) {
+        const hour = sb.span === 3600;
+        const m = hour ? z.hours : z.minutes;
+        let b = m.get(sb.start);
+        if (b === undefined) m.set(sb.start, (b = new Bucket(sb.start, hour ? 3600 : 60, hour ? this.hourLimits : this.minuteLimits)));
+        for (const r of sb.rows) b.addSaved(r);
+      }
+    }
+    this.current.clear();
+    this.compact(nowS);
   }
 
   /** Buckets held (all zones). */

@@ -3,6 +3,9 @@
 // queries from many source ports, bytime series, zone_id and zone-name paths, and the 400 error shape.
 
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createSocket, type Socket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { buildQuery } from '../helpers/dig.js';
@@ -129,5 +132,31 @@ describe.skipIf('skip' in built)('DNS analytics report', () => {
     expect(none.errors[0]!.code).toBe(7003);
     // /metrics still answers on the same listener.
     expect((await fetch(`http://127.0.0.1:${api}/metrics`)).status).toBe(200);
+  }, 60_000);
+
+  it('survives a restart: the rollups are saved under state-dir on stop and restored on start', async () => {
+    t.z = exampleZoneDir();
+    const state = mkdtempSync(join(tmpdir(), 'apexdns-analytics-state-'));
+    try {
+      const start = async (): Promise<number> => {
+        const api = await freePort();
+        t.d = await startDaemon([{ name: 'example.com', file: t.z!.zoneFile }], { extra: { api: { listen: `127.0.0.1:${api}` }, 'state-dir': state } });
+        await waitFor('the api listener', () => logLines(t.d!.output()).some((l) => l.transport === 'http' && l.msg === 'listening'), 20_000);
+        return api;
+      };
+      const report = async (api: number): Promise<unknown> =>
+        ((await (await fetch(`http://127.0.0.1:${api}/client/v4/zones/example.com/dns_analytics/report?dimensions=queryName&filters=queryType==MX&since=-30`)).json()) as Report).result!.data;
+      let api = await start();
+      for (let i = 0; i < 3; i++) expect((await tcp(t.d!.port, { name: 'example.com', type: 'MX' })).rcode).toBe(0);
+      expect(await report(api)).toEqual([{ dimensions: ['example.com'], metrics: [3] }]);
+      await t.d!.stop();
+      expect(readdirSync(join(state, 'analytics'))).toEqual(['worker-0.json']);
+      api = await start();
+      expect(await report(api)).toEqual([{ dimensions: ['example.com'], metrics: [3] }]);
+    } finally {
+      await t.d?.stop();
+      t.d = undefined;
+      rmSync(state, { recursive: true, force: true });
+    }
   }, 60_000);
 });

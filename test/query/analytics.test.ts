@@ -165,3 +165,39 @@ describe('analytics helpers on raw bytes', () => {
     expect(sourcePrefix('::1')).toBe('0:0:0:0::/56');
   });
 });
+
+describe('analytics persistence', () => {
+  it('saves atomically under state-dir and restores the same report; slot 0 takes over the files of gone slots', async () => {
+    const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadAnalytics, saveAnalytics } = await import('../../src/query/analytics-persist.js');
+    const dir = mkdtempSync(join(tmpdir(), 'apexdns-analytics-'));
+    try {
+      const a = new AnalyticsRecorder();
+      const b = new AnalyticsRecorder();
+      for (let i = 0; i < 5; i++) a.record(facts('www.example.com.', { ms: i + 1, source: '198.51.100.0/24' }), T0 + i);
+      a.record(facts('alias.example.com.', { origin: 'target.example.net', stale: true }), T0 + 61_000);
+      b.record(facts('nx.example.com.', { rcode: 3 }), T0);
+      await saveAnalytics(dir, 0, a);
+      await saveAnalytics(dir, 1, b);
+      expect(readdirSync(join(dir, 'analytics')).sort()).toEqual(['worker-0.json', 'worker-1.json']);
+      const params = 'dimensions=queryName,responseCode,source,origin&metrics=queryCount,staleCount,responseTimeAvg,responseTime99th&sort=+queryName';
+      const nowS = Math.floor((T0 + 3600_000) / 1000);
+      const r = new AnalyticsRecorder();
+      // One worker now: slot 0 restores both files and removes the orphan.
+      expect(await loadAnalytics(dir, 0, 1, r, nowS)).toEqual([]);
+      expect(readdirSync(join(dir, 'analytics'))).toEqual(['worker-0.json']);
+      const q = parseReportQuery('example.com', new URLSearchParams(params), false, nowS);
+      const req = { zone: q.zone, since: q.since, until: q.until, dimensions: q.dimensions, filters: q.filtersText, step: q.step };
+      expect(buildReport(q, [aggregate(r, req)])).toEqual(buildReport(q, [aggregate(a, req), aggregate(b, req)]));
+      expect(rows(buildReport(q, [aggregate(r, req)]))).toEqual([
+        [['alias.example.com', 'NOERROR', '192.0.2.0/24', 'target.example.net'], [1, 1, 0.2, +histValue(histBucket(0.2)).toFixed(3)]],
+        [['nx.example.com', 'NXDOMAIN', '192.0.2.0/24', ''], [1, 0, 0.2, +histValue(histBucket(0.2)).toFixed(3)]],
+        [['www.example.com', 'NOERROR', '198.51.100.0/24', ''], [5, 0, 3, +histValue(histBucket(5)).toFixed(3)]],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
