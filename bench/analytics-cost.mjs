@@ -13,6 +13,7 @@ const arg = (k, d) => {
 };
 const N = arg('--n', 1_000_000);
 const HOUR = arg('--hour', 10_000_000);
+const WEEK = arg('--week', 1000);
 const gc = globalThis.gc ?? (() => {});
 const heap = () => {
   gc();
@@ -87,10 +88,23 @@ const facts = (nameKey, i) => ({
   for (let i = 0; i < HOUR; i++) rec.record(facts(requestNameKey(query(`h${i}.example.com`)), i), t0 + Math.floor(i * step));
   const secs = (performance.now() - t) / 1000;
   const after = heap();
-  console.log(`flood of ${HOUR} distinct names over one hour: analytics memory ${mib(after - before)} MiB (${rec.bucketCount} buckets; ${secs.toFixed(1)} s)`);
+  console.log(`flood of ${HOUR} distinct names over one hour: analytics memory ${mib(after - before)} MiB (${rec.bucketCount} buckets, ${rec.rowCount} rows: ${((after - before) / rec.rowCount).toFixed(0)} B/row; ${secs.toFixed(1)} s)`);
   // Fold the hour (as 6 h later) and measure what one flooded hour costs once it is history.
   rec.compact(Math.floor(t0 / 1000) + 7 * 3600);
   console.log(`  the same hour folded into an hour bucket: ${mib(heap() - before)} MiB (${rec.bucketCount} bucket)`);
+  globalThis.keep = rec;
+}
+if (WEEK > 0) {
+  // A week of flood: WEEK distinct names and sources every minute, for 7 days (the memory budget holds).
+  globalThis.keep = undefined;
+  const before = heap();
+  const rec = new AnalyticsRecorder();
+  const t0 = Date.UTC(2026, 0, 5, 0, 0, 0);
+  let k = 0;
+  for (let m = 0; m < 7 * 1440; m++) for (let i = 0; i < WEEK; i++, k++) rec.record(facts(requestNameKey(query(`w${k}.example.com`)), k), t0 + m * 60_000 + i);
+  rec.compact(Math.floor(t0 / 1000) + 7 * 86_400);
+  const after = heap();
+  console.log(`a week of ${WEEK} new names a minute (${k} queries): analytics memory ${mib(after - before)} MiB (${rec.bucketCount} buckets, ${rec.rowCount} rows; history from ${new Date(rec.dropped * 1000).toISOString()})`);
   globalThis.keep = rec;
 }
 

@@ -170,7 +170,7 @@ export class App {
     if (!a.enabled) return undefined;
     this.analytics = new AnalyticsRecorder({
       maxNames: a.maxNames, maxNamesHourly: a.maxNamesHourly, maxSources: a.maxSources, maxRows: a.maxRows,
-      minuteRetentionS: a.minuteRetention, retentionS: a.retention,
+      minuteRetentionS: a.minuteRetention, retentionS: a.retention, maxTotalRows: a.maxTotalRows,
     });
     return new AnalyticsTap(this.analytics, this.store, engine);
   }

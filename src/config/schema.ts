@@ -737,7 +737,7 @@ function zoneLimitsOf(c: Checker, rec: Rec | undefined, p: Path, base: ZoneLimit
 /** DNS analytics rollups (README "DNS analytics"): on by default; caps per zone and minute, retention. */
 function readAnalytics(c: Checker, v: unknown): AnalyticsConfig {
   const p = ['analytics'];
-  const rec = c.map(v, p, ['enabled', 'retention', 'minute-retention', 'max-names', 'max-names-hourly', 'max-sources', 'max-rows']);
+  const rec = c.map(v, p, ['enabled', 'retention', 'minute-retention', 'max-names', 'max-names-hourly', 'max-sources', 'max-rows', 'max-total-rows']);
   const retention = c.duration(rec, 'retention', p, 3600, 366 * 86_400) ?? 7 * 86_400;
   const minuteRetention = c.duration(rec, 'minute-retention', p, 60, 366 * 86_400) ?? 6 * 3600;
   return {
@@ -748,6 +748,7 @@ function readAnalytics(c: Checker, v: unknown): AnalyticsConfig {
     maxNamesHourly: c.int(rec, 'max-names-hourly', p, 1, 1_000_000, 500),
     maxSources: c.int(rec, 'max-sources', p, 1, 1_000_000, 200),
     maxRows: c.int(rec, 'max-rows', p, 1, 10_000_000, 2000),
+    maxTotalRows: c.int(rec, 'max-total-rows', p, 1000, 100_000_000, 100_000),
   };
 }
 

@@ -110,6 +110,8 @@ export interface AnalyticsConfig {
   readonly maxSources: number;
   /** Rows per zone and minute. */
   readonly maxRows: number;
+  /** Rows per serving process in all (the memory budget; oldest buckets go first). */
+  readonly maxTotalRows: number;
 }
 
 export interface SigningBudgetConfig {

@@ -358,6 +358,11 @@ export interface RecorderOptions {
   readonly minuteRetentionS: number;
   /** Everything older than this (s) is dropped. */
   readonly retentionS: number;
+  /**
+   * Rows held in all buckets of the process at most (the memory budget): past it the oldest buckets are dropped,
+   * whatever the retention. Checked once a minute, so the current minute may add up to `maxRows` per zone.
+   */
+  readonly maxTotalRows: number;
 }
 
 export const DEFAULT_RECORDER: RecorderOptions = Object.freeze({
@@ -367,6 +372,7 @@ export const DEFAULT_RECORDER: RecorderOptions = Object.freeze({
   maxRows: 2000,
   minuteRetentionS: 6 * 3600,
   retentionS: 7 * 86_400,
+  maxTotalRows: 100_000,
 });
 
 /** A row as saved: name key, packed key without source and origin, source, origin, count, uncached, stale, sumMs, histogram pairs. */
@@ -438,7 +444,34 @@ export class AnalyticsRecorder {
       for (const start of z.hours.keys()) if (start + 3600 <= drop) z.hours.delete(start);
       if (z.minutes.size === 0 && z.hours.size === 0) this.zones.delete(zone);
     }
+    this.enforceBudget();
   }
+
+  /** Rows held now (all zones and buckets). */
+  get rowCount(): number {
+    let n = 0;
+    for (const z of this.zones.values()) for (const m of [z.hours, z.minutes]) for (const b of m.values()) n += b.rows;
+    return n;
+  }
+
+  /** Drop the oldest buckets (of any zone) while more than `maxTotalRows` rows are held. */
+  private enforceBudget(): void {
+    let n = this.rowCount;
+    if (n <= this.options.maxTotalRows) return;
+    const all: { readonly m: Map<number, Bucket>; readonly b: Bucket }[] = [];
+    for (const z of this.zones.values()) for (const m of [z.hours, z.minutes]) for (const b of m.values()) all.push({ m, b });
+    all.sort((x, y) => x.b.start - y.b.start);
+    for (const { m, b } of all) {
+      if (n <= this.options.maxTotalRows) break;
+      m.delete(b.start);
+      n -= b.rows;
+      this.dropped = Math.max(this.dropped, b.start + b.span);
+    }
+    this.current.clear();
+  }
+
+  /** End (unix s) of the newest bucket dropped for the memory budget; 0 when none was. */
+  dropped = 0;
 
   /** The buckets of `zone` overlapping [sinceS, untilS), oldest first. */
   buckets(zone: string, sinceS: number, untilS: number): Bucket[] {

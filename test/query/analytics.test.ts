@@ -83,7 +83,7 @@ describe('analytics rollups', () => {
   });
 
   it('keeps at most max-names names per minute; heavy hitters survive a flood of new names; totals stay exact', () => {
-    const rec = new AnalyticsRecorder({ maxNames: 50, maxNamesHourly: 100, maxSources: 10, maxRows: 1000, minuteRetentionS: 3600, retentionS: 86_400 });
+    const rec = new AnalyticsRecorder({ maxNames: 50, maxNamesHourly: 100, maxSources: 10, maxRows: 1000, minuteRetentionS: 3600, retentionS: 86_400, maxTotalRows: 1_000_000 });
     let n = 0;
     for (let i = 0; i < 20_000; i++) {
       rec.record(facts(`r${i}.example.com.`, { rcode: 3, source: `10.${i >> 8 & 255}.${i & 255}.0/24` }), T0 + (i % 50_000));
@@ -112,7 +112,7 @@ describe('analytics rollups', () => {
   });
 
   it('caps the rows per bucket: beyond max-rows queries count under (other) name and source', () => {
-    const rec = new AnalyticsRecorder({ maxNames: 1000, maxNamesHourly: 1000, maxSources: 1000, maxRows: 10, minuteRetentionS: 3600, retentionS: 86_400 });
+    const rec = new AnalyticsRecorder({ maxNames: 1000, maxNamesHourly: 1000, maxSources: 1000, maxRows: 10, minuteRetentionS: 3600, retentionS: 86_400, maxTotalRows: 1_000_000 });
     for (let i = 0; i < 30; i++) rec.record(facts(`n${i}.example.com.`), T0);
     const [b] = rec.buckets('example.com', 0, 2 ** 32) as [Bucket];
     expect(b.rows).toBe(11);
@@ -120,7 +120,7 @@ describe('analytics rollups', () => {
   });
 
   it('folds minutes into hours after the minute retention and drops what is past the retention', () => {
-    const rec = new AnalyticsRecorder({ maxNames: 10, maxNamesHourly: 10, maxSources: 10, maxRows: 100, minuteRetentionS: 600, retentionS: 7200 });
+    const rec = new AnalyticsRecorder({ maxNames: 10, maxNamesHourly: 10, maxSources: 10, maxRows: 100, minuteRetentionS: 600, retentionS: 7200, maxTotalRows: 1_000_000 });
     for (let m = 0; m < 30; m++) rec.record(facts('www.example.com.'), T0 + m * 60_000);
     // At minute 29, minutes 0..18 started more than 10 min ago: folded into one hour bucket; 19..29 stay.
     expect(rec.bucketCount).toBe(11 + 1);
@@ -130,6 +130,16 @@ describe('analytics rollups', () => {
     rec.record(facts('www.example.com.'), T0 + 3 * 3600_000);
     expect(rec.bucketCount).toBe(1); // everything of 10:xx is more than 2 h old
     expect(report(rec, 'since=-600', T0 + 3 * 3600_000 + 60_000).totals).toEqual({ queryCount: 1 });
+  });
+
+  it('memory budget: past max-total-rows the oldest buckets go, whatever the retention', () => {
+    const rec = new AnalyticsRecorder({ maxNames: 1000, maxNamesHourly: 1000, maxSources: 10, maxRows: 1000, minuteRetentionS: 86_400, retentionS: 86_400, maxTotalRows: 1000 });
+    // 10 minutes of 300 distinct names each: 300 rows per minute bucket.
+    for (let m = 0; m < 10; m++) for (let i = 0; i < 300; i++) rec.record(facts(`n${i}.example.com.`), T0 + m * 60_000);
+    // Checked at each new minute: before minute 9 began, minutes 0..8 held 2700 rows; 0..5 were dropped.
+    expect(rec.bucketCount).toBe(4);
+    expect(rec.rowCount).toBe(1200);
+    expect(rec.dropped).toBe(Math.floor(T0 / 1000) + 6 * 60);
   });
 
   it('bytime: per-minute series, empty intervals as 0', () => {
