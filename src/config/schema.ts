@@ -748,7 +748,7 @@ function readAnalytics(c: Checker, v: unknown): AnalyticsConfig {
     maxNamesHourly: c.int(rec, 'max-names-hourly', p, 1, 1_000_000, 500),
     maxSources: c.int(rec, 'max-sources', p, 1, 1_000_000, 200),
     maxRows: c.int(rec, 'max-rows', p, 1, 10_000_000, 2000),
-    maxTotalRows: c.int(rec, 'max-total-rows', p, 1000, 100_000_000, 100_000),
+    maxTotalRows: c.int(rec, 'max-total-rows', p, 1000, 100_000_000, 80_000),
   };
 }
 

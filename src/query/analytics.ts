@@ -372,7 +372,7 @@ export const DEFAULT_RECORDER: RecorderOptions = Object.freeze({
   maxRows: 2000,
   minuteRetentionS: 6 * 3600,
   retentionS: 7 * 86_400,
-  maxTotalRows: 100_000,
+  maxTotalRows: 80_000,
 });
 
 /** A row as saved: name key, packed key without source and origin, source, origin, count, uncached, stale, sumMs, histogram pairs. */

@@ -42,7 +42,7 @@ describe('config.example.yaml', () => {
     expect(c.tcp).toEqual({ idleTimeoutMs: 10000, maxConnections: 1000, maxConnectionsPerClient: 50, maxInflightPerConnection: 100 });
     expect(c.flattening).toEqual({ resolvers: [], timeoutMs: 2000, maxChain: 8, staleTtl: 86400 });
     expect(c.journal).toEqual({ maxChangesets: 100, maxBytes: 10485760 });
-    expect(c.analytics).toEqual({ enabled: true, retention: 604_800, minuteRetention: 21_600, maxNames: 200, maxNamesHourly: 500, maxSources: 200, maxRows: 2000, maxTotalRows: 100_000 });
+    expect(c.analytics).toEqual({ enabled: true, retention: 604_800, minuteRetention: 21_600, maxNames: 200, maxNamesHourly: 500, maxSources: 200, maxRows: 2000, maxTotalRows: 80_000 });
     expect(Object.isFrozen(c) && Object.isFrozen(c.zones) && Object.isFrozen(c.zones[0])).toBe(true);
   });
 
@@ -158,7 +158,7 @@ describe('error reports (path, message, line:col)', () => {
 
   it('analytics: durations, caps, and the minute retention never above the retention', () => {
     const c = ok(parseConfigText('zones: []\nanalytics: { retention: 2d, minute-retention: 3d, max-names: 50, enabled: false }\n', '/etc/apexdns/c.yaml'));
-    expect(c.analytics).toEqual({ enabled: false, retention: 172_800, minuteRetention: 172_800, maxNames: 50, maxNamesHourly: 500, maxSources: 200, maxRows: 2000, maxTotalRows: 100_000 });
+    expect(c.analytics).toEqual({ enabled: false, retention: 172_800, minuteRetention: 172_800, maxNames: 50, maxNamesHourly: 500, maxSources: 200, maxRows: 2000, maxTotalRows: 80_000 });
     expect(errs('zones: []\nanalytics: { retention: 10m }\n')).toEqual([`${F}:2:25: analytics.retention: must be 3600..31622400 seconds (an integer or units like "1h30m"), got "10m"`]);
   });
 
