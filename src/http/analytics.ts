@@ -1,7 +1,7 @@
 // DNS analytics report (Cloudflare's legacy dns_analytics API, seed R04): query parsing, the filter grammar,
 // per-process aggregation of the rollups, and the merged report.
 
-import { HIST_BUCKETS, histValue, keyToText, type AnalyticsRecorder, type Row, type RowDims } from '../query/analytics.js';
+import { HIST_BUCKETS, histAdd, histValue, keyToText, type AnalyticsRecorder, type Row, type RowDims } from '../query/analytics.js';
 import { typeToString } from '../wire/constants.js';
 import type { JsonValue } from '../util/json.js';
 
@@ -305,20 +305,16 @@ export function aggregate(rec: AnalyticsRecorder, req: AggregateRequest): Group[
       const vals = dims.map(value);
       const key = `${interval}\u0000${vals.join('\u0000')}`;
       let g = groups.get(key);
-      if (g === undefined) groups.set(key, (g = { dims: vals, interval, row: { key: 0, count: 0, uncached: 0, stale: 0, sumMs: 0, hist: new Uint32Array(HIST_BUCKETS) } }));
+      if (g === undefined) groups.set(key, (g = { dims: vals, interval, row: { key: 0, count: 0, uncached: 0, stale: 0, sumMs: 0, hist: [] } }));
       g.row.count += r.count;
       g.row.uncached += r.uncached;
       g.row.stale += r.stale;
       g.row.sumMs += r.sumMs;
-      for (let i = 0; i < HIST_BUCKETS; i++) g.row.hist[i]! += r.hist[i]!;
+      for (let i = 0; i + 1 < r.hist.length; i += 2) histAdd(g.row.hist, r.hist[i]!, r.hist[i + 1]!);
     }
   }
   return [...groups.values()].map((g) => {
-    const hist: number[] = [];
-    g.row.hist.forEach((n, i) => {
-      if (n > 0) hist.push(i, n);
-    });
-    return [g.dims, g.interval, g.row.count, g.row.uncached, g.row.stale, g.row.sumMs, hist] as const;
+    return [g.dims, g.interval, g.row.count, g.row.uncached, g.row.stale, g.row.sumMs, g.row.hist] as const;
   });
 }
 
@@ -336,7 +332,7 @@ class Acc {
     this.stale += g[4];
     this.sumMs += g[5];
     const h = g[6];
-    for (let i = 0; i + 1 < h.length; i += 2) this.hist[h[i]!]! += h[i + 1]!;
+    for (let i = 0; i + 1 < h.length; i += 2) if (h[i]! >= 0 && h[i]! < HIST_BUCKETS) this.hist[h[i]!]! += h[i + 1]!;
   }
 
   private percentile(p: number): number {

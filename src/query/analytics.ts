@@ -74,7 +74,8 @@ export interface Row {
   stale: number;
   /** Sum of response times (ms) for the average. */
   sumMs: number;
-  readonly hist: Uint32Array;
+  /** Response-time histogram, sparse: [bucket, count, bucket, count, …] (most rows touch a few buckets). */
+  readonly hist: number[];
 }
 
 /** A row's dimensions, unpacked. */
@@ -121,7 +122,7 @@ function withSource(key: number, src: number): number {
 }
 
 function newRow(key: number): Row {
-  return { key, count: 0, uncached: 0, stale: 0, sumMs: 0, hist: new Uint32Array(HIST_BUCKETS) };
+  return { key, count: 0, uncached: 0, stale: 0, sumMs: 0, hist: [] };
 }
 
 function addInto(to: Row, from: Row): void {
@@ -129,7 +130,19 @@ function addInto(to: Row, from: Row): void {
   to.uncached += from.uncached;
   to.stale += from.stale;
   to.sumMs += from.sumMs;
-  for (let i = 0; i < HIST_BUCKETS; i++) to.hist[i]! += from.hist[i]!;
+  const h = from.hist;
+  for (let i = 0; i + 1 < h.length; i += 2) histAdd(to.hist, h[i]!, h[i + 1]!);
+}
+
+/** Add `n` to bucket `b` of a sparse histogram. */
+export function histAdd(h: number[], b: number, n: number): void {
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i] === b) {
+      h[i + 1]! += n;
+      return;
+    }
+  }
+  h.push(b, n);
 }
 
 /** A name of the space-saving sketch with its rows. */
@@ -203,7 +216,7 @@ export class Bucket {
     if (!f.cached) row.uncached++;
     if (f.stale) row.stale++;
     row.sumMs += f.ms;
-    row.hist[histBucket(f.ms)]!++;
+    histAdd(row.hist, histBucket(f.ms), 1);
   }
 
   /** Add a whole row of another bucket (folding minutes into hours). */
@@ -219,11 +232,7 @@ export class Bucket {
     const rows: SavedRow[] = [];
     for (const [name, r] of this.entries()) {
       const d = this.dimsOf(r);
-      const hist: number[] = [];
-      r.hist.forEach((n, i) => {
-        if (n > 0) hist.push(i, n);
-      });
-      rows.push([name, r.key - (r.key % 524_288), d.source, d.origin, r.count, r.uncached, r.stale, r.sumMs, hist]);
+      rows.push([name, r.key - (r.key % 524_288), d.source, d.origin, r.count, r.uncached, r.stale, r.sumMs, [...r.hist]]);
     }
     return { start: this.start, span: this.span, rows };
   }
@@ -236,7 +245,7 @@ export class Bucket {
     row.uncached = uncached;
     row.stale = stale;
     row.sumMs = sumMs;
-    for (let i = 0; i + 1 < hist.length; i += 2) if (hist[i]! < HIST_BUCKETS) row.hist[hist[i]!] = hist[i + 1]!;
+    for (let i = 0; i + 1 < hist.length; i += 2) if (hist[i]! >= 0 && hist[i]! < HIST_BUCKETS) histAdd(row.hist, hist[i]!, hist[i + 1]!);
     addInto(this.rowFor(name, head + this.source(source) * 256 + this.origin(origin), count), row);
   }
 
@@ -312,7 +321,7 @@ export class Bucket {
         else {
           row.key = key;
           row.count = row.uncached = row.stale = row.sumMs = 0;
-          row.hist.fill(0);
+          row.hist.length = 0;
         }
         rows.set(key, row);
       }
