@@ -55,7 +55,8 @@ export function analyticsRoutes(zones: () => readonly string[], collect: (req: A
     if (zone === undefined) return json(404, errorEnvelope(NO_ZONE, `Could not route to /zones/${params[0] ?? ''}, perhaps your object identifier is invalid?`));
     let q;
     try {
-      q = parseReportQuery(zone, query, bytime, Math.floor(Date.now() / 1000));
+      // "Now" as the end of the current second: [since, until) then holds a minute that began this very second.
+      q = parseReportQuery(zone, query, bytime, Math.floor(Date.now() / 1000) + 1);
     } catch (e) {
       if (e instanceof ReportError) return json(400, errorEnvelope(BAD_QUERY, e.message));
       throw e;
