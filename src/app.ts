@@ -29,6 +29,7 @@ import { AnalyticsRecorder } from './query/analytics.js';
 import { AnalyticsTap } from './query/analytics-tap.js';
 import { loadAnalytics, saveAnalytics } from './query/analytics-persist.js';
 import { aggregate, analyticsReply, analyticsRequest } from './http/analytics.js';
+import { resolveZoneParam } from './http/zone-id.js';
 import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, signatureCacheStats, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
 /** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */
@@ -249,8 +250,10 @@ export class App {
     }
     const report = analyticsRequest(payload);
     if (report !== undefined) {
+      const zone = resolveZoneParam(report.req.zone, [...this.store.current.zones()].map((z) => z.snapshot.origin.toString()));
       this.analytics?.compact(Math.floor(Date.now() / 1000));
-      this.broadcast?.(analyticsReply(report.id, this.analytics === undefined ? [] : aggregate(this.analytics, report.req)));
+      const groups = this.analytics === undefined || zone === undefined ? [] : aggregate(this.analytics, { ...report.req, zone });
+      this.broadcast?.(analyticsReply(report.id, zone ?? null, groups));
       return;
     }
     this.transfers?.onMessage(payload);

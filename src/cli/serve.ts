@@ -15,7 +15,6 @@ import { MetricsCollector, startMetricsServer, type MetricsServer } from '../htt
 import { bindSharedUdp, inheritedUdpSockets } from '../server/listen.js';
 import { AnalyticsCollector } from '../http/analytics.js';
 import { analyticsRoutes, type Route } from '../http/server.js';
-import type { Config } from '../config/index.js';
 import type { JsonValue } from '../util/json.js';
 
 /** Runs until SIGTERM/SIGINT; returns the exit code. A bad config exits 1 with `file:line:col: path: message`. */
@@ -89,7 +88,7 @@ export async function serve(configFile: string): Promise<number> {
   if (control.role !== 'worker' && api !== undefined) {
     const c = new MetricsCollector((p) => control.send(p), workers);
     collector = c;
-    const a = analyticsApi(config, (p) => control.send(p), workers);
+    const a = analyticsApi((p) => control.send(p), workers);
     analytics = a.collector;
     try {
       metrics = await startMetricsServer(api.address.text, api.port, () => c.collect(), log, a.routes);
@@ -105,8 +104,7 @@ export async function serve(configFile: string): Promise<number> {
 }
 
 /** The DNS analytics report routes of the API listener, asking every serving process over the cluster IPC. */
-function analyticsApi(config: Config, send: (payload: JsonValue) => void, processes: number): { collector: AnalyticsCollector; routes: Route[] } {
+function analyticsApi(send: (payload: JsonValue) => void, processes: number): { collector: AnalyticsCollector; routes: Route[] } {
   const collector = new AnalyticsCollector(send, processes);
-  const zones = config.zones.map((z) => z.name.toString());
-  return { collector, routes: analyticsRoutes(() => zones, (req) => collector.collect(req)) };
+  return { collector, routes: analyticsRoutes((req) => collector.collect(req)) };
 }

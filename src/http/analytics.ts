@@ -461,14 +461,21 @@ export function analyticsRequest(payload: JsonValue): { readonly id: number; rea
   return { id: p.id, req: p.q as unknown as AggregateRequest };
 }
 
-export function analyticsReply(id: number, groups: readonly Group[]): JsonValue {
-  return { t: 'analytics.reply', id, groups: groups as unknown as JsonValue };
+/** A process's answer: the zone the request's zone_id or name stands for (null: not served here), its groups. */
+export function analyticsReply(id: number, zone: string | null, groups: readonly Group[]): JsonValue {
+  return { t: 'analytics.reply', id, zone, groups: groups as unknown as JsonValue };
+}
+
+/** What the processes answered: the zone (undefined when none serves it) and every process's groups. */
+export interface Collected {
+  readonly zone: string | undefined;
+  readonly groups: readonly (readonly Group[])[];
 }
 
 /** Requests to every serving process and their replies, matched by id (as metrics' MetricsCollector). */
 export class AnalyticsCollector {
   private nextId = 1;
-  private readonly pending = new Map<number, { readonly got: Group[][]; readonly done: () => void }>();
+  private readonly pending = new Map<number, { readonly got: Group[][]; zone: string | undefined; readonly done: () => void }>();
 
   constructor(
     private readonly send: (payload: JsonValue) => void,
@@ -476,17 +483,19 @@ export class AnalyticsCollector {
     private readonly timeoutMs = 5000,
   ) {}
 
-  collect(req: AggregateRequest): Promise<Group[][]> {
+  /** Ask every process; `req.zone` is the zone_id or name as given, each process resolves it against its zones. */
+  collect(req: AggregateRequest): Promise<Collected> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       const got: Group[][] = [];
       const timer = setTimeout(() => finish(), this.timeoutMs);
       const finish = (): void => {
         clearTimeout(timer);
+        const w = this.pending.get(id);
         this.pending.delete(id);
-        resolve(got);
+        resolve({ zone: w?.zone, groups: got });
       };
-      this.pending.set(id, { got, done: finish });
+      this.pending.set(id, { got, zone: undefined, done: finish });
       this.send({ t: 'analytics.req', id, q: req as unknown as JsonValue });
     });
   }
@@ -497,6 +506,7 @@ export class AnalyticsCollector {
     if (p?.t !== 'analytics.reply' || typeof p.id !== 'number') return false;
     const w = this.pending.get(p.id);
     if (w !== undefined && Array.isArray(p.groups)) {
+      if (typeof p.zone === 'string') w.zone = p.zone;
       w.got.push(p.groups as unknown as Group[]);
       if (w.got.length >= this.processes) w.done();
     }

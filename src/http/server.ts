@@ -2,8 +2,7 @@
 
 import type http from 'node:http';
 import type { Logger } from 'pino';
-import { aggregateRequest, buildReport, envelope, errorEnvelope, parseReportQuery, ReportError, type AggregateRequest, type Group } from './analytics.js';
-import { resolveZoneParam } from './zone-id.js';
+import { aggregateRequest, buildReport, envelope, errorEnvelope, parseReportQuery, ReportError, type AggregateRequest, type Collected } from './analytics.js';
 
 /** An answer: status, content type, body. */
 export interface HttpAnswer {
@@ -49,20 +48,21 @@ export const NO_ZONE = 7003;
  * GET /client/v4/zones/:zone_id/dns_analytics/report[/bytime]: Cloudflare's legacy DNS analytics report over the
  * rollups of every serving process (`collect` asks them). No token yet: the API's tokens (issue 13) will guard it.
  */
-export function analyticsRoutes(zones: () => readonly string[], collect: (req: AggregateRequest) => Promise<Group[][]>): Route[] {
+export function analyticsRoutes(collect: (req: AggregateRequest) => Promise<Collected>): Route[] {
   const handle = (bytime: boolean) => async (params: readonly string[], query: URLSearchParams): Promise<HttpAnswer> => {
-    const zone = resolveZoneParam(params[0] ?? '', zones());
-    if (zone === undefined) return json(404, errorEnvelope(NO_ZONE, `Could not route to /zones/${params[0] ?? ''}, perhaps your object identifier is invalid?`));
+    const param = params[0] ?? '';
     let q;
     try {
+      // The zone (a zone_id or a name) is resolved by the serving processes, against the zones they serve now.
       // "Now" as the end of the current second: [since, until) then holds a minute that began this very second.
-      q = parseReportQuery(zone, query, bytime, Math.floor(Date.now() / 1000) + 1);
+      q = parseReportQuery(param, query, bytime, Math.floor(Date.now() / 1000) + 1);
     } catch (e) {
       if (e instanceof ReportError) return json(400, errorEnvelope(BAD_QUERY, e.message));
       throw e;
     }
-    const per = await collect(aggregateRequest(q));
-    return json(200, envelope(buildReport(q, per)));
+    const got = await collect(aggregateRequest(q));
+    if (got.zone === undefined) return json(404, errorEnvelope(NO_ZONE, `Could not route to /zones/${param}, perhaps your object identifier is invalid?`));
+    return json(200, envelope(buildReport(q, got.groups)));
   };
   return [
     { pattern: /^\/client\/v4\/zones\/([^/]+)\/dns_analytics\/report\/?$/, handle: handle(false) },
