@@ -581,10 +581,14 @@ export function sourcePrefix(address: string): string {
     const d = address.lastIndexOf('.');
     return d < 0 ? address : `${address.slice(0, d)}.0/24`;
   }
-  // IPv6: expand to 8 groups and keep the first 56 bits (3.5 groups).
+  // IPv4-mapped IPv6 (RFC 4291 §2.5.5.2): the IPv4 client's /24.
   const v4 = address.lastIndexOf('.');
+  if (v4 >= 0) {
+    const tail = address.slice(address.lastIndexOf(':') + 1);
+    return /^::ffff:/i.test(address) ? sourcePrefix(tail) : `${address}/56`;
+  }
+  // IPv6: expand to 8 groups and keep the first 56 bits (3.5 groups).
   let a = address;
-  if (v4 >= 0) return `${address}/56`;
   const dbl = a.indexOf('::');
   let groups: string[];
   if (dbl >= 0) {

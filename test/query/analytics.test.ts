@@ -173,6 +173,7 @@ describe('analytics helpers on raw bytes', () => {
     expect(sourcePrefix('192.0.2.77')).toBe('192.0.2.0/24');
     expect(sourcePrefix('2001:db8:1:23ff::1')).toBe('2001:db8:1:2300::/56');
     expect(sourcePrefix('::1')).toBe('0:0:0:0::/56');
+    expect(sourcePrefix('::ffff:198.51.100.9')).toBe('198.51.100.0/24');
   });
 });
 
