@@ -37,8 +37,9 @@ export class AnalyticsTap {
   /** With few zones, their keys for a suffix scan (cheaper than hashing every parent of the QNAME). */
   private zoneKeys: readonly string[] | undefined;
   private generation = -1;
-  /** The last client address and its prefix (a client usually sends several queries in a row). */
+  /** The last client (address, or /24 as a number) and its prefix (a client usually sends several queries in a row). */
   private lastAddress = '';
+  private lastV4 = -1;
   private lastSource = '';
 
   constructor(
@@ -59,6 +60,33 @@ export class AnalyticsTap {
     return r;
   }
 
+  /**
+   * The client's /24 or /56. From the address octets when the transport has them: the batched UDP path formats
+   * `address` only on demand, and formatting it for every query cost more than the rest of the recording.
+   */
+  private sourceOf(ctx: QueryContext): string {
+    const o = ctx.octets?.();
+    if (o !== undefined && o.length === 4) return this.v4Source(o[0]!, o[1]!, o[2]!);
+    // RFC 4291 §2.5.5.2: an IPv4-mapped address is the IPv4 client.
+    if (o !== undefined && o.length === 16 && o[10] === 0xff && o[11] === 0xff && o.subarray(0, 10).every((b) => b === 0)) return this.v4Source(o[12]!, o[13]!, o[14]!);
+    if (ctx.address !== this.lastAddress) {
+      this.lastAddress = ctx.address;
+      this.lastV4 = -1;
+      this.lastSource = sourcePrefix(ctx.address);
+    }
+    return this.lastSource;
+  }
+
+  private v4Source(a: number, b: number, c: number): string {
+    const k = (a << 16) | (b << 8) | c;
+    if (k !== this.lastV4) {
+      this.lastV4 = k;
+      this.lastAddress = '';
+      this.lastSource = `${a}.${b}.${c}.0/24`;
+    }
+    return this.lastSource;
+  }
+
   private record(req: Uint8Array, reply: Uint8Array, ctx: QueryContext, ipv6: boolean, started: number, cached: boolean): void {
     if (reply.length < 12) return;
     const set = this.store.current;
@@ -71,10 +99,7 @@ export class AnalyticsTap {
     if (nameKey === undefined) return;
     const zoneKey = this.zoneKeys === undefined ? set.find(nameKey)?.snapshot.origin.key : longestZone(nameKey, this.zoneKeys);
     if (zoneKey === undefined) return;
-    if (ctx.address !== this.lastAddress) {
-      this.lastAddress = ctx.address;
-      this.lastSource = sourcePrefix(ctx.address);
-    }
+    const source = this.sourceOf(ctx);
     const flat = cached ? undefined : flattenedAnswer(reply);
     this.recorder.record({
       nameKey,
@@ -88,7 +113,7 @@ export class AnalyticsTap {
       ipv6,
       querySize: req.length,
       responseSize: reply.length,
-      source: this.lastSource,
+      source,
       ms: performance.now() - started,
     });
   }
