@@ -5,6 +5,7 @@
 //   --wa N / --wb N: workers for side A / B only (e.g. --a dist --b dist --wa 1 --wb 2 compares worker counts)
 //   --dnssec D: serve the zone live-signed with denial D (compact | nsec3 | nsec); implies --do.
 //   --na 'FLAGS' / --nb 'FLAGS': extra node options for side A / B only (e.g. --nb '--max-semi-space-size=64').
+//   --xa 'YAML' / --xb 'YAML': extra top-level config for side A / B only (e.g. --xa 'analytics: { enabled: false }').
 // Both servers run side by side (idle one costs nothing); each round runs the kit's run-dnsperf.sh (closed loop) on A
 // then on B. Prints per-round qps and server µs/q and the medians. Copy a build first: cp -r dist bench/data/distA.
 
@@ -15,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KIT = process.env.APEXDNS_BENCH_KIT || '/work/shared/bench';
-const a = { a: 'bench/data/distA', b: 'dist', rounds: 4, seconds: 8, workers: 1, wa: 0, wb: 0, qps: 0, names: 10000, do: false, dnssec: '', na: '', nb: '' };
+const a = { a: 'bench/data/distA', b: 'dist', rounds: 4, seconds: 8, workers: 1, wa: 0, wb: 0, qps: 0, names: 10000, do: false, dnssec: '', na: '', nb: '', xa: '', xb: '' };
 for (let i = 2; i < process.argv.length; i++) {
   const k = process.argv[i].replace(/^--/, '');
   if (k === 'do') a.do = true;
@@ -41,7 +42,7 @@ for (const [tag, port] of [['a', 5397], ['b', 5398]]) {
   const cfg = join(dir, 'apexdns.yaml');
   const workers = (tag === 'a' ? a.wa : a.wb) || a.workers;
   const signing = a.dnssec ? `    dnssec: { state: active, denial: ${a.dnssec}, keys: ${join(dir, 'keys')} }\n` : '';
-  writeFileSync(cfg, `listen: ["127.0.0.1:${port}"]\nworkers: ${workers}\nstate-dir: ${join(dir, 'var')}\nlog:\n  level: warn\nzones:\n  - name: bench.test\n    file: ${zone}\n${signing}`);
+  writeFileSync(cfg, `listen: ["127.0.0.1:${port}"]\nworkers: ${workers}\nstate-dir: ${join(dir, 'var')}\nlog:\n  level: warn\n${tag === 'a' ? a.xa : a.xb}\nzones:\n  - name: bench.test\n    file: ${zone}\n${signing}`);
   const nodeArgs = (tag === 'a' ? a.na : a.nb).split(' ').filter(Boolean);
   const p = spawn('node', [...nodeArgs, join(resolve(ROOT, a[tag]), 'cli/main.js'), 'serve', '--config', cfg], { stdio: 'inherit' });
   servers[tag] = { p, port, runs: [] };

@@ -37,6 +37,11 @@ import { ChangeCoordinator } from './change/coordinator.js';
 import type { ParseResult } from './zone/parser.js';
 import { ChangeService, type ChangeZone } from './change/service.js';
 import { UpdateHandler } from './change/update.js';
+import { AnalyticsRecorder } from './query/analytics.js';
+import { AnalyticsTap } from './query/analytics-tap.js';
+import { loadAnalytics, saveAnalytics } from './query/analytics-persist.js';
+import { aggregate, analyticsReply, analyticsRequest } from './http/analytics.js';
+import { resolveZoneParam } from './http/zone-id.js';
 import { attachSigningPrepared, prepareZoneDnssec, sameDnssecConfig, sharedSignatureCache, signatureCacheLogFields, signatureCacheStats, type ZoneDnssecPrep } from './dnssec/zone-keys.js';
 
 /** Per-zone outcome of a load or reload (JSON-serializable: it crosses the cluster IPC). */
@@ -95,6 +100,8 @@ export class App {
   private signingBudget: SigningBudget | undefined;
   private rrl: RateLimiter | undefined;
   private readonly queryStats = new QueryStats();
+  /** DNS analytics rollups of this process (src/query/analytics.ts); undefined when `analytics.enabled` is false. */
+  private analytics: AnalyticsRecorder | undefined;
   /** Last load attempt per primary zone (metrics): unix seconds and whether it failed. */
   private readonly zoneLoads = new Map<string, { readonly at: number; readonly error: 0 | 1 }>();
   private slot = 0;
@@ -152,13 +159,16 @@ export class App {
     if (opts.listen !== false) {
       const engine = app.engine;
       const stats = app.queryStats;
+      const tap = app.analyticsTap(config, engine);
+      await app.restoreAnalytics(config);
       const t = config.tcp;
       app.listeners = await startListeners(
         config.listen.map((l) => l.text),
         // Metrics (src/query/stats.ts): a clock read and a few integer increments per query.
         (msg, client) => {
           const started = performance.now();
-          return stats.observe(msg, engine.handle(msg, client), client.transport, client.family === 'IPv6', started);
+          const r = stats.observe(msg, engine.handle(msg, client), client.transport, client.family === 'IPv6', started);
+          return tap === undefined ? r : tap.observe(msg, r, client, client.family === 'IPv6', started);
         },
         {
           tcpLimits: { idleTimeoutMs: t.idleTimeoutMs, maxConnections: t.maxConnections, maxConnectionsPerClient: t.maxConnectionsPerClient, maxInFlightPerConnection: t.maxInflightPerConnection },
@@ -172,6 +182,34 @@ export class App {
       log.info({ listen: config.listen.map((l) => l.text) }, 'listening');
     }
     return app;
+  }
+
+  /** The analytics hook of the answer path (src/query/analytics-tap.ts), when analytics is on. */
+  private analyticsTap(config: Config, engine: QueryEngine): AnalyticsTap | undefined {
+    const a = config.analytics;
+    if (!a.enabled) return undefined;
+    this.analytics = new AnalyticsRecorder({
+      maxNames: a.maxNames, maxNamesHourly: a.maxNamesHourly, maxSources: a.maxSources, maxRows: a.maxRows,
+      minuteRetentionS: a.minuteRetention, retentionS: a.retention, maxTotalRows: a.maxTotalRows,
+    });
+    return new AnalyticsTap(this.analytics, this.store, engine);
+  }
+
+  /** Restore the saved rollups (state-dir/analytics), then save them every minute and on stop. */
+  private async restoreAnalytics(config: Config): Promise<void> {
+    const rec = this.analytics;
+    if (rec === undefined) return;
+    for (const p of await loadAnalytics(config.stateDir, this.slot, workerCount(config.workers), rec, Math.floor(Date.now() / 1000))) this.log.warn(`analytics: cannot restore ${p}`);
+    setInterval(() => void this.saveAnalytics(), 60_000).unref();
+  }
+
+  private async saveAnalytics(): Promise<void> {
+    if (this.analytics === undefined) return;
+    try {
+      await saveAnalytics(this.config.stateDir, this.slot, this.analytics);
+    } catch (err) {
+      this.log.warn({ err }, 'analytics: cannot save the rollups');
+    }
   }
 
   get queryEngine(): QueryEngine {
@@ -220,6 +258,7 @@ export class App {
   async stop(deadlineMs = 5000): Promise<void> {
     await this.listeners?.close(deadlineMs);
     await this.transfers?.stop();
+    await this.saveAnalytics();
     // One line per serving process: each worker fills its own caches (README "Caches"; bench/caches.mjs reads it).
     const e = this.engine;
     if (e !== undefined) {
@@ -243,6 +282,14 @@ export class App {
       return;
     }
     if (this.changes?.onMessage(payload) === true) return;
+    const report = analyticsRequest(payload);
+    if (report !== undefined) {
+      const zone = resolveZoneParam(report.req.zone, [...this.store.current.zones()].map((z) => z.snapshot.origin.toString()));
+      this.analytics?.compact(Math.floor(Date.now() / 1000));
+      const groups = this.analytics === undefined || zone === undefined ? [] : aggregate(this.analytics, { ...report.req, zone });
+      this.broadcast?.(analyticsReply(report.id, zone ?? null, groups));
+      return;
+    }
     this.transfers?.onMessage(payload);
   }
 

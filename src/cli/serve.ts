@@ -15,6 +15,8 @@ import { MetricsCollector, renderMetrics, startMetricsServer, type MetricsServer
 import type { ClusterControl } from '../server/cluster.js';
 import type { JsonValue } from '../util/json.js';
 import { bindSharedUdp, inheritedUdpSockets } from '../server/listen.js';
+import { AnalyticsCollector } from '../http/analytics.js';
+import { analyticsRoutes, type Route } from '../http/server.js';
 
 /** Runs until SIGTERM/SIGINT; returns the exit code. A bad config exits 1 with `file:line:col: path: message`. */
 export async function serve(configFile: string): Promise<number> {
@@ -57,6 +59,7 @@ export async function serve(configFile: string): Promise<number> {
   // every worker reports. The collector's requests reach the workers once the cluster runs (`send` is set then).
   let send: ((p: JsonValue) => void) | undefined;
   const collector = new MetricsCollector((p) => send?.(p), workers);
+  const analytics = analyticsApi((p) => send?.(p), workers);
   const control = await startCluster(
     { workers: config.workers, logger: log, workerEnv, ...(shared !== undefined ? { inheritFds: shared.fds } : {}) },
     {
@@ -77,7 +80,7 @@ export async function serve(configFile: string): Promise<number> {
       },
       // Relay transfer IPC (NOTIFY received, zone updated/expired) from one worker to all of them.
       onWorkerMessage(payload, _from, control) {
-        if (collector.onMessage(payload)) return;
+        if (collector.onMessage(payload) || analytics.collector.onMessage(payload)) return;
         const ctl = controlRequestOf(payload);
         if (ctl !== undefined) {
           void answerControl(ctl.what, control, collector).then((reply) => control.send({ t: 'ctl.done', id: ctl.id, reply }));
@@ -92,7 +95,7 @@ export async function serve(configFile: string): Promise<number> {
   const metrics: MetricsServer[] = [];
   if (control.role !== 'worker' && config.api.listen.length > 0) {
     try {
-      for (const a of config.api.listen) metrics.push(await startMetricsServer(a.address.text, a.port, () => collector.collect(), log));
+      for (const a of config.api.listen) metrics.push(await startMetricsServer(a.address.text, a.port, () => collector.collect(), log, analytics.routes));
     } catch (err) {
       log.error({ err }, 'api: cannot listen; stopping');
       await control.stop();
@@ -132,4 +135,10 @@ async function answerControl(what: 'reload' | 'stats', control: ClusterControl, 
     return `worker ${r.workerId}: ${r.report?.ok === false ? 'configuration rejected' : `${count('loaded')} loaded, ${count('unchanged')} unchanged, ${count('failed')} failed`}`;
   });
   return { ok, message: lines.join('\n'), data: results.map((r) => ({ workerId: r.workerId, pid: r.pid, ok: r.ok, ...(r.report !== undefined ? { report: r.report } : {}), ...(r.error !== undefined ? { error: r.error } : {}) })) };
+}
+
+/** The DNS analytics report routes of the API listener, asking every serving process over the cluster IPC. */
+function analyticsApi(send: (payload: JsonValue) => void, processes: number): { collector: AnalyticsCollector; routes: Route[] } {
+  const collector = new AnalyticsCollector(send, processes);
+  return { collector, routes: analyticsRoutes((req) => collector.collect(req)) };
 }

@@ -9,7 +9,7 @@ import { parseCidr, parseHostPort, parseIp, type Cidr, type HostPort, type IpAdd
 import {
   DENIAL_MODES, DNSSEC_STATES, LOG_LEVELS, SERIAL_POLICIES, TSIG_ALGORITHMS, ZONE_TYPES,
   type AccessRef, type AclConfig, type Config, type CookiesConfig, type RrlConfig, type DnssecConfig, type FlatteningConfig, type IdentityConfig,
-  type PeerConfig, type ProxyConfig, type TsigKeyConfig, type ZoneConfig, type LimitsConfig, type ZoneLimits,
+  type PeerConfig, type ProxyConfig, type TsigKeyConfig, type ZoneConfig, type LimitsConfig, type AnalyticsConfig, type ZoneLimits,
   type TlsConfig,
 } from './types.js';
 import { DEFAULT_ZONE_LIMITS } from '../zone/limits.js';
@@ -48,7 +48,7 @@ const DEFAULT_SIGNING_BUDGET = 4000;
 const TOP_KEYS = [
   'listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'udp', 'tcp', 'answer-cache',
   'signature-cache', 'signing-budget', 'api', 'tls', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal',
-  'limits',
+  'limits', 'analytics',
 ] as const;
 const ZONE_KEYS = [
   'name', 'file', 'type', 'notify', 'allow-transfer', 'allow-notify', 'allow-update', 'update-policy', 'primaries', 'refresh', 'serial',
@@ -353,6 +353,7 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   };
 
   const limits = readLimits(c, get(root, 'limits'));
+  const analytics = readAnalytics(c, get(root, 'analytics'));
   const tsigKeys = readTsigKeys(c, root);
   const peers = readPeers(c, root, tsigKeys, absPath);
   const acl = readAcls(c, root, tsigKeys, peers);
@@ -362,6 +363,7 @@ export function validateConfig(value: unknown, opts: ValidateOptions): ValidateR
   const config: Config = {
     file: opts.file, baseDir, listen, workers, zonesDir, stateDir, log, identity, edns, udp, tcp, answerCache,
     signatureCache, signingBudget, api, tls, cookies, rrl, proxy, flattening, tsigKeys, peers, acl, zones, journal, limits,
+    analytics,
   };
   return { config: deepFreeze(config), issues: c.issues };
 }
@@ -810,6 +812,24 @@ function zoneLimitsOf(c: Checker, rec: Rec | undefined, p: Path, base: ZoneLimit
 }
 
 /** Server-level `limits:`. */
+/** DNS analytics rollups (README "DNS analytics"): off by default (it costs ~17 % throughput); caps per zone and minute, retention. */
+function readAnalytics(c: Checker, v: unknown): AnalyticsConfig {
+  const p = ['analytics'];
+  const rec = c.map(v, p, ['enabled', 'retention', 'minute-retention', 'max-names', 'max-names-hourly', 'max-sources', 'max-rows', 'max-total-rows']);
+  const retention = c.duration(rec, 'retention', p, 3600, 366 * 86_400) ?? 7 * 86_400;
+  const minuteRetention = c.duration(rec, 'minute-retention', p, 60, 366 * 86_400) ?? 6 * 3600;
+  return {
+    enabled: c.bool(rec, 'enabled', p, false),
+    retention,
+    minuteRetention: Math.min(minuteRetention, retention),
+    maxNames: c.int(rec, 'max-names', p, 1, 1_000_000, 200),
+    maxNamesHourly: c.int(rec, 'max-names-hourly', p, 1, 1_000_000, 500),
+    maxSources: c.int(rec, 'max-sources', p, 1, 1_000_000, 200),
+    maxRows: c.int(rec, 'max-rows', p, 1, 10_000_000, 2000),
+    maxTotalRows: c.int(rec, 'max-total-rows', p, 1000, 100_000_000, 80_000),
+  };
+}
+
 function readLimits(c: Checker, v: unknown): LimitsConfig {
   const p = ['limits'];
   const rec = c.map(v, p, LIMIT_KEYS);

@@ -104,6 +104,24 @@ export interface ApiConfig {
   readonly listen: readonly HostPort[];
 }
 
+/** DNS analytics rollups (src/query/analytics.ts). */
+export interface AnalyticsConfig {
+  readonly enabled: boolean;
+  /** Seconds of history kept. */
+  readonly retention: number;
+  /** Seconds minute buckets are kept before they are folded into hours. */
+  readonly minuteRetention: number;
+  /** Query names kept per zone and minute (space-saving sketch), and per zone and hour. */
+  readonly maxNames: number;
+  readonly maxNamesHourly: number;
+  /** Client prefixes kept per zone and minute; the rest count as "(other)". */
+  readonly maxSources: number;
+  /** Rows per zone and minute. */
+  readonly maxRows: number;
+  /** Rows per serving process in all (the memory budget; oldest buckets go first). */
+  readonly maxTotalRows: number;
+}
+
 export interface SigningBudgetConfig {
   /** One-off signatures per worker per second for UDP answers (src/dnssec/budget.ts); 0 = unlimited. */
   readonly perSecond: number;
@@ -232,6 +250,7 @@ export interface Config {
   readonly api: ApiConfig;
   /** undefined: no DNS-over-TLS listener. */
   readonly tls: TlsConfig | undefined;
+  readonly analytics: AnalyticsConfig;
   /** Global proxy pool; undefined = none configured. */
   readonly proxy: ProxyConfig | undefined;
   readonly flattening: FlatteningConfig;

@@ -5,6 +5,7 @@ import { AggregatorRegistry, Registry, collectDefaultMetrics, type MetricObjectW
 import type { Logger } from 'pino';
 import { RESPONSE_TIME_BUCKETS, type QueryStatsSnapshot } from '../query/stats.js';
 import type { JsonValue } from '../util/json.js';
+import { router, type Route } from './server.js';
 
 export type ZoneFigures = {
   readonly zone: string;
@@ -210,22 +211,25 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/** GET /metrics on host:port (the API listener); everything else is 404. */
-export function startMetricsServer(host: string, port: number, collect: () => Promise<JsonValue[]>, log: Logger): Promise<MetricsServer> {
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET' || path !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      return;
-    }
-    collect()
-      .then((per) => renderMetrics(per))
-      .then((text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text))
-      .catch((err: unknown) => {
+/** GET /metrics as a route of the API listener (src/http/server.ts). */
+export function metricsRoute(collect: () => Promise<JsonValue[]>, log: Logger): Route {
+  return {
+    pattern: /^\/metrics$/,
+    handle: async () => {
+      try {
+        const text = await renderMetrics(await collect());
+        return { status: 200, type: 'text/plain; version=0.0.4; charset=utf-8', body: text };
+      } catch (err) {
         log.error({ err }, 'metrics: scrape failed');
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('scrape failed\n');
-      });
-  });
+        return { status: 500, type: 'text/plain', body: 'scrape failed\n' };
+      }
+    },
+  };
+}
+
+/** GET /metrics (and the `routes` besides, e.g. the analytics report) on host:port (the API listener); else 404. */
+export function startMetricsServer(host: string, port: number, collect: () => Promise<JsonValue[]>, log: Logger, routes: readonly Route[] = []): Promise<MetricsServer> {
+  const server = http.createServer(router([metricsRoute(collect, log), ...routes], log));
   return new Promise((resolve, reject) => {
     server.once('error', (err) => reject(new Error(`cannot listen on http ${host}:${port}: ${err.message}`, { cause: err })));
     server.listen(port, host, () => {

@@ -25,6 +25,8 @@ export interface Shaped {
    * failed answers), Infinity = until the zone set changes (targets inside served zones only).
    */
   readonly cacheUntil: number;
+  /** The external target whose data came from the upstream resolvers (analytics' `origin`); none for in-zone targets. */
+  readonly origin?: string;
 }
 
 export interface FlattenOptions {
@@ -83,6 +85,11 @@ interface Walk {
   readonly qtype: number;
   /** Entries fetched during this chase: used even when their TTL is 0. */
   fetched: Map<string, CacheEntry> | undefined;
+}
+
+/** The `origin` of a flattened answer: the external target, when upstream data was used (seed R04 "origin"). */
+function upstreamOrigin(res: Resolution & { kind: 'external' }, w: Walk): { origin?: string } {
+  return w.expiresAt === Infinity ? {} : { origin: res.name.toString().replace(/\.$/, '').toLowerCase() };
 }
 
 interface ShapedEntry {
@@ -349,8 +356,8 @@ export class Flattener {
           : { kind: 'answer', zone, chain, name: owner, node, rrsets: [rrset] };
         // RFC 8914 §4.4: Stale Answer.
         shaped = w.stale
-          ? { res: answer, ede: { code: EdeCode.STALE_ANSWER, text: 'flattened from expired upstream data (upstream unreachable)' }, cacheUntil: 0 }
-          : { res: answer, cacheUntil: this.reuseUntil(w.expiresAt) };
+          ? { res: answer, ede: { code: EdeCode.STALE_ANSWER, text: 'flattened from expired upstream data (upstream unreachable)' }, cacheUntil: 0, ...upstreamOrigin(res, w) }
+          : { res: answer, cacheUntil: this.reuseUntil(w.expiresAt), ...upstreamOrigin(res, w) };
         break;
       }
       case 'nodata': {
@@ -358,8 +365,8 @@ export class Flattener {
           ? { kind: 'nodata', zone, chain, name: owner, node, wildcard: link.wildcard }
           : { kind: 'nodata', zone, chain, name: owner, node };
         shaped = w.stale
-          ? { res: nodata, ede: { code: EdeCode.STALE_ANSWER, text: 'flattened from expired upstream data (upstream unreachable)' }, cacheUntil: 0 }
-          : { res: nodata, cacheUntil: this.reuseUntil(w.expiresAt) };
+          ? { res: nodata, ede: { code: EdeCode.STALE_ANSWER, text: 'flattened from expired upstream data (upstream unreachable)' }, cacheUntil: 0, ...upstreamOrigin(res, w) }
+          : { res: nodata, cacheUntil: this.reuseUntil(w.expiresAt), ...upstreamOrigin(res, w) };
         break;
       }
       case 'fail':

@@ -4,7 +4,8 @@
 import type { Logger } from 'pino';
 import { decodeQuery, peekPlainQuery, plainQuery } from '../wire/decode.js';
 import { encodeResponse, truncatedReply } from '../wire/encode.js';
-import { EdeCode, EdnsFlag, EdnsOption, Flag, Rcode, RRType } from '../wire/constants.js';
+import { EdeCode, EdnsFlag, EdnsOption, Flag, Rcode, RRClass, RRType } from '../wire/constants.js';
+import { sourcePrefix } from './analytics.js';
 import type { DecodeResult, EdnsOptionData, Query, Replies, ResponseMessage } from '../wire/message.js';
 import type { ZoneStore } from '../zone/store.js';
 import { buildResponse } from './answer.js';
@@ -26,6 +27,38 @@ import { AnswerCache, answerKey, type AnswerKey } from './answer-cache.js';
 
 /** Logical rcode of encoded answers whose wire rcode differs (RFC 9824 compact denial), for the query log (kept only while it is on). */
 const logicalRcodes = new WeakMap<Uint8Array, number>();
+
+/**
+ * Why the answer is what it is, after the DNS Firewall's responseReason (seed R07): success, rate_limit,
+ * invalid_query, upstream_failure, chaos_success; `refused` (outside our zones, or refused by policy) and
+ * `unknown` (any other SERVFAIL and the rest) are apexdns's own.
+ */
+function queryReason(q: Query, rcode: number, limited: boolean, flat: { readonly failed?: boolean } | undefined): string {
+  if (limited) return 'rate_limit';
+  if (q.question.class === RRClass.CH) return 'chaos_success';
+  switch (rcode) {
+    case Rcode.NOERROR:
+    case Rcode.NXDOMAIN:
+      return 'success';
+    case Rcode.FORMERR:
+    case Rcode.NOTIMP:
+      return 'invalid_query';
+    case Rcode.REFUSED:
+      return 'refused';
+    case Rcode.SERVFAIL:
+      return flat?.failed === true ? 'upstream_failure' : 'unknown';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Flattened answers (bytes as returned): stale or not, and the upstream-fetched target (analytics' origin). */
+const flattenedFacts = new WeakMap<Uint8Array, { readonly stale: boolean; readonly origin: string; readonly failed?: boolean }>();
+
+/** What analytics records about a flattened answer (undefined for every other answer). */
+export function flattenedAnswer(bytes: Uint8Array): { readonly stale: boolean; readonly origin: string } | undefined {
+  return flattenedFacts.get(bytes);
+}
 
 /** What the pipeline needs to know about the client (structurally compatible with server/handler ClientInfo). */
 export interface QueryContext {
@@ -99,6 +132,8 @@ export class QueryEngine {
   private resolveOptions: ResolveOptions;
   cacheHits = 0;
   cacheMisses = 0;
+  /** Whether the last handle() call answered from the answer cache (read right after it returns; analytics). */
+  lastCached = false;
 
   /** Answers held in this process's answer cache. */
   get cacheEntries(): number {
@@ -122,6 +157,7 @@ export class QueryEngine {
   /** Answer one request. Returns null when the packet must be dropped (RFC 1035 §4.1.1: QR=1, short header). */
   handle(buf: Uint8Array, ctx: QueryContext): Replies {
     const started = this.opts.logQueries ? performance.now() : 0;
+    this.lastCached = false;
     // The answer cache comes first: a plain query that was answered before is not even decoded.
     let key: AnswerKey | undefined;
     let cookie: CookieCheck | undefined;
@@ -135,13 +171,14 @@ export class QueryEngine {
       const hit = this.cache.get(key, Date.now());
       if (hit !== undefined) {
         this.cacheHits++;
+        this.lastCached = true;
         const out = patchCached(hit.bytes, buf, key.question);
         // The cached answer ends with the COOKIE option data of the request it was made for (see ednsOptions).
         if (cookie !== undefined && cookie.kind !== 'malformed') out.set(cookie.reply, out.length - COOKIE_REPLY);
         const sent = this.limit(out, hit.rrl, ctx, cookie, buf, plainQuery.questionEnd, plainQuery.edns ? (plainQuery.ednsFlags & EdnsFlag.DO) !== 0 : undefined);
         if (sent === null || !this.opts.logQueries) return sent;
         if (hit.logical !== undefined) logicalRcodes.set(out, hit.logical);
-        return this.logHit(buf, out, ctx, started);
+        return this.logHit(buf, out, ctx, started, sent !== out);
       }
     }
     const dec = decodeQuery(buf);
@@ -152,11 +189,13 @@ export class QueryEngine {
     const c = cookie ?? this.cookieOf(q, ctx);
     const out = this.answer(q, buf, ctx, key, c);
     if (out instanceof Promise) {
-      const limited = out.then((a) => this.limitAnswer(a, ctx, c, buf, q));
-      return this.opts.logQueries ? limited.then((o) => (o === null ? null : this.logQuery(q, o, ctx, started))) : limited;
+      return out.then((a) => {
+        const o = this.limitAnswer(a, ctx, c, buf, q);
+        return o === null || !this.opts.logQueries ? o : this.logQuery(q, o, ctx, started, o !== a.bytes, false, a.bytes, buf.length);
+      });
     }
     const sent = this.limitAnswer(out, ctx, c, buf, q);
-    return this.opts.logQueries && sent !== null ? this.logQuery(q, sent, ctx, started) : sent;
+    return this.opts.logQueries && sent !== null ? this.logQuery(q, sent, ctx, started, sent !== out.bytes, false, out.bytes, buf.length) : sent;
   }
 
   private limitAnswer(a: Answered, ctx: QueryContext, cookie: CookieCheck | undefined, buf: Uint8Array, q: Query): Uint8Array | null {
@@ -187,15 +226,28 @@ export class QueryEngine {
   }
 
   /** The query log line for a cached answer (the request is decoded only for the log). */
-  private logHit(buf: Uint8Array, out: Uint8Array, ctx: QueryContext, started: number): Uint8Array {
+  private logHit(buf: Uint8Array, out: Uint8Array, ctx: QueryContext, started: number, limited: boolean): Uint8Array {
     const dec = decodeQuery(buf);
-    return dec.kind === 'query' ? this.logQuery(dec.query, out, ctx, started) : out;
+    if (dec.kind === 'query') this.logQuery(dec.query, out, ctx, started, limited, true, out, buf.length);
+    return out;
   }
 
-  private logQuery(q: Query, out: Uint8Array, ctx: QueryContext, started: number): Uint8Array {
+  /**
+   * The per-query log line (seed R01/R06 fields, as the analytics dimensions) with a `reason` modelled on the
+   * DNS Firewall's responseReason (seed R07). `answer`: the answer made before rate limiting replaced it.
+   */
+  private logQuery(q: Query, out: Uint8Array, ctx: QueryContext, started: number, limited: boolean, cached: boolean, answer: Uint8Array, querySize: number): Uint8Array {
     if (this.opts.logger) {
+      const rcode = logicalRcodes.get(answer) ?? answer[3]! & 0x0f;
+      const flat = cached ? undefined : flattenedFacts.get(answer);
+      const zone = this.store.current.find(q.question.name.key)?.snapshot.origin.toString();
       this.opts.logger.info(
-        { qname: q.question.name.toString(), qtype: q.question.type, rcode: logicalRcodes.get(out) ?? out[3]! & 0x0f, client: ctx.address, protocol: ctx.transport, ms: +(performance.now() - started).toFixed(3) },
+        {
+          qname: q.question.name.toString(), qtype: q.question.type, rcode, client: ctx.address, protocol: ctx.transport, ms: +(performance.now() - started).toFixed(3),
+          zone: zone ?? null, cached, ipVersion: ctx.address.includes(':') ? 6 : 4, source: sourcePrefix(ctx.address), querySize, responseSize: out.length,
+          ...(flat !== undefined ? { origin: flat.origin, stale: flat.stale } : {}),
+          reason: queryReason(q, rcode, limited, flat),
+        },
         'query',
       );
     }
@@ -300,6 +352,8 @@ export class QueryEngine {
       res = shaped.ede ? { ...built, ede: shaped.ede } : built;
     }
     const bytes = this.finalize(q, rawQuestion, res, maxSize, cookie);
+    if (shaped.origin !== undefined) flattenedFacts.set(bytes, { stale: shaped.ede?.code === EdeCode.STALE_ANSWER, origin: shaped.origin });
+    else if (shaped.res === undefined && this.opts.logQueries) flattenedFacts.set(bytes, { stale: false, origin: '', failed: true });
     const until = Math.min(shaped.cacheUntil, signedAnswerExpiry(res, Date.now()));
     const rrl = shaped.res === undefined ? ERROR_CLASS : rrlKeyOf(shaped.res, q);
     if (key !== undefined && generation === this.cacheGeneration && until > Date.now()) this.cache.set(key, bytes, until, res.logicalRcode, false, rrl);

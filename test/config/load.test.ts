@@ -42,6 +42,7 @@ describe('config.example.yaml', () => {
     expect(c.tcp).toEqual({ idleTimeoutMs: 10000, maxConnections: 1000, maxConnectionsPerClient: 50, maxInflightPerConnection: 100 });
     expect(c.flattening).toEqual({ resolvers: [], timeoutMs: 2000, maxChain: 8, staleTtl: 86400 });
     expect(c.journal).toEqual({ maxChangesets: 100, maxBytes: 10485760 });
+    expect(c.analytics).toEqual({ enabled: false, retention: 604_800, minuteRetention: 21_600, maxNames: 200, maxNamesHourly: 500, maxSources: 200, maxRows: 2000, maxTotalRows: 80_000 });
     expect(Object.isFrozen(c) && Object.isFrozen(c.zones) && Object.isFrozen(c.zones[0])).toBe(true);
   });
 
@@ -49,7 +50,7 @@ describe('config.example.yaml', () => {
     const text = uncommentedExample();
     const top = Object.keys(parseDocument(text).toJS() as object).sort();
     expect(top).toEqual([
-      'acl', 'answer-cache', 'api', 'cookies', 'edns', 'flattening', 'identity', 'journal', 'limits', 'listen', 'log', 'peers', 'proxy',
+      'acl', 'analytics', 'answer-cache', 'api', 'cookies', 'edns', 'flattening', 'identity', 'journal', 'limits', 'listen', 'log', 'peers', 'proxy',
       'rrl', 'signature-cache', 'signing-budget', 'state-dir', 'tcp', 'tls', 'tsig-keys', 'workers', 'zones', 'zones-dir',
     ]);
     const r = parseConfigText(text, examplePath);
@@ -186,11 +187,17 @@ describe('error reports (path, message, line:col)', () => {
     ]);
   });
 
+  it('analytics: durations, caps, and the minute retention never above the retention', () => {
+    const c = ok(parseConfigText('zones: []\nanalytics: { retention: 2d, minute-retention: 3d, max-names: 50, enabled: false }\n', '/etc/apexdns/c.yaml'));
+    expect(c.analytics).toEqual({ enabled: false, retention: 172_800, minuteRetention: 172_800, maxNames: 50, maxNamesHourly: 500, maxSources: 200, maxRows: 2000, maxTotalRows: 80_000 });
+    expect(errs('zones: []\nanalytics: { retention: 10m }\n')).toEqual([`${F}:2:25: analytics.retention: must be 3600..31622400 seconds (an integer or units like "1h30m"), got "10m"`]);
+  });
+
   it('unknown keys, with a suggestion when close', () => {
     expect(errs('zones:\n  - name: a.test\n    file: a.zone\n    alow-transfer: []\nlisten: ["127.0.0.1:53"]\ntcp: {idleTimeoutMs: 5}\nfoo: 1\n')).toEqual([
       `${F}:4:5: zones[0].alow-transfer: unknown key (did you mean "allow-transfer"?)`,
       `${F}:6:7: tcp.idleTimeoutMs: unknown key (did you mean "idle-timeout-ms"?)`,
-      `${F}:7:1: foo: unknown key (allowed: listen, workers, zones-dir, state-dir, log, identity, edns, udp, tcp, answer-cache, signature-cache, signing-budget, api, tls, cookies, rrl, proxy, flattening, tsig-keys, peers, acl, zones, journal, limits)`,
+      `${F}:7:1: foo: unknown key (allowed: listen, workers, zones-dir, state-dir, log, identity, edns, udp, tcp, answer-cache, signature-cache, signing-budget, api, tls, cookies, rrl, proxy, flattening, tsig-keys, peers, acl, zones, journal, limits, analytics)`,
     ]);
   });
 

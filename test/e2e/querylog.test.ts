@@ -1,5 +1,5 @@
 // End-to-end per-query log: with `log: {queries: true}` every query produces one pino line with qname, qtype,
-// rcode, client, protocol and duration (UDP and TCP, NOERROR / NXDOMAIN / REFUSED); without it (the default)
+// rcode, client, protocol, duration, the analytics fields and a reason (UDP and TCP, NOERROR / NXDOMAIN / REFUSED); without it (the default)
 // no query line is written.
 
 import { describe, expect, it } from 'vitest';
@@ -28,7 +28,15 @@ describe.skipIf('skip' in built)('per-query log', () => {
       ['nope.example.com.', 28, 3, '127.0.0.1', 'tcp'],
       ['example.org.', 15, 5, '127.0.0.1', 'udp'],
     ]);
+    // The analytics fields (seed R01/R06) and the reason (modelled on R07).
+    expect(got.map((l) => [l.zone, l.cached, l.ipVersion, l.source, l.reason])).toEqual([
+      ['example.com.', false, 4, '127.0.0.0/24', 'success'],
+      ['example.com.', false, 4, '127.0.0.0/24', 'success'],
+      [null, false, 4, '127.0.0.0/24', 'refused'],
+    ]);
     for (const l of got) {
+      expect(l.querySize as number).toBeGreaterThanOrEqual(12 + 17);
+      expect(l.responseSize as number).toBeGreaterThanOrEqual(l.querySize as number);
       expect(typeof l.ms).toBe('number');
       expect(l.ms as number).toBeGreaterThanOrEqual(0);
       expect(l.ms as number).toBeLessThan(1000);

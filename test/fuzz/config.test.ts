@@ -18,7 +18,7 @@ const YAML_ALPHABET = [
 ];
 
 /** Top-level keys: a non-empty path starts with one of them, or with the unknown key being reported. */
-const TOP = new Set(['listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'udp', 'tcp', 'answer-cache', 'signature-cache', 'signing-budget', 'api', 'tls', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal', 'limits']);
+const TOP = new Set(['listen', 'workers', 'zones-dir', 'state-dir', 'log', 'identity', 'edns', 'udp', 'tcp', 'answer-cache', 'signature-cache', 'signing-budget', 'api', 'tls', 'cookies', 'rrl', 'proxy', 'flattening', 'tsig-keys', 'peers', 'acl', 'zones', 'journal', 'limits', 'analytics']);
 
 function check(text: string, file: string): LoadResult {
   let r: LoadResult;
