@@ -3,7 +3,8 @@
 
 import v8 from 'node:v8';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './util/atomic-file.js';
 import { dirname } from 'node:path';
 import { catalogZoneText } from './zone/catalog.js';
 import { createSecureContext } from 'node:tls';
@@ -625,8 +626,6 @@ async function writeCatalogs(config: Config): Promise<void> {
     if (old === text) continue;
     await mkdir(dirname(zc.file), { recursive: true });
     // Workers write the same text; each through its own temporary name, then one atomic rename.
-    const tmp = `${zc.file}.${process.pid}.tmp`;
-    await writeFile(tmp, text);
-    await rename(tmp, zc.file);
+    await writeFileAtomic(zc.file, text);
   }
 }

@@ -3,7 +3,7 @@
 // (which journals the diff for IXFR, sends NOTIFY and swaps in the new snapshot). One audit log line per change.
 
 import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import type { Logger } from 'pino';
 import type { SerialPolicy } from '../config/types.js';
 import { Rcode, RRType } from '../wire/constants.js';

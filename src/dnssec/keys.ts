@@ -1,7 +1,8 @@
 // DNSSEC zone keys (ECDSA P-256, algorithm 13): generation, key tags, and BIND-compatible K<zone>.+013+<tag> files.
 
-import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
+import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { p256 } from '@noble/curves/nist.js';
 import { Name } from '../wire/name.js';
@@ -315,41 +316,6 @@ export async function loadKeys(dir: string, zone: Name, warnings?: string[]): Pr
   return keys;
 }
 
-/** Write `text` to `path` atomically: temp file with `mode` in the same directory, fsync, rename, fsync the dir. */
-async function writeAtomic(path: string, text: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(text, 'utf8');
-    await fh.chmod(mode); // the umask may have narrowed or (for 0644) widened nothing; make it exact
-    await fh.sync();
-  } catch (e) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const dh = await open(dir, 'r');
-    try {
-      await dh.sync();
-    } finally {
-      await dh.close();
-    }
-  } catch {
-    // some filesystems refuse fsync on directories; the rename is still atomic
-  }
-}
-
 /**
  * Write `key` as a BIND key pair in `dir`. The `.private` (mode 0600) is written before the `.key` (0644), each
  * atomically, so a `.key` never exists without its private half. Creates `dir` (0700) if missing. Returns the key
@@ -358,9 +324,8 @@ async function syncDir(dir: string): Promise<void> {
 export async function writeKey(dir: string, zone: Name, key: ZoneKey): Promise<ZoneKey> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const base = join(dir, keyFileBase(zone, key.algorithm, key.tag));
-  await writeAtomic(`${base}.private`, privateFileText(key), 0o600);
-  await writeAtomic(`${base}.key`, keyFileText(zone, key), 0o644);
-  await syncDir(dir);
+  await writeFileAtomic(`${base}.private`, privateFileText(key), 0o600);
+  await writeFileAtomic(`${base}.key`, keyFileText(zone, key), 0o644);
   return { ...key, file: `${base}.key` };
 }
 

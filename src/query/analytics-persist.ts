@@ -1,6 +1,7 @@
 // Analytics rollups across restarts: each serving process saves its recorder under state-dir, atomically.
 
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/atomic-file.js';
 import { join } from 'node:path';
 import type { AnalyticsRecorder, SavedRecorder } from './analytics.js';
 
@@ -8,25 +9,11 @@ import type { AnalyticsRecorder, SavedRecorder } from './analytics.js';
 export const ANALYTICS_DIR = 'analytics';
 const fileOf = (dir: string, slot: number): string => join(dir, `worker-${slot}.json`);
 
-/** Write the recorder to `<stateDir>/analytics/worker-<slot>.json`: temp file, fsync, rename. */
+/** Write the recorder to `<stateDir>/analytics/worker-<slot>.json`, atomically. */
 export async function saveAnalytics(stateDir: string, slot: number, rec: AnalyticsRecorder): Promise<void> {
   const dir = join(stateDir, ANALYTICS_DIR);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const path = fileOf(dir, slot);
-  const tmp = `${path}.tmp-${process.pid}`;
-  const fh = await open(tmp, 'w', 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(rec.save()), 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
+  await writeFileAtomic(fileOf(dir, slot), JSON.stringify(rec.save()), 0o600);
 }
 
 /**

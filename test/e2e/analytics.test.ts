@@ -6,37 +6,16 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSocket, type Socket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { buildQuery } from '../helpers/dig.js';
 import { daemonBuilt, startDaemon } from '../helpers/daemon.js';
 import { freePort } from '../helpers/ports.js';
-import { exampleZoneDir, perTest, tcp, waitFor, logLines } from './env.js';
+import { askOn, boundUdp, exampleZoneDir, logLines, perTest, tcp, waitFor } from './env.js';
 
 const built = daemonBuilt();
 const SOCKETS = 20;
 const ROUNDS = 5;
 
-function bound(): Promise<Socket> {
-  return new Promise((res) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => res(s));
-  });
-}
 
-function ask(s: Socket, port: number, name: string, type: string, id: number): Promise<void> {
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`no answer to ${name}`)), 3000);
-    const on = (m: Buffer): void => {
-      if (m.readUInt16BE(0) !== id) return;
-      clearTimeout(timer);
-      s.off('message', on);
-      res();
-    };
-    s.on('message', on);
-    s.send(buildQuery({ name, type, id }), port, '127.0.0.1');
-  });
-}
 
 interface Report {
   readonly success: boolean;
@@ -62,14 +41,14 @@ describe.skipIf('skip' in built)('DNS analytics report', () => {
     const api = await freePort();
     t.d = await startDaemon([{ name: 'example.com', file: t.z.zoneFile }], { workers: 2, extra: { api: { listen: `127.0.0.1:${api}` }, analytics: { enabled: true }, log: { queries: true } } });
     await waitFor('the api listener', () => logLines(t.d!.output()).some((l) => l.transport === 'http' && l.msg === 'listening'), 20_000);
-    const socks = await Promise.all(Array.from({ length: SOCKETS }, bound));
+    const socks = await Promise.all(Array.from({ length: SOCKETS }, boundUdp));
     try {
       for (let r = 0; r < ROUNDS; r++) {
-        await Promise.all(socks.map((s, i) => ask(s, t.d!.port, 'www.example.com', 'A', 1 + r * SOCKETS + i)));
-        await Promise.all(socks.map((s, i) => ask(s, t.d!.port, `nx${i}.example.com`, 'A', 10_000 + r * SOCKETS + i)));
+        await Promise.all(socks.map((s, i) => askOn(s, t.d!.port, { name: 'www.example.com', type: 'A', id: 1 + r * SOCKETS + i })));
+        await Promise.all(socks.map((s, i) => askOn(s, t.d!.port, { name: `nx${i}.example.com`, type: 'A', id: 10_000 + r * SOCKETS + i })));
       }
       // One source socket reaches one worker: its first TXT answer is made, the next three come from its cache.
-      for (let i = 0; i < 4; i++) await ask(socks[0]!, t.d.port, 'example.com', 'TXT', 20_000 + i);
+      for (let i = 0; i < 4; i++) await askOn(socks[0]!, t.d.port, { name: 'example.com', type: 'TXT', id: 20_000 + i });
     } finally {
       for (const s of socks) s.close();
     }

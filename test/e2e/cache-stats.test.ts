@@ -2,12 +2,12 @@
 // answer-cache and signature-cache figures in one "cache stats" line at stop, and with two workers one popular name
 // misses once in each worker.
 
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
 import { buildQuery } from '../helpers/dig.js';
 import { daemonBuilt, startDaemon } from '../helpers/daemon.js';
 import { parseMessage } from '../helpers/dnsmsg.js';
-import { exampleZoneDir, logLines, perTest, waitFor } from './env.js';
+import { boundUdp, exampleZoneDir, logLines, perTest, waitFor } from './env.js';
 
 const built = daemonBuilt();
 const SOCKETS = 40;
@@ -18,12 +18,6 @@ interface CacheStats {
   readonly answerCache: { readonly hits: number; readonly misses: number; readonly entries: number };
 }
 
-function bound(): Promise<Socket> {
-  return new Promise((res) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => res(s));
-  });
-}
 
 /** One query for www.example.com A from `s`, answered NOERROR with one record. */
 function ask(s: Socket, port: number, id: number): Promise<void> {
@@ -52,7 +46,7 @@ describe.skipIf('skip' in built)('per-worker caches', () => {
     await waitFor('two workers in the log', () => ready().length === 2, 20_000);
     const workerPids = new Set(ready());
     // 40 source ports: the kernel spreads them over both workers' sockets (a hash of the client address and port).
-    const socks = await Promise.all(Array.from({ length: SOCKETS }, bound));
+    const socks = await Promise.all(Array.from({ length: SOCKETS }, boundUdp));
     try {
       for (let round = 0; round < PER_SOCKET; round++) {
         await Promise.all(socks.map((s, i) => ask(s, t.d!.port, round * SOCKETS + i + 1)));

@@ -1,6 +1,7 @@
 // Shared setup for the end-to-end tests: temporary zone directories, raw UDP/TCP queries decoded strictly, and
 // polling helpers for daemon logs and answers.
 
+import { createSocket, type Socket } from 'node:dgram';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,4 +95,38 @@ export function logLines(output: string): Record<string, unknown>[] {
 /** Count log lines with `msg` equal to the given text. */
 export function countMsg(output: string, msg: string): number {
   return logLines(output).filter((l) => l.msg === msg).length;
+}
+
+/** A UDP socket bound to a fresh port on 127.0.0.1 (a new source port: the kernel may pick any worker). */
+export function boundUdp(): Promise<Socket> {
+  return new Promise((res) => {
+    const s = createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => res(s));
+  });
+}
+
+/** Send one query from `s` and wait for the response with its ID (3 s); resolves with the raw response. */
+export function askOn(s: Socket, port: number, q: QuerySpec & { readonly id: number }): Promise<Buffer> {
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`no answer to ${q.name} ${q.type ?? 'A'} (id ${q.id})`)), 3000);
+    const on = (m: Buffer): void => {
+      if (m.readUInt16BE(0) !== q.id) return;
+      clearTimeout(timer);
+      s.off('message', on);
+      res(m);
+    };
+    s.on('message', on);
+    s.send(buildQuery(q), port, '127.0.0.1');
+  });
+}
+
+/** The samples of a Prometheus text exposition: `name{labels}` → value. */
+export function promSamples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const i = line.lastIndexOf(' ');
+    out.set(line.slice(0, i), Number(line.slice(i + 1)));
+  }
+  return out;
 }

@@ -2,50 +2,19 @@
 // gauges, cache and TCP counters, the response-time histogram, and `promtool check metrics` on the output.
 
 import { execFileSync } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
-import { buildQuery } from '../helpers/dig.js';
 import { daemonBuilt, startDaemon } from '../helpers/daemon.js';
 import { freePort } from '../helpers/ports.js';
 import { tool } from '../helpers/tools.js';
-import { exampleZoneDir, perTest, tcp, waitFor, logLines } from './env.js';
+import { askOn, boundUdp, exampleZoneDir, logLines, perTest, promSamples, tcp, waitFor } from './env.js';
 
 const built = daemonBuilt();
 const promtool = tool('promtool');
 const SOCKETS = 20;
 const ROUNDS = 5;
 
-/** `name{labels} value` lines of a Prometheus text exposition, keyed by everything before the value. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
 
-function bound(): Promise<Socket> {
-  return new Promise((res) => {
-    const s = createSocket('udp4');
-    s.bind(0, '127.0.0.1', () => res(s));
-  });
-}
 
-function ask(s: Socket, port: number, name: string, id: number): Promise<void> {
-  return new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`no answer to ${name}`)), 3000);
-    const on = (m: Buffer): void => {
-      if (m.readUInt16BE(0) !== id) return;
-      clearTimeout(timer);
-      s.off('message', on);
-      res();
-    };
-    s.on('message', on);
-    s.send(buildQuery({ name, type: 'A', id }), port, '127.0.0.1');
-  });
-}
 
 describe.skipIf('skip' in built)('GET /metrics', () => {
   const t = perTest();
@@ -55,12 +24,12 @@ describe.skipIf('skip' in built)('GET /metrics', () => {
     const api = await freePort();
     t.d = await startDaemon([{ name: 'example.com', file: t.z.zoneFile }], { workers: 2, extra: { api: { listen: `127.0.0.1:${api}` } } });
     await waitFor('the metrics listener', () => logLines(t.d!.output()).some((l) => l.transport === 'http' && l.msg === 'listening'), 20_000);
-    const before = samples(await (await fetch(`http://127.0.0.1:${api}/metrics`)).text());
-    const socks = await Promise.all(Array.from({ length: SOCKETS }, bound));
+    const before = promSamples(await (await fetch(`http://127.0.0.1:${api}/metrics`)).text());
+    const socks = await Promise.all(Array.from({ length: SOCKETS }, boundUdp));
     try {
       for (let r = 0; r < ROUNDS; r++) {
-        await Promise.all(socks.map((s, i) => ask(s, t.d!.port, 'www.example.com', 1 + r * SOCKETS + i)));
-        await Promise.all(socks.map((s, i) => ask(s, t.d!.port, `nx${i}.example.com`, 10_000 + r * SOCKETS + i)));
+        await Promise.all(socks.map((s, i) => askOn(s, t.d!.port, { name: 'www.example.com', type: 'A', id: 1 + r * SOCKETS + i })));
+        await Promise.all(socks.map((s, i) => askOn(s, t.d!.port, { name: `nx${i}.example.com`, type: 'A', id: 10_000 + r * SOCKETS + i })));
       }
     } finally {
       for (const s of socks) s.close();
@@ -70,7 +39,7 @@ describe.skipIf('skip' in built)('GET /metrics', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
     const text = await res.text();
-    const m = samples(text);
+    const m = promSamples(text);
     const delta = (k: string): number => (m.get(k) ?? 0) - (before.get(k) ?? 0);
     const n = SOCKETS * ROUNDS;
     expect(delta('apexdns_queries_total{qtype="A",rcode="NOERROR",protocol="udp",ip_version="4"}')).toBe(n);

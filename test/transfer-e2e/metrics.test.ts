@@ -7,19 +7,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { daemonBuilt, startDaemon } from '../helpers/daemon.js';
 import { freePorts } from '../helpers/ports.js';
 import { KEY, READER, soaSerial, teardown, tmp, until, zone } from './util.js';
+import { promSamples } from '../e2e/env.js';
 
 const built = daemonBuilt();
 afterAll(teardown, 30_000);
 
 async function scrape(port: number): Promise<Map<string, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
+  return promSamples(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
 }
 
 describe.skipIf('skip' in built)('transfer metrics', () => {
