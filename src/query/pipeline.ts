@@ -107,6 +107,11 @@ const NO_FLATTENING: FlatteningConfig = Object.freeze({ resolvers: [], timeoutMs
 export interface TransferHook {
   accepts(q: Query): boolean;
   handle(q: Query, buf: Uint8Array, ctx: QueryContext): Replies;
+  /**
+   * RFC 8945 §5.2 for any other TSIG-signed request: the error answer to send, or how to sign the answer the
+   * pipeline builds (RFC 8945 §5.3), within `maxSize` octets.
+   */
+  tsigCheck?(q: Query, buf: Uint8Array, ctx: QueryContext): { readonly reject: Uint8Array } | { readonly sign: (answer: Uint8Array, maxSize: number) => Uint8Array };
 }
 
 /** RFC 1035 §4.2.1: without EDNS, UDP messages are at most 512 octets. */
@@ -187,7 +192,11 @@ export class QueryEngine {
     const q = dec.query;
     if (this.opts.transfers !== undefined && this.opts.transfers.accepts(q)) return this.opts.transfers.handle(q, buf, ctx);
     const c = cookie ?? this.cookieOf(q, ctx);
-    const out = this.answer(q, buf, ctx, key, c);
+    // A signed query (never a plain one, so never from the answer cache): verified first, its answer signed.
+    const tsig = q.tsig === undefined ? undefined : this.opts.transfers?.tsigCheck?.(q, buf, ctx);
+    if (tsig !== undefined && 'reject' in tsig) return tsig.reject;
+    const plain = this.answer(q, buf, ctx, key, c);
+    const out = tsig === undefined ? plain : this.signed(plain, tsig.sign, responseLimit(ctx.transport, q.edns?.udpSize, this.opts.udpSize));
     if (out instanceof Promise) {
       return out.then((a) => {
         const o = this.limitAnswer(a, ctx, c, buf, q);
@@ -196,6 +205,11 @@ export class QueryEngine {
     }
     const sent = this.limitAnswer(out, ctx, c, buf, q);
     return this.opts.logQueries && sent !== null ? this.logQuery(q, sent, ctx, started, sent !== out.bytes, false, out.bytes, buf.length) : sent;
+  }
+
+  private signed(a: Answered | Promise<Answered>, sign: (answer: Uint8Array, maxSize: number) => Uint8Array, maxSize: number): Answered | Promise<Answered> {
+    if (a instanceof Promise) return a.then((x) => ({ ...x, bytes: sign(x.bytes, maxSize) }));
+    return { ...a, bytes: sign(a.bytes, maxSize) };
   }
 
   private limitAnswer(a: Answered, ctx: QueryContext, cookie: CookieCheck | undefined, buf: Uint8Array, q: Query): Uint8Array | null {

@@ -375,7 +375,15 @@ interface Slot {
   failures: number;
   startedAt: number;
   restartTimer: NodeJS.Timeout | null;
+  /**
+   * Application messages sent while this slot's worker was starting (not ready): delivered when it is. A message
+   * sent only to ready workers was lost for a starting one (a secondary's "zone updated" left it without the zone).
+   */
+  pending: JsonValue[];
 }
+
+/** Most application messages kept for a worker that is starting. */
+const MAX_PENDING = 1000;
 
 class Primary {
   private readonly slots: Slot[] = [];
@@ -403,7 +411,10 @@ class Primary {
       reload: () => this.reload(),
       stop: () => this.stop(),
       send: (payload) => {
-        for (const w of this.liveWorkers()) this.sendTo(w, { apexdns: 1, t: 'app', payload });
+        for (const s of this.slots) {
+          if (s.worker !== null && s.ready) this.sendTo(s.worker, { apexdns: 1, t: 'app', payload });
+          else if (s.pending.length < MAX_PENDING) s.pending.push(payload);
+        }
       },
       done: this.done,
     };
@@ -429,7 +440,7 @@ class Primary {
     const allReady = new Promise<void>((resolve, reject) => {
       this.failStartup = reject;
       for (let i = 0; i < this.n; i++) {
-        const slot: Slot = { index: i, worker: null, ready: false, failures: 0, startedAt: 0, restartTimer: null };
+        const slot: Slot = { index: i, worker: null, ready: false, failures: 0, startedAt: 0, restartTimer: null, pending: [] };
         this.slots.push(slot);
         this.fork(slot, () => {
           if (this.slots.every((s) => s.ready)) resolve();
@@ -490,6 +501,7 @@ class Primary {
       switch (m.t) {
         case 'ready':
           slot.ready = true;
+          for (const payload of slot.pending.splice(0)) this.sendTo(w, { apexdns: 1, t: 'app', payload });
           this.logger.info({ ...logRef(), slot: slot.index }, 'worker ready');
           onReady?.();
           return;

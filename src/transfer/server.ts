@@ -191,6 +191,31 @@ export class TransferServer implements TransferHook {
     return q.question.type === RRType.AXFR || q.question.type === RRType.IXFR;
   }
 
+  /**
+   * RFC 8945 §5.2 for an ordinary signed query: an unknown key, a bad MAC or time is answered NOTAUTH with the
+   * TSIG error (§5.2.1–§5.2.3); a good one gets its answer signed over the request MAC (§5.3). An answer that no
+   * longer fits once signed goes out truncated and signed, so the client retries over TCP.
+   */
+  tsigCheck(q: Query, buf: Uint8Array, ctx: QueryContext): { readonly reject: Uint8Array } | { readonly sign: (answer: Uint8Array, maxSize: number) => Uint8Array } {
+    const v = verifyMessage(buf, (n) => this.keyMap.get(n.key));
+    if (!v.ok) {
+      const left = this.opts.logger && this.sampler.admit(`tsig-failed ${v.error}`);
+      if (left !== undefined) {
+        this.opts.logger?.warn({ event: 'query.tsig-failed', qname: q.question.name.toString(), client: ctx.address, error: v.error, key: v.keyName?.toString(), detail: v.detail, ...suppressed(left) }, 'TSIG verification failed');
+      }
+      return { reject: v.error === 'UNSIGNED' ? this.bare(q, buf, Rcode.REFUSED) : tsigErrorResponse(this.bare(q, buf, Rcode.NOTAUTH), v).message };
+    }
+    return {
+      sign: (answer, maxSize) => {
+        const signed = this.sign(answer, v);
+        if (signed.length <= maxSize || answer.length < 4) return signed;
+        const tc = this.bare(q, buf, answer[3]! & 0x0f, (answer[2]! & 0x04) !== 0);
+        tc[2]! |= 0x02;
+        return this.sign(tc, v);
+      },
+    };
+  }
+
   handle(q: Query, buf: Uint8Array, ctx: QueryContext): Replies {
     const log = this.opts.logger;
     const zoneName = q.question.name;

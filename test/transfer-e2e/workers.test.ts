@@ -88,10 +88,14 @@ describe.skipIf(skip)('workers: 2 on a primary and a secondary', () => {
       },
     });
     // Both secondary workers serve the copy transferred at startup (the follower loads what the leader persisted).
+    let last: (string | undefined)[] = [];
     await until(async () => {
       const got = await Promise.all(Array.from({ length: 20 }, () => udpA(ps!, 'www.example.net')));
+      last = got;
       return got.every((g) => g === '192.0.2.10');
-    }, 30_000, 'every secondary worker at v1');
+    }, 30_000, 'every secondary worker at v1').catch((e: unknown) => {
+      throw new Error(`${(e as Error).message}: last answers ${JSON.stringify(last)}\n${s.output().split('\n').filter((l) => !l.includes('"msg":"query"')).join('\n')}`);
+    });
 
     // AXFR from the primary several times (TCP connections are spread over the workers): always the same zone.
     const full = await axfrLines(pp!, 'example.net');
