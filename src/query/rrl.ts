@@ -94,6 +94,7 @@ export class RateLimiter {
     for (let attempt = 0; ; attempt++) {
       let oldest = -1;
       let oldestStamp = 0;
+      let free = -1;
       let busy = false;
       for (let p = 0; p < PROBES; p++) {
         const i = ((key + p * 0x61c88647) & this.mask) * RRL_ENTRY;
@@ -111,14 +112,19 @@ export class RateLimiter {
           return i;
         }
         if (k === CLAIMING) busy = true;
-        else if (oldest < 0 || stamp < oldestStamp) {
+        else if (k === 0) {
+          if (free < 0) free = i;
+        } else if (oldest < 0 || stamp < oldestStamp) {
           oldest = i;
           oldestStamp = stamp;
         }
       }
       // Another worker is filling a slot on this probe path (a few instructions): look again, a bounded number of times.
-      if ((busy || oldest < 0) && attempt < MAX_ATTEMPTS) continue;
-      if (oldest < 0) oldest = (key & this.mask) * RRL_ENTRY;
+      if (busy && attempt < MAX_ATTEMPTS) continue;
+      // The first free slot on the path, else the oldest: the first free one does not depend on the stamps, which
+      // another worker may refresh between two probes, so two workers seeing one new client pick the same slot.
+      if (free >= 0) oldest = free;
+      else if (oldest < 0) oldest = (key & this.mask) * RRL_ENTRY;
       const previous = Atomics.load(t, oldest);
       // The slot chosen may have been claimed for this very client after the probe passed it: look again.
       if (previous === key && attempt < MAX_ATTEMPTS) continue;
